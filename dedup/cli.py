@@ -1,0 +1,253 @@
+"""The ``dedup`` command: a thin click layer over the library (no logic of its own).
+
+Every setting of :class:`~dedup.config.DedupConfig` is a flag with the same name (``num_perm`` →
+``--num-perm``), built from the dataclasses in one function, so names never drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dedup import __version__
+from dedup.config import (
+    DedupConfig,
+    FingerprintConfig,
+    MatchConfig,
+    PolicyConfig,
+    RepairConfig,
+    SegmentConfig,
+)
+from dedup.errors import DedupError, Interrupted
+
+_HELP = {
+    "fix_encoding": "Fix mojibake and bad Unicode with ftfy.",
+    "split_glued": "Split glued sentence boundaries (2023.Gasoline).",
+    "split_splices": "Separate lower-case splices (morning.took) and flag them.",
+    "quote_space": "Restore a lost space before an opening quote.",
+    "unwrap_lines": "Join hard-wrapped lines inside paragraphs.",
+    "dehyphenate": "Rejoin words hyphenated across line breaks.",
+    "rejoin_paragraphs": "Rejoin paragraphs broken mid-sentence.",
+    "extra_abbreviations": "Extra abbreviation never ending a sentence (repeatable), e.g. 'Gov'.",
+    "num_perm": "MinHash permutations.",
+    "seed": "MinHash seed.",
+    "shingle_size": "Word n-gram size for documents.",
+    "unit_shingle_size": "Word n-gram size for sentences and paragraphs.",
+    "fold_digits": "Treat all numbers as equal when matching.",
+    "fold_punctuation": "Ignore punctuation when matching.",
+    "threshold": "Jaccard similarity of word shingles from which two documents are near duplicates.",
+    "unit_threshold": "Jaccard similarity from which two sentences or paragraphs are near duplicates.",
+    "bands": "LSH bands (with --rows; default: derived from the threshold).",
+    "rows": "LSH rows per band (with --bands).",
+    "dedup_paragraphs": "Remove repeated paragraphs.",
+    "dedup_sentences": "Remove repeated sentences.",
+    "dedup_documents": "Remove near-duplicate documents (corpus mode).",
+    "keep": "Which copy of a duplicate document to keep.",
+    "min_sentence_words": "Sentences shorter than this are never removed.",
+    "near_min_words": "Sentences shorter than this are removed only as exact repeats.",
+    "captions": "Captions: auto (remove glued, flag standalone), remove, flag, or keep.",
+    "caption_confidence": "Minimum caption confidence to act on.",
+    "boilerplate": "Boilerplate: remove everywhere, keep_first, flag, or keep.",
+    "boilerplate_min_docs": "A unit in at least this many documents is boilerplate (0: automatic).",
+    "boilerplate_fraction": "A unit in at least this fraction of documents is boilerplate (0: off).",
+}
+
+_STAGE_TYPES = {
+    "repair": RepairConfig,
+    "segment": SegmentConfig,
+    "fingerprint": FingerprintConfig,
+    "match": MatchConfig,
+    "policy": PolicyConfig,
+}
+
+
+def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one click option per config field, named after it."""
+    for kind in reversed(list(_STAGE_TYPES.values())):
+        for field in reversed(dataclasses.fields(kind)):
+            flag = "--" + field.name.replace("_", "-")
+            help_text = _HELP.get(field.name, "")
+            default = field.default if field.default is not dataclasses.MISSING else None
+            if field.type in ("bool", bool):
+                negative = "--no-" + field.name.replace("_", "-")
+                option = click.option(f"{flag}/{negative}", field.name, default=None,
+                                      help=f"{help_text} [default: {'on' if default else 'off'}]")
+            elif field.name == "extra_abbreviations":
+                option = click.option(flag, field.name, multiple=True, help=help_text)
+            else:
+                kinds = {"int": int, "float": float, "str": str, "int | None": int}
+                option = click.option(flag, field.name, type=kinds.get(str(field.type), str), default=None,
+                                      help=f"{help_text} [default: {default}]")
+            command = option(command)
+    return command
+
+
+def build_config(values: dict[str, Any]) -> DedupConfig:
+    """The one place the CLI turns flags into a :class:`DedupConfig`."""
+    overrides = {k: v for k, v in values.items() if v is not None and v != ()}
+    if "extra_abbreviations" in overrides:
+        overrides["extra_abbreviations"] = tuple(overrides["extra_abbreviations"])
+    return DedupConfig().replace(**overrides)
+
+
+class _Group(click.Group):
+    """Turns dedup's own errors into one line on stderr and the right exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DedupError as error:
+            click.echo(f"dedup: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("dedup: interrupted; no partial output was left", err=True)
+            ctx.exit(Interrupted.exit_code)
+        except BrokenPipeError:
+            ctx.exit(0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dedup")
+def main() -> None:
+    """Find repeated sentences, paragraphs and boilerplate in text, repair what scrapers broke,
+    and account for every change.
+
+    \b
+    Example:
+      dedup clean article.txt -o article.clean.txt --report changes.json
+    """
+
+
+_CLEAN_HELP = """Clean documents: repair them, remove repeats, write the kept text and a report.
+
+INPUTS are files, directories or - (stdin, the default). One text input gives one cleaned
+text; directories, several inputs, dumps (--doc-separator), JSONL and Parquet run in corpus
+mode, which also removes near-duplicate documents and cross-document boilerplate.
+
+\b
+Examples:
+  dedup clean article.txt -o article.clean.txt --report changes.json
+  cat dump.txt | dedup clean - > clean.txt
+  dedup clean crawl/ -o crawl.clean/ --report report.jsonl
+  dedup clean shard-*.jsonl.zst -o out/ --text-field text
+"""
+
+
+@main.command("clean", help=_CLEAN_HELP)
+@click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", default="-", show_default=True, help="Output file or directory; - is stdout.")
+@click.option("--report", "report_path", default=None, help="Write the report here (.json or .jsonl).")
+@click.option("--force", is_flag=True, help="Replace an existing output.")
+@click.option("-v", "--verbose", is_flag=True, help="Print a short summary on stderr.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of text inputs (a BOM wins).")
+@click.option("--errors", "decode_errors", type=click.Choice(["strict", "replace"]), default="strict",
+              show_default=True, help="What to do with bytes that do not decode.")
+@click.option("--text-field", default="text", show_default=True, help="Text field of JSONL/Parquet records.")
+@click.option("--id-field", default=None, help="Id field of JSONL/Parquet records (default: file:line).")
+@click.option("--doc-separator", default=None, help="Regex line splitting a text dump into documents.")
+@click.option("--lines", "one_per_line", is_flag=True, help="Each line of a text input is a document.")
+@click.option("--include", multiple=True, help="Glob of files to read in directories (repeatable).")
+@click.option("--exclude", multiple=True, help="Glob of files to skip in directories (repeatable).")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="Malformed records: stop, or skip them and list them in the report.")
+@click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
+@click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
+@_config_options
+def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None, force: bool,
+                  verbose: bool, encoding: str, decode_errors: str, text_field: str,
+                  id_field: str | None, doc_separator: str | None, one_per_line: bool,
+                  include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
+                  annotate: bool, jobs: int, **settings: Any) -> None:
+    from dedup.io import ReadOptions
+    from dedup.pipeline import RunOptions
+    from dedup.run import run
+
+    config = build_config(settings)
+    read = ReadOptions(encoding=encoding, errors=decode_errors, text_field=text_field,
+                       id_field=id_field, doc_separator=doc_separator, lines=one_per_line,
+                       include=include, exclude=exclude, on_error=on_error)
+    options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
+                         annotate=annotate, jobs=jobs, progress=sys.stderr.isatty())
+    _install_sigterm()
+    summary = run(options, read, config)
+    if verbose:
+        from dedup.report import human_summary
+
+        click.echo(human_summary(summary), err=True)
+
+
+@main.command("inspect")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", default=None, help="Only changes of this kind.")
+@click.option("--limit", default=20, show_default=True, help="Changes shown per kind.")
+def inspect_command(report: str, kind: str | None, limit: int) -> None:
+    """Summarise a report: settings, counts by kind, and examples of each change.
+
+    \b
+    Example:
+      dedup inspect changes.json --kind duplicate_removed
+    """
+    from dedup.report import human_summary, load_report
+
+    with open(report, encoding="utf-8") as handle:
+        data = load_report(handle.read(), report)
+    click.echo(human_summary(data.get("summary", {})))
+    shown: dict[str, int] = {}
+    for document in data.get("documents", []):
+        for change in document.get("changes", []):
+            if kind and change["kind"] != kind:
+                continue
+            if shown.get(change["kind"], 0) >= limit:
+                continue
+            shown[change["kind"]] = shown.get(change["kind"], 0) + 1
+            before = change["before"].replace("\n", "\\n")
+            after = change["after"].replace("\n", "\\n")
+            click.echo(f"{document['id']}:{change['start']}-{change['end']} {change['kind']}: "
+                       f"{before[:80]!r} -> {after[:80]!r}  {change.get('reason', '')}")
+
+
+@main.command("diff")
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--encoding", default="utf-8", show_default=True)
+@_config_options
+def diff_command(input_file: str, encoding: str, **settings: Any) -> None:
+    """Show what cleaning one text file would change, as a unified diff (nothing is written).
+
+    \b
+    Example:
+      dedup diff article.txt
+    """
+    import dedup
+    from dedup.io import ReadOptions, Source, read_documents
+
+    config = build_config(settings)
+    for document in read_documents(Source(input_file, "text", input_file), ReadOptions(encoding=encoding)):
+        cleaned = dedup.clean(document.text, config)
+        sys.stdout.writelines(difflib.unified_diff(
+            document.text.splitlines(keepends=True), cleaned.splitlines(keepends=True),
+            fromfile=input_file, tofile=input_file + " (cleaned)"))
+
+
+def _install_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. inside a test runner thread)
+        pass
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,278 @@
+"""Corpus mode: near-duplicate documents and cross-document boilerplate, in two streaming passes.
+
+Pass 1 (map, in worker processes): each document is repaired and segmented, and yields a
+compact :class:`Fingerprints` batch: a MinHash signature of its word shingles, the hash of its
+matching key, and the hashes of its paragraphs, lines and sentences. Only these numpy arrays are
+kept, so memory grows with the number of documents, never with the bytes read.
+
+Between the passes (in the parent): LSH band keys are bucketed with a sort (the same band
+ranges as datasketch's ``MinHashLSH``, checked against it in the tests), candidate pairs are
+verified by signature agreement, clusters are formed with a chain guard (every member must be
+similar to its keeper, not merely linked through a chain), and unit hashes found in at least K
+documents become boilerplate.
+
+Pass 2 (map, in worker processes): each document is cleaned with the boilerplate set, or
+dropped (or annotated) as a duplicate of its keeper.
+
+Both passes are plain functions over batches, so the same code runs in-process, in a local
+process pool, or on a distributed engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.document import CleanResult, Document
+from dedup.fingerprint import exact_hash, key_for, shingle_hashes, signatures, word_hashes
+from dedup.policy import Boilerplate, boilerplate_units
+
+__all__ = [
+    "Fingerprints",
+    "fingerprint_batch",
+    "band_keys",
+    "candidate_pairs",
+    "DocumentPlan",
+    "plan_corpus",
+    "clean_batch",
+]
+
+
+@dataclass
+class Fingerprints:
+    """Pass-1 output for a batch of documents, as flat numpy arrays."""
+
+    signatures: np.ndarray  # (n, num_perm) uint32
+    doc_hashes: np.ndarray  # (n,) uint64
+    lengths: np.ndarray  # (n,) int64, characters of the repaired text
+    unit_hashes: np.ndarray  # (m,) uint64, unique per document
+    unit_docs: np.ndarray  # (m,) int64, batch-local document index of each unit hash
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Fingerprints], num_perm: int) -> Fingerprints:
+        """Join batches in order, renumbering documents."""
+        offsets = np.cumsum([0] + [len(p.doc_hashes) for p in parts])
+        return cls(
+            np.concatenate([p.signatures for p in parts]) if parts else np.empty((0, num_perm), np.uint32),
+            np.concatenate([p.doc_hashes for p in parts]) if parts else np.empty(0, np.uint64),
+            np.concatenate([p.lengths for p in parts]) if parts else np.empty(0, np.int64),
+            np.concatenate([p.unit_hashes for p in parts]) if parts else np.empty(0, np.uint64),
+            np.concatenate([p.unit_docs + o for p, o in zip(parts, offsets)]) if parts else np.empty(0, np.int64),
+        )
+
+
+def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
+    """Pass 1 over a batch of document texts."""
+    from dedup.pipeline import prepare
+
+    fp = config.fingerprint
+    shingle_sets = []
+    doc_hashes = np.zeros(len(texts), dtype=np.uint64)
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    unit_hashes: list[np.ndarray] = []
+    unit_docs: list[np.ndarray] = []
+    for index, text in enumerate(texts):
+        prepared = prepare(text, config)
+        key = key_for(prepared.text, fp)
+        doc_hashes[index] = exact_hash(key)
+        lengths[index] = len(prepared.text)
+        shingle_sets.append(shingle_hashes(word_hashes(key.split()), fp.shingle_size))
+        units = np.array(boilerplate_units(prepared.text, prepared.paragraphs, config), dtype=np.uint64)
+        unit_hashes.append(units)
+        unit_docs.append(np.full(len(units), index, dtype=np.int64))
+    return Fingerprints(
+        signatures(shingle_sets, fp.num_perm, fp.seed),
+        doc_hashes,
+        lengths,
+        np.concatenate(unit_hashes) if unit_hashes else np.empty(0, np.uint64),
+        np.concatenate(unit_docs) if unit_docs else np.empty(0, np.int64),
+    )
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per (document, band): a hash of the band's ``rows`` hash values, over the
+    same ranges as datasketch's ``MinHashLSH`` (band ``i`` covers ``[i*rows, (i+1)*rows)``).
+    Shape ``(n, bands)``."""
+    from dedup.fingerprint import _fmix64
+
+    n = len(sigs)
+    keys = np.zeros((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            h = np.full(n, np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+            for column in range(block.shape[1]):
+                h = _fmix64(h ^ (block[:, column] + np.uint64(0x632BE59BD9B4E019)))
+            keys[:, band] = h
+    return keys
+
+
+def candidate_pairs(keys: np.ndarray) -> np.ndarray:
+    """Candidate pairs ``(i, j)`` with ``i < j`` sharing a band key, as stars: each document in a
+    bucket is paired with the bucket's first document, never all pairs (cliques)."""
+    n, bands = keys.shape
+    pairs: list[np.ndarray] = []
+    docs = np.arange(n, dtype=np.int64)
+    for band in range(bands):
+        column = keys[:, band]
+        order = np.lexsort((docs, column))
+        sorted_keys = column[order]
+        starts = np.ones(n, dtype=bool)
+        starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        head = order[np.maximum.accumulate(np.where(starts, np.arange(n), 0))]
+        mask = head != order
+        if mask.any():
+            pairs.append(np.stack([head[mask], order[mask]], axis=1))
+    if not pairs:
+        return np.empty((0, 2), dtype=np.int64)
+    return np.unique(np.concatenate(pairs), axis=0)
+
+
+def estimated_jaccard(sigs: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Fraction of equal hash values: the MinHash estimate of Jaccard similarity."""
+    return (sigs[left] == sigs[right]).mean(axis=1)
+
+
+@dataclass
+class DocumentPlan:
+    """What pass 2 does with each document, decided between the passes."""
+
+    duplicate_of: np.ndarray  # (n,) int64, -1 when kept
+    similarity: np.ndarray  # (n,) float64
+    cluster: np.ndarray  # (n,) int64, -1 when the document is alone
+    boilerplate: dict[int, tuple[int, int]] = field(default_factory=dict)
+    clusters: int = 0
+    boilerplate_threshold: int = 0
+
+    def boilerplate_for(self, index: int) -> Boilerplate:
+        """The boilerplate view of document ``index`` (knows whether it holds the first copy)."""
+        return Boilerplate(self.boilerplate, index)
+
+
+def _find(parent: np.ndarray, x: int) -> int:
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return root
+
+
+def plan_corpus(fingerprints: Fingerprints, config: DedupConfig) -> DocumentPlan:
+    """Cluster documents and find boilerplate, deterministically, from pass-1 fingerprints."""
+    from dedup.index import lsh_params
+
+    n = len(fingerprints.doc_hashes)
+    match, policy = config.match, config.policy
+    duplicate_of = np.full(n, -1, dtype=np.int64)
+    similarity = np.zeros(n, dtype=np.float64)
+    cluster = np.full(n, -1, dtype=np.int64)
+    plan = DocumentPlan(duplicate_of, similarity, cluster)
+    if n == 0:
+        return plan
+    sigs = fingerprints.signatures
+    if policy.dedup_documents and n > 1:
+        bands, rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.threshold, config.fingerprint.num_perm)
+        pairs = candidate_pairs(band_keys(sigs, bands, rows))
+        # Exact duplicates (same normalised text) are always candidates.
+        order = np.argsort(fingerprints.doc_hashes, kind="stable")
+        same = fingerprints.doc_hashes[order][1:] == fingerprints.doc_hashes[order][:-1]
+        exact_pairs = np.stack([order[:-1][same], order[1:][same]], axis=1) if same.any() else np.empty((0, 2), np.int64)
+        pairs = np.unique(np.concatenate([pairs, np.sort(exact_pairs, axis=1)]), axis=0) if len(exact_pairs) else pairs
+        empty = fingerprints.lengths == 0
+        if len(pairs):
+            sims = estimated_jaccard(sigs, pairs[:, 0], pairs[:, 1])
+            exact = fingerprints.doc_hashes[pairs[:, 0]] == fingerprints.doc_hashes[pairs[:, 1]]
+            keep = ((sims >= match.threshold) | exact) & ~empty[pairs[:, 0]] & ~empty[pairs[:, 1]]
+            pairs = pairs[keep]
+        parent = np.arange(n, dtype=np.int64)
+        for i, j in pairs.tolist():
+            ri, rj = _find(parent, i), _find(parent, j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+        roots = np.array([_find(parent, i) for i in range(n)], dtype=np.int64)
+        plan.clusters = _assign(roots, sigs, fingerprints, config, plan)
+    units, docs = fingerprints.unit_hashes, fingerprints.unit_docs
+    threshold = policy.boilerplate_threshold(n)
+    plan.boilerplate_threshold = threshold
+    if len(units) and policy.boilerplate != "keep":
+        kept_docs = duplicate_of < 0
+        mask = kept_docs[docs]
+        units, docs = units[mask], docs[mask]
+        order = np.lexsort((docs, units))
+        units, docs = units[order], docs[order]
+        values, first, counts = np.unique(units, return_index=True, return_counts=True)
+        frequent = counts >= threshold
+        plan.boilerplate = {
+            int(v): (int(c), int(docs[f]))
+            for v, f, c in zip(values[frequent], first[frequent], counts[frequent])
+        }
+    return plan
+
+
+def _assign(roots: np.ndarray, sigs: np.ndarray, fingerprints: Fingerprints, config: DedupConfig,
+            plan: DocumentPlan) -> int:
+    """Choose keepers per connected component, guarding against chains."""
+    threshold = config.match.threshold
+    keep = config.policy.keep
+    order = np.argsort(roots, kind="stable")
+    sorted_roots = roots[order]
+    boundaries = np.flatnonzero(np.diff(sorted_roots)) + 1
+    clusters = 0
+    for members in np.split(order, boundaries):
+        if len(members) < 2:
+            continue
+        members = np.sort(members)
+        if keep == "longest":
+            members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]
+        keepers: list[int] = []
+        for member in members.tolist():
+            best, best_sim = -1, -1.0
+            for keeper in keepers:
+                same_text = fingerprints.doc_hashes[member] == fingerprints.doc_hashes[keeper]
+                sim = 1.0 if same_text else float((sigs[member] == sigs[keeper]).mean())
+                if sim >= threshold and sim > best_sim:
+                    best, best_sim = keeper, sim
+            if best < 0:
+                keepers.append(member)
+            else:
+                plan.duplicate_of[member] = best
+                plan.similarity[member] = round(best_sim, 4)
+        for keeper in keepers:
+            group = [keeper] + [m for m in members.tolist() if plan.duplicate_of[m] == keeper]
+            if len(group) > 1:
+                plan.cluster[group] = clusters
+                if keep == "none":
+                    plan.duplicate_of[keeper] = keeper
+                clusters += 1
+    return clusters
+
+
+def clean_batch(items: Sequence[tuple[int, str]], plan_view: dict[int, Any], config: DedupConfig) -> list[CleanResult | None]:
+    """Pass 2 over a batch: ``(index, text)`` pairs; a duplicate to drop gives None."""
+    from dedup.pipeline import explain_text
+
+    results: list[CleanResult | None] = []
+    boilerplate_units_map = plan_view["boilerplate"]
+    for index, text in items:
+        if plan_view["drop"].get(index, False):
+            results.append(None)
+            continue
+        results.append(explain_text(text, config, Boilerplate(boilerplate_units_map, index)))
+    return results
+
+
+def iter_batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Documents in lists of ``size``."""
+    batch: list[Document] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,104 @@
+"""Match: find candidate near-duplicate pairs with MinHash LSH (datasketch) and verify them.
+
+An LSH candidate only counts once it is verified: the exact Jaccard similarity of the two shingle
+sets (units inside a document) or the signature agreement (documents in a corpus) must reach the
+threshold. The index holds only units that were kept, so a unit is only ever matched against a
+keeper, never through a chain of removed copies.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Hashable
+
+import numpy as np
+
+from dedup.fingerprint import Signature
+
+__all__ = ["lsh_params", "candidate_probability", "UnitIndex", "jaccard"]
+
+
+def candidate_probability(similarity: float | np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Probability that LSH with ``bands`` × ``rows`` makes a pair of this Jaccard a candidate.
+
+    >>> round(float(candidate_probability(0.8, 9, 13)), 3)
+    0.5
+    """
+    s = np.asarray(similarity, dtype=float)
+    return 1.0 - (1.0 - s**rows) ** bands
+
+
+@functools.lru_cache(maxsize=64)
+def lsh_params(threshold: float, num_perm: int, false_positive_weight: float = 0.5,
+               false_negative_weight: float = 0.5) -> tuple[int, int]:
+    """Bands and rows (``bands * rows <= num_perm``) minimising the weighted probability mass of
+    false positives (below ``threshold``) and false negatives (above it), as datasketch does.
+
+    >>> lsh_params(0.8, 128)
+    (9, 13)
+    """
+    grid_low = np.linspace(0.0, threshold, 257)
+    grid_high = np.linspace(threshold, 1.0, 257)
+    best: tuple[float, int, int] | None = None
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = np.trapezoid(candidate_probability(grid_low, bands, rows), grid_low)
+            fn = np.trapezoid(1.0 - candidate_probability(grid_high, bands, rows), grid_high)
+            error = false_positive_weight * fp + false_negative_weight * fn
+            if best is None or error < best[0] - 1e-12:
+                best = (error, bands, rows)
+    assert best is not None
+    return best[1], best[2]
+
+
+def jaccard(a: set[int] | frozenset[int], b: set[int] | frozenset[int]) -> float:
+    """Exact Jaccard similarity of two sets (1.0 for two empty sets).
+
+    >>> jaccard({1, 2, 3}, {2, 3, 4})
+    0.5
+    """
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+class UnitIndex:
+    """Kept units of one level (sentences or paragraphs) of one document.
+
+    Exact repeats are found by the hash of the matching key; near repeats through a datasketch
+    ``MinHashLSH`` and then verified with the exact Jaccard of the shingle sets.
+    """
+
+    def __init__(self, threshold: float, num_perm: int, seed: int,
+                 params: tuple[int, int] | None = None) -> None:
+        from datasketch import MinHashLSH
+
+        self.threshold = threshold
+        self.seed = seed
+        bands, rows = params if params is not None else lsh_params(threshold, num_perm)
+        self._lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
+        self._exact: dict[int, Hashable] = {}
+        self._shingles: dict[Hashable, frozenset[int]] = {}
+
+    def find(self, exact: int, signature: np.ndarray | None,
+             shingles: frozenset[int]) -> tuple[Hashable, float] | None:
+        """The kept unit this one repeats, with the similarity, or None."""
+        keeper = self._exact.get(exact)
+        if keeper is not None:
+            return keeper, 1.0
+        if signature is None:
+            return None
+        best: tuple[Hashable, float] | None = None
+        for key in sorted(self._lsh.query(Signature(signature, self.seed)), key=repr):
+            similarity = jaccard(shingles, self._shingles[key])
+            if similarity >= self.threshold and (best is None or similarity > best[1]):
+                best = (key, similarity)
+        return best
+
+    def add(self, key: Hashable, exact: int, signature: np.ndarray | None,
+            shingles: frozenset[int]) -> None:
+        """Keep a unit: later units are matched against it."""
+        self._exact.setdefault(exact, key)
+        if signature is not None:
+            self._lsh.insert(key, Signature(signature, self.seed), check_duplication=False)
+            self._shingles[key] = shingles

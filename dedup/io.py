@@ -1,0 +1,361 @@
+"""Read and write: documents in, documents out, in the input's own format, atomically.
+
+Inputs: a text file (one document, a dump split by a separator pattern, or one document per
+line), a directory (recursive, include/exclude globs), JSONL (plain, ``.gz``, ``.zst``), Parquet,
+stdin (``-``). Records keep every field; only the text field is replaced.
+
+Outputs are written to a temporary file beside the destination and renamed into place when
+complete, so an interrupted run leaves no partial file. Inputs are never modified. Decoding
+errors name the file and the byte offset; malformed records name the file and line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import fnmatch
+import gzip
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from dedup.document import Document
+from dedup.errors import InputError, OutputError
+
+__all__ = [
+    "ReadOptions",
+    "Source",
+    "sources_of",
+    "read_documents",
+    "decode_bytes",
+    "atomic_writer",
+    "check_output",
+    "format_of",
+]
+
+_BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadOptions:
+    """How inputs are read."""
+
+    encoding: str = "utf-8"
+    errors: str = "strict"
+    text_field: str = "text"
+    id_field: str | None = None
+    doc_separator: str | None = None
+    lines: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    on_error: str = "fail"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a path (or ``-``), its format, and its name relative to a directory root."""
+
+    path: str
+    format: str
+    relative: str
+
+
+def format_of(path: str) -> str:
+    """The format of an input or output path, from its name.
+
+    >>> format_of("shard-00.jsonl.zst"), format_of("a.parquet"), format_of("notes.txt")
+    ('jsonl', 'parquet', 'text')
+    """
+    name = path.lower()
+    for suffix in (".gz", ".zst", ".zstd"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    return "text"
+
+
+def _looks_binary(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(_BINARY_SNIFF)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)):
+        return False
+    if head.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"PAR1")):
+        return False
+    return b"\x00" in head
+
+
+def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source], list[str]]:
+    """Expand inputs (files, directories, ``-``) into sources, sorted within each directory.
+
+    Returns the sources and the binary files skipped in directories.
+    """
+    sources: list[Source] = []
+    skipped: list[str] = []
+    for given in inputs:
+        if given == "-":
+            sources.append(Source("-", "text", "stdin"))
+            continue
+        path = Path(given)
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = file.relative_to(path).as_posix()
+                if options.include and not any(fnmatch.fnmatch(relative, g) for g in options.include):
+                    continue
+                if any(fnmatch.fnmatch(relative, g) for g in options.exclude):
+                    continue
+                if format_of(relative) == "text" and _looks_binary(file):
+                    skipped.append(str(file))
+                    continue
+                sources.append(Source(str(file), format_of(relative), relative))
+        elif path.is_file():
+            sources.append(Source(str(path), format_of(str(path)), path.name))
+        elif not path.exists():
+            raise InputError(f"{given}: no such file or directory")
+        else:
+            raise InputError(f"{given}: not a regular file or directory")
+    return sources, skipped
+
+
+def decode_bytes(data: bytes, name: str, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """Decode input bytes; a BOM wins over ``encoding``; errors name the byte offset.
+
+    >>> decode_bytes(b"caf\\xc3\\xa9", "x.txt")
+    'café'
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    try:
+        return data.decode(encoding, errors)
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{name}: not valid {encoding} at byte {error.start} ({data[error.start:error.start + 4]!r}); "
+            "pass --encoding (e.g. latin-1) or --errors replace to read it anyway"
+        ) from None
+    except LookupError:
+        raise InputError(f"--encoding {encoding!r} is not an encoding Python knows") from None
+
+
+@contextlib.contextmanager
+def _open_binary(path: str) -> Iterator[IO[bytes]]:
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    lowered = path.lower()
+    with open(path, "rb") as raw:
+        if lowered.endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw) as stream:
+                yield stream  # type: ignore[misc]
+        elif lowered.endswith((".zst", ".zstd")):
+            try:
+                import zstandard
+            except ImportError:
+                raise InputError(f"{path}: reading .zst needs the zstandard package: pip install 'dedup[zstd]'") from None
+            with zstandard.ZstdDecompressor().stream_reader(raw) as stream:
+                yield stream  # type: ignore[misc]
+        else:
+            yield raw
+
+
+def _read_all(path: str) -> bytes:
+    try:
+        with _open_binary(path) as stream:
+            return stream.read()
+    except (OSError, EOFError) as error:
+        raise InputError(f"{path}: cannot read: {_describe(error)}") from None
+    except Exception as error:  # zstandard raises its own ZstdError
+        if type(error).__name__ == "ZstdError":
+            raise InputError(f"{path}: corrupt or truncated zstd data: {error}") from None
+        raise
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "the compressed stream is truncated"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+def _text_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
+    text = decode_bytes(_read_all(source.path), source.path, options.encoding, options.errors)
+    name = source.relative
+    if options.lines:
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.strip():
+                yield Document(f"{name}:{number}", line, {"source": source.path, "line": number})
+        return
+    if options.doc_separator:
+        try:
+            pattern = re.compile(options.doc_separator, re.MULTILINE)
+        except re.error as error:
+            raise InputError(f"--doc-separator {options.doc_separator!r} is not a valid pattern: {error}") from None
+        position, number = 0, 1
+        for match in pattern.finditer(text):
+            yield Document(f"{name}#{number}", text[position : match.start()],
+                           {"source": source.path, "separator": match.group()})
+            position, number = match.end(), number + 1
+        yield Document(f"{name}#{number}", text[position:], {"source": source.path, "separator": None})
+        return
+    yield Document(name, text, {"source": source.path})
+
+
+def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[str, Any]]) -> Iterator[Document]:
+    def bad(number: int, problem: str) -> None:
+        where = f"{source.path}:{number}"
+        if options.on_error == "fail":
+            raise InputError(f"{where}: {problem} (use --on-error skip to skip such records)")
+        skipped.append({"source": source.path, "line": number, "problem": problem})
+
+    try:
+        with _open_binary(source.path) as stream:
+            for number, raw in enumerate(stream, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(decode_bytes(raw, f"{source.path}:{number}", options.encoding, options.errors))
+                except json.JSONDecodeError as error:
+                    bad(number, f"not valid JSON ({error.msg} at column {error.colno})")
+                    continue
+                if not isinstance(record, dict):
+                    bad(number, f"expected a JSON object, got {type(record).__name__}")
+                    continue
+                text = record.get(options.text_field)
+                if not isinstance(text, str):
+                    what = "missing" if options.text_field not in record else f"a {type(text).__name__}, not a string"
+                    bad(number, f"text field {options.text_field!r} is {what}")
+                    continue
+                ident = record.get(options.id_field) if options.id_field else None
+                doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
+                yield Document(doc_id, text, {"record": record, "source": source.path, "line": number})
+    except (OSError, EOFError) as error:
+        raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
+    except InputError:
+        raise
+    except Exception as error:
+        if type(error).__name__ == "ZstdError":
+            raise InputError(f"{source.path}: corrupt or truncated zstd data: {error}") from None
+        raise
+
+
+def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"{source.path}: reading Parquet needs pyarrow: pip install 'dedup[parquet]'") from None
+    try:
+        parquet = pq.ParquetFile(source.path)
+    except Exception as error:
+        raise InputError(f"{source.path}: not a readable Parquet file: {error}") from None
+    names = parquet.schema_arrow.names
+    if options.text_field not in names:
+        raise InputError(
+            f"{source.path}: no column {options.text_field!r} (columns: {', '.join(names)}); "
+            "pass --text-field"
+        )
+    row = 0
+    for batch in parquet.iter_batches(batch_size=1024):
+        for record in batch.to_pylist():
+            row += 1
+            text = record.get(options.text_field)
+            if not isinstance(text, str):
+                raise InputError(f"{source.path}: row {row}: column {options.text_field!r} is not text")
+            ident = record.get(options.id_field) if options.id_field else None
+            doc_id = str(ident) if ident is not None else f"{source.relative}:{row}"
+            yield Document(doc_id, text, {"record": record, "source": source.path, "row": row})
+
+
+def read_documents(source: Source, options: ReadOptions,
+                   skipped: list[dict[str, Any]] | None = None) -> Iterator[Document]:
+    """Stream the documents of one source."""
+    sink = skipped if skipped is not None else []
+    if source.format == "jsonl":
+        yield from _jsonl_documents(source, options, sink)
+    elif source.format == "parquet":
+        yield from _parquet_documents(source, options)
+    else:
+        yield from _text_documents(source, options)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
+    """Refuse to overwrite an input, or an existing output without ``force``."""
+    if output == "-":
+        return
+    target = Path(output)
+    for given in inputs:
+        if given == "-":
+            continue
+        source = Path(given)
+        if target.exists() and source.exists() and os.path.samefile(target, source):
+            raise OutputError(f"{output}: is an input; dedup never overwrites its input (choose another -o)")
+        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
+            raise OutputError(f"{output}: is inside input directory {given}; choose an output outside it")
+    if target.exists() and not force and not target.is_dir():
+        raise OutputError(f"{output}: already exists; pass --force to replace it")
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
+    """Write ``path`` through a temporary file that replaces it only when writing succeeds.
+
+    ``-`` writes to stdout. Compression follows the suffix (``.gz``, ``.zst``).
+    """
+    if path == "-":
+        if binary:
+            yield sys.stdout.buffer
+        else:
+            yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
+    try:
+        with os.fdopen(handle, "wb") as raw:
+            lowered = path.lower()
+            if lowered.endswith(".gz"):
+                stream: IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)  # type: ignore[assignment]
+            elif lowered.endswith((".zst", ".zstd")):
+                import zstandard
+
+                stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)  # type: ignore[assignment]
+            else:
+                stream = raw
+            if binary:
+                yield stream
+            else:
+                text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+                yield text
+                text.flush()
+                text.detach()
+            if stream is not raw:
+                stream.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,151 @@
+"""Pipeline: wire the stages together for one document (and, in corpus mode, for many).
+
+read → fix encoding → repair → segment → fingerprint → match → decide → render → write, with the
+edits of each stage composed back onto the input so that every change is reported in input
+offsets and replaying the report reproduces the output exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from dedup.config import DedupConfig
+from dedup.document import Change, CleanResult, Flag
+from dedup.edits import Edit, OffsetMap, apply_edits, compose
+from dedup.policy import Boilerplate, Paragraph, decide_document
+from dedup.render import removal_edits
+from dedup.repair import fix_encoding, repair
+from dedup.segment import Segmenter, segmenter_for
+
+__all__ = ["Prepared", "prepare", "explain_text", "paragraphs_of"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document after repair and segmentation, before any removal."""
+
+    source: str
+    text: str
+    edits: tuple[Edit, ...]  # input → text
+    paragraphs: tuple[Paragraph, ...]
+    boundaries: tuple[int, ...]
+
+
+def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) -> tuple[Paragraph, ...]:
+    """Paragraphs of repaired text with their lines and sentences."""
+    result = []
+    for span in segmenter.paragraphs(text):
+        forced = tuple(b for b in boundaries if span.start < b < span.end)
+        result.append(Paragraph(
+            span,
+            tuple(segmenter.lines(text, span.start, span.end)),
+            tuple(segmenter.sentences(text, span.start, span.end, forced)),
+        ))
+    return tuple(result)
+
+
+def prepare(source: str, config: DedupConfig) -> Prepared:
+    """Fix encoding, repair and segment one document."""
+    segmenter = segmenter_for(config.segment)
+    fixed, encoding_edits = fix_encoding(source) if config.repair.fix_encoding else (source, [])
+    repaired = repair(fixed, config.repair, segmenter.abbreviations)
+    edits = compose(encoding_edits, repaired.edits, fixed)
+    paragraphs = paragraphs_of(repaired.text, segmenter, repaired.boundaries)
+    return Prepared(source, repaired.text, tuple(edits), paragraphs, repaired.boundaries)
+
+
+_REMOVALS = frozenset({"duplicate_removed", "caption_removed", "boilerplate_removed"})
+_MAX_ROUNDS = 4
+
+
+def _change(edit: Edit, source: str) -> Change:
+    info = edit.info
+    return Change(
+        kind=edit.kind,
+        start=edit.start,
+        end=edit.end,
+        before=source[edit.start : edit.end],
+        after=edit.after,
+        reason=str(info.get("reason", "")),
+        level=info.get("level"),
+        confidence=info.get("confidence"),
+        kept_start=info.get("kept_start"),
+        kept_end=info.get("kept_end"),
+        similarity=info.get("similarity"),
+        absorbed=tuple(info.get("absorbed", ())),
+    )
+
+
+def _to_source(edit: Edit, to_source: OffsetMap) -> Edit:
+    """The same edit with its kept-twin offsets mapped back through earlier edits."""
+    if edit.info.get("kept_start") is None:
+        return edit
+    info = dict(edit.info)
+    info["kept_start"], info["kept_end"] = to_source.source_span(info["kept_start"], info["kept_end"])
+    return Edit(edit.start, edit.end, edit.after, edit.kind, MappingProxyType(info))
+
+
+def _round(source: str, config: DedupConfig, boilerplate: Boilerplate | None,
+           prepared: Prepared | None) -> tuple[str, list[Edit], list[Flag]]:
+    prepared = prepared if prepared is not None else prepare(source, config)
+    decision = decide_document(prepared.text, prepared.paragraphs, prepared.boundaries, config, boilerplate)
+    removals = removal_edits(prepared.paragraphs, decision.removals)
+    output = apply_edits(prepared.text, removals)
+    to_source = OffsetMap(prepared.edits)
+    edits = [_to_source(e, to_source) for e in compose(prepared.edits, removals, prepared.text)]
+    flags = []
+    for mark in decision.flags:
+        start, end = to_source.source_span(mark.start, mark.end)
+        flags.append(Flag(mark.kind, start, end, source[start:end], mark.reason, mark.confidence))
+    for edit in prepared.edits:
+        if edit.kind == "suspected_splice":
+            fragment = source[edit.end : edit.end + 60].split("\n")[0]
+            flags.append(Flag("suspected_splice", edit.start, edit.end, fragment, str(edit.info.get("reason", ""))))
+    return output, edits, flags
+
+
+def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | None = None,
+                 prepared: Prepared | None = None) -> CleanResult:
+    """Clean one document and account for every change (see :func:`dedup.clean_and_explain`).
+
+    A removal can bring together text that a further round would change (a fragment now next to
+    a paragraph it continues, a sentence now repeating another), so rounds run until the text is
+    stable: cleaning the output again changes nothing.
+    """
+    output, edits, flags = _round(source, config, boilerplate, prepared)
+    for _ in range(_MAX_ROUNDS - 1):
+        if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in edits):
+            break
+        following, more, more_flags = _round(output, config, boilerplate, None)
+        if not more:
+            break
+        to_source = OffsetMap(edits)
+        more = [_to_source(e, to_source) for e in more]
+        edits = compose(edits, more, output)
+        flags = [f for f in flags if f.kind == "suspected_splice"] + [
+            Flag(f.kind, *to_source.source_span(f.start, f.end), f.text, f.reason, f.confidence)
+            for f in more_flags if f.kind != "suspected_splice"
+        ]
+        output = following
+    flags = sorted(flags, key=lambda f: (f.start, f.end, f.kind))
+    flags = [f if source[f.start : f.end] == f.text or f.kind == "suspected_splice"
+             else Flag(f.kind, f.start, f.end, source[f.start : f.end], f.reason, f.confidence) for f in flags]
+    return CleanResult(output, tuple(_change(e, source) for e in edits), tuple(flags))
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Where a run reads and writes, and how it uses the machine (not what it decides)."""
+
+    inputs: tuple[str, ...] = ("-",)
+    output: str = "-"
+    report: str | None = None
+    force: bool = False
+    annotate: bool = False
+    jobs: int = 0
+    batch_size: int = 32
+    progress: bool = False

@@ -1,0 +1,308 @@
+"""Decide: which units of a document are removed, which are only flagged, and why.
+
+Inside one document, in reading order: captions and credit lines are scored from text features;
+paragraphs repeating an earlier kept paragraph are removed; then sentences repeating an earlier
+kept sentence are removed from the paragraphs that stay (the rest of the paragraph is untouched).
+The first copy is kept. Each decision carries its reason, the kept twin and the similarity.
+
+Short units are protected: a sentence of fewer than ``min_sentence_words`` words is never
+removed, and one of fewer than ``near_min_words`` words only when it repeats exactly (after
+normalisation), because short sentences ("He said no.") are alike by chance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dedup.fingerprint import (
+    exact_hash,
+    key_for,
+    shingle_hashes,
+    signatures,
+    word_hashes,
+)
+from dedup.index import UnitIndex, lsh_params
+
+if TYPE_CHECKING:
+    from dedup.config import DedupConfig
+    from dedup.segment import Span
+
+__all__ = [
+    "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "decide_document",
+    "boilerplate_units", "unit_hash",
+]
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|March|Mar|April|Apr|May|June|Jun|July|Jul|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE_ENDING = re.compile(
+    r",\s(?:on\s)?(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s)?"
+    + _MONTH
+    + r"\s\d{1,2},\s\d{4}\.?[\"”']?$"
+)
+_CREDIT = re.compile(
+    r"\((?:AP|AFP|Reuters|Getty|EPA|Xinhua|Bloomberg|Photo|Image|Credit)\b[^()\n]{0,80}\)"
+    r"|\b(?:AP|AFP|EPA|Reuters) Photo/"
+    r"|\b(?:Photo|Image|Picture|Illustration)s?\s?(?:by|courtesy of|credit)\s?:?\s"
+    r"|\bGetty Images\b|\bvia Getty\b|/\s?Shutterstock\b|\bStaff photographer\b",
+    re.IGNORECASE,
+)
+_FILE_PREFIX = re.compile(r"^FILE\s?[-–—:]\s")
+_CAPTION_VERB = re.compile(
+    r"^[A-Z][^.!?]{0,60}?\s[a-z]{2,}(?:s|es)\s(?:a|an|the|at|in|on|near|during|following|outside|"
+    r"inside|as|after|before|from|to|with|by|for|along|past|his|her|their|its|up|down|out|off)\b"
+)
+_PAST = re.compile(r"\b(?:was|were|had|said|says|told)\b")
+
+
+def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
+    """Confidence (0–1) that a sentence is a photo caption or credit line, and why.
+
+    >>> caption_score("Smoke rises near Stepanakert, Nagorno-Karabakh, on Sept. 25, 2023.", True)
+    (1.0, 'ends with an AP-style date; present-tense scene; glued to the next sentence')
+    >>> caption_score("The treaty was signed in Paris.", False)[0]
+    0.0
+    """
+    score = 0.0
+    reasons: list[str] = []
+    words = len(sentence.split())
+    if _CREDIT.search(sentence):
+        score += 0.8
+        reasons.append("photo credit")
+    if _FILE_PREFIX.match(sentence):
+        score += 0.6
+        reasons.append("'FILE -' prefix")
+    if _DATE_ENDING.search(sentence):
+        score += 0.45
+        reasons.append("ends with an AP-style date")
+    if score and _CAPTION_VERB.match(sentence) and not _PAST.search(sentence):
+        score += 0.25
+        reasons.append("present-tense scene")
+    if score and glued:
+        score += 0.2
+        reasons.append("glued to the next sentence")
+    if words > 60:
+        score *= 0.3
+    return min(1.0, round(score, 3)), "; ".join(reasons)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph with its lines and sentences, as spans of the repaired text."""
+
+    span: Span
+    lines: tuple[Span, ...]
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A unit to remove: its span (repaired text), and why."""
+
+    start: int
+    end: int
+    kind: str
+    level: str
+    reason: str
+    kept_start: int | None = None
+    kept_end: int | None = None
+    similarity: float | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class FlagMark:
+    """A unit to flag and keep."""
+
+    start: int
+    end: int
+    kind: str
+    reason: str
+    confidence: float | None = None
+
+
+@dataclass
+class Decision:
+    """What to do with one document's units."""
+
+    removals: list[Removal] = field(default_factory=list)
+    flags: list[FlagMark] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    span: Span
+    words: int
+    exact: int
+    shingles: frozenset[int]
+
+
+def _units(text: str, spans: Sequence[Span], config: DedupConfig) -> tuple[list[_Unit], np.ndarray]:
+    fp = config.fingerprint
+    units: list[_Unit] = []
+    shingle_sets: list[np.ndarray] = []
+    for span in spans:
+        key = key_for(text[span.start : span.end], fp)
+        words = key.split()
+        shingles = shingle_hashes(word_hashes(words), fp.unit_shingle_size)
+        shingle_sets.append(shingles)
+        units.append(_Unit(span, len(words), exact_hash(key), frozenset(shingles.tolist())))
+    return units, signatures(shingle_sets, fp.num_perm, fp.seed)
+
+
+def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
+                 protect_short: bool) -> list[Removal]:
+    if not spans:
+        return []
+    policy, match = config.policy, config.match
+    units, sigs = _units(text, spans, config)
+    params = (match.bands, match.rows) if match.bands and match.rows else lsh_params(
+        match.unit_threshold, config.fingerprint.num_perm)
+    index = UnitIndex(match.unit_threshold, config.fingerprint.num_perm, config.fingerprint.seed, params)
+    removals: list[Removal] = []
+    for position, unit in enumerate(units):
+        if unit.words == 0 or (protect_short and unit.words < policy.min_sentence_words):
+            continue
+        near = unit.words >= policy.near_min_words
+        signature = sigs[position] if near else None
+        found = index.find(unit.exact, signature, unit.shingles)
+        if found is not None:
+            keeper = units[int(found[0])]  # type: ignore[call-overload]
+            similarity = round(found[1], 4)
+            how = "exact repeat" if similarity == 1.0 else f"near repeat (Jaccard {similarity})"
+            removals.append(Removal(
+                unit.span.start, unit.span.end, "duplicate_removed", level,
+                f"{how} of an earlier {level}", keeper.span.start, keeper.span.end, similarity,
+            ))
+        else:
+            index.add(position, unit.exact, signature, unit.shingles)
+    return removals
+
+
+def unit_hash(text: str, config: DedupConfig) -> int:
+    """The exact hash of a unit's matching key (what boilerplate counting uses)."""
+    return exact_hash(key_for(text, config.fingerprint))
+
+
+def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> list[int]:
+    """Hashes of the units of a document that may count as boilerplate: every paragraph, every
+    line of a multi-line paragraph, and every sentence long enough to be removable."""
+    hashes: set[int] = set()
+    for paragraph in paragraphs:
+        hashes.add(unit_hash(text[paragraph.span.start : paragraph.span.end], config))
+        if len(paragraph.lines) > 1:
+            for line in paragraph.lines:
+                hashes.add(unit_hash(text[line.start : line.end], config))
+        for sentence in paragraph.sentences:
+            chunk = text[sentence.start : sentence.end]
+            if len(chunk.split()) >= config.policy.min_sentence_words:
+                hashes.add(unit_hash(chunk, config))
+    return sorted(hashes)
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """Units found in many documents: hash → (number of documents, index of the first one)."""
+
+    units: Mapping[int, tuple[int, int]]
+    document_index: int = 0
+
+    def verdict(self, text: str, config: DedupConfig) -> tuple[int, int] | None:
+        """(documents, first document) when ``text`` is boilerplate to act on here, else None."""
+        found = self.units.get(unit_hash(text, config))
+        if found is None:
+            return None
+        if config.policy.boilerplate == "keep_first" and found[1] == self.document_index:
+            return None
+        return found
+
+
+def _boilerplate(text: str, paragraphs: Sequence[Paragraph], boilerplate: Boilerplate,
+                 config: DedupConfig, decision: Decision, removed: set[tuple[int, int]]) -> None:
+    flag_only = config.policy.boilerplate == "flag"
+
+    def act(start: int, end: int, level: str, found: tuple[int, int]) -> None:
+        reason = f"boilerplate: this {level} appears in {found[0]} documents"
+        if flag_only:
+            decision.flags.append(FlagMark(start, end, "boilerplate", reason))
+        else:
+            decision.removals.append(Removal(start, end, "boilerplate_removed", level, reason))
+            removed.add((start, end))
+
+    for paragraph in paragraphs:
+        found = boilerplate.verdict(text[paragraph.span.start : paragraph.span.end], config)
+        if found is not None:
+            if flag_only:
+                act(paragraph.span.start, paragraph.span.end, "paragraph", found)
+                continue
+            # Removed sentence by sentence so that render joins them like any other removal.
+            for sentence in paragraph.sentences:
+                act(sentence.start, sentence.end, "paragraph", found)
+            continue
+        for line in paragraph.lines if len(paragraph.lines) > 1 else ():
+            found = boilerplate.verdict(text[line.start : line.end], config)
+            if found is None:
+                continue
+            inside = [s for s in paragraph.sentences if line.start <= s.start and s.end <= line.end]
+            for sentence in inside if not flag_only else [line]:
+                act(sentence.start, sentence.end, "line", found)
+        for sentence in paragraph.sentences:
+            if (sentence.start, sentence.end) in removed:
+                continue
+            chunk = text[sentence.start : sentence.end]
+            if len(chunk.split()) < config.policy.min_sentence_words:
+                continue
+            found = boilerplate.verdict(chunk, config)
+            if found is not None:
+                act(sentence.start, sentence.end, "sentence", found)
+
+
+def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
+                    config: DedupConfig, boilerplate: Boilerplate | None = None) -> Decision:
+    """Decide removals and flags for one repaired document."""
+    policy = config.policy
+    decision = Decision()
+    removed: set[tuple[int, int]] = set()
+    if boilerplate is not None and boilerplate.units and policy.boilerplate != "keep":
+        _boilerplate(text, paragraphs, boilerplate, config, decision, removed)
+    if policy.captions != "keep":
+        for paragraph in paragraphs:
+            for sentence in paragraph.sentences:
+                if (sentence.start, sentence.end) in removed:
+                    continue
+                glued = any(sentence.end <= b <= sentence.end + 2 for b in boundaries)
+                score, why = caption_score(text[sentence.start : sentence.end], glued)
+                if score < policy.caption_confidence:
+                    continue
+                shares = len(paragraph.sentences) > 1
+                remove = policy.captions == "remove" or (policy.captions == "auto" and shares)
+                if remove:
+                    decision.removals.append(Removal(
+                        sentence.start, sentence.end, "caption_removed", "sentence",
+                        why + ("; shares a paragraph with other text" if shares else ""),
+                        confidence=score,
+                    ))
+                    removed.add((sentence.start, sentence.end))
+                else:
+                    decision.flags.append(FlagMark(sentence.start, sentence.end, "caption", why, score))
+    kept_paragraphs = list(paragraphs)
+    if policy.dedup_paragraphs:
+        candidates = [
+            p.span for p in paragraphs
+            if not all((s.start, s.end) in removed for s in p.sentences)
+        ]
+        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, False)
+        decision.removals.extend(paragraph_removals)
+        gone = {(r.start, r.end) for r in paragraph_removals}
+        kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
+    if policy.dedup_sentences:
+        spans = [s for p in kept_paragraphs for s in p.sentences if (s.start, s.end) not in removed]
+        decision.removals.extend(_dedup_level(text, spans, "sentence", config, True))
+    decision.removals.sort(key=lambda r: (r.start, r.end))
+    return decision

@@ -1,0 +1,484 @@
+"""Repair: fix what scrapers and hard-wrapping broke, recording every edit with offsets.
+
+What it changes, and only this (precision first: a false split is worse than a miss):
+
+* encoding: ftfy fixes mojibake and bad Unicode line by line; curly quotes and full-width
+  characters stay as the author typed them;
+* glued sentence boundaries (``2023.Gasoline``, ``blast.The``): a space is inserted;
+* lower-case splices (``morning.took place``), where a scraper lost the words between two
+  sentences: a space is inserted, the boundary is forced, and the fragment is flagged;
+* a lost space before an opening double quote (``Karabakh’s"reintegration"``) or after a
+  closing one;
+* hard-wrapped lines inside a paragraph are joined with a space; a word hyphenated across the
+  break is rejoined (``explo-\\nsion`` → ``explosion``) or keeps its hyphen (``well-\\nknown``,
+  ``Nagorno-\\nKarabakh``, ``1990-\\n2000``), decided by the document's own words and a lexicon;
+* a paragraph broken mid-sentence (blank line followed by a lower-case continuation) is rejoined.
+
+What it deliberately leaves alone: abbreviations (``Sept.``, ``U.S.``, ``Dr.``), initials
+(``J.R.R.Tolkien``), decimals and versions (``3.5``, ``v2.0.1``), URLs, e-mail addresses, file
+names (``Node.js``, ``index.html``), ellipses, lines that look like structure (lists, short lines,
+verse, addresses, headings), and ``pre- and post-war`` on one line. Repairs only insert
+whitespace, turn line breaks into spaces, or drop a line-break hyphen.
+
+Every regular expression here is linear: no nested quantifiers, and context is inspected in
+bounded windows in Python.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import functools
+import gzip
+import json
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from dedup.edits import Edit, apply_edits
+
+if TYPE_CHECKING:
+    from dedup.config import RepairConfig
+
+__all__ = ["RepairResult", "Lexicon", "get_lexicon", "fix_encoding", "repair"]
+
+_CLOSERS = "\"'’”)]»"
+_OPENERS = "\"'‘“([«"
+_TLDS_AND_EXTENSIONS = frozenset(
+    """
+    com org net edu gov mil int io co uk us de fr ca au info biz me tv ly ai app dev
+    js ts py rb go rs java kt cs cpp hpp php pl sh bat exe dll so txt md csv tsv json jsonl xml
+    yaml yml toml ini cfg conf log html htm css scss pdf doc docx xls xlsx ppt pptx odt rtf png
+    jpg jpeg gif svg bmp tif tiff webp mp3 mp4 wav avi mov mkv zip gz tar bz2 xz zst rar parquet
+    """.split()
+)
+_BANG_NAMES = frozenset({"yahoo", "jeopardy", "wham"})
+_TECH_SUFFIXES = frozenset({"Net", "Js", "NET", "Io"})
+
+_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[A-Z][a-z])")
+_SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
+_STRAIGHT_QUOTE = re.compile(r'"')
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+_CURLY_OPEN = re.compile(r"(?<=[\w’'])“(?=\w)")
+_CURLY_CLOSE = re.compile(r"(?<=[\w.,!?])”(?=[A-Za-z])")
+_LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\))\s")
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_NEEDS_FTFY = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """The repaired text, the edits that made it (offsets in the text given to :func:`repair`),
+    and the sentence boundaries the repairer found (offsets in the repaired text)."""
+
+    text: str
+    edits: tuple[Edit, ...]
+    boundaries: tuple[int, ...]
+
+
+class Lexicon:
+    """English words (lower case) for deciding line-break hyphens and splices.
+
+    The words come from pyspellchecker's English frequency list (MIT), read as JSON.
+    """
+
+    def __init__(self, words: Collection[str]) -> None:
+        self._words = words
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word.lower() in self._words
+
+    @classmethod
+    def load(cls) -> Lexicon:
+        """The bundled English lexicon."""
+        from importlib import resources
+
+        data = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
+        return cls(frozenset(json.loads(gzip.decompress(data))))
+
+
+@functools.lru_cache(maxsize=1)
+def get_lexicon() -> Lexicon:
+    """The English lexicon, loaded once per process (it never changes)."""
+    return Lexicon.load()
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def fix_encoding(text: str) -> tuple[str, list[Edit]]:
+    """Fix mojibake and bad Unicode with ftfy, line by line, keeping the author's typography.
+
+    >>> fix_encoding("Azerbaijanâ€™s forces")[0]
+    'Azerbaijan’s forces'
+    """
+    if not _NEEDS_FTFY.search(text):
+        return text, []
+    import ftfy
+
+    ftfy_config = ftfy.TextFixerConfig(
+        uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False, explain=False
+    )
+    edits: list[Edit] = []
+    position = 0
+    for line in text.split("\n"):
+        if _NEEDS_FTFY.search(line):
+            fixed = ftfy.fix_text(line, ftfy_config)
+            if fixed != line:
+                edits.extend(_line_edits(line, fixed, position))
+        position += len(line) + 1
+    return (apply_edits(text, edits) if edits else text), edits
+
+
+def _line_edits(line: str, fixed: str, offset: int) -> list[Edit]:
+    prefix = 0
+    limit = min(len(line), len(fixed))
+    while prefix < limit and line[prefix] == fixed[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and line[-1 - suffix] == fixed[-1 - suffix]:
+        suffix += 1
+    old, new = line[prefix : len(line) - suffix], fixed[prefix : len(fixed) - suffix]
+    info = MappingProxyType({"reason": "ftfy"})
+    if len(old) <= 64 or len(old) > 20000:
+        return [Edit(offset + prefix, offset + prefix + len(old), new, "encoding_fixed", info)]
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [
+        Edit(offset + prefix + i1, offset + prefix + i2, new[j1:j2], "encoding_fixed", info)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+# --------------------------------------------------------------------------- repair
+
+
+def repair(text: str, config: RepairConfig, abbreviations: Collection[str],
+           lexicon: Lexicon | None = None) -> RepairResult:
+    """Repair ``text`` as :class:`~dedup.config.RepairConfig` allows.
+
+    >>> from dedup.config import RepairConfig
+    >>> repair("It exploded.The border is near.", RepairConfig(), {"sept"}).text
+    'It exploded. The border is near.'
+    """
+    lexicon = lexicon if lexicon is not None else get_lexicon()
+    edits: list[Edit] = []
+    if config.unwrap_lines or config.dehyphenate:
+        edits.extend(_line_joins(text, config, lexicon))
+    if config.rejoin_paragraphs:
+        edits.extend(_paragraph_joins(text))
+    inserts: dict[int, Edit] = {}
+    if config.split_glued:
+        for edit in glued_boundaries(text, abbreviations):
+            inserts.setdefault(edit.start, edit)
+    if config.split_splices:
+        for edit in splices(text, abbreviations, lexicon):
+            inserts.setdefault(edit.start, edit)
+    if config.quote_space:
+        for edit in quote_spaces(text):
+            inserts.setdefault(edit.start, edit)
+    edits.extend(inserts.values())
+    edits.sort(key=lambda e: (e.start, e.end))
+    repaired = apply_edits(text, edits) if edits else text
+    boundaries: list[int] = []
+    shift = 0
+    for edit in edits:
+        if edit.kind in ("boundary_split", "suspected_splice"):
+            boundaries.append(edit.start + shift + len(edit.after))
+        shift += len(edit.after) - (edit.end - edit.start)
+    return RepairResult(repaired, tuple(edits), tuple(boundaries))
+
+
+def _window_token_before(text: str, position: int) -> str:
+    start = position
+    floor = max(0, position - 200)
+    while start > floor and not text[start - 1].isspace():
+        start -= 1
+    return text[start:position]
+
+
+def _window_token_after(text: str, position: int) -> str:
+    end = position
+    ceiling = min(len(text), position + 200)
+    while end < ceiling and not text[end].isspace():
+        end += 1
+    return text[position:end]
+
+
+def _looks_like_address(token: str) -> bool:
+    lowered = token.lower()
+    return "@" in token or "/" in token or "://" in token or lowered.startswith("www.")
+
+
+def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
+    """Spaces to insert where a sentence ends and the next begins with no space between.
+
+    >>> [(e.start, e.after) for e in glued_boundaries("on Sept. 25, 2023.Gasoline is", set())]
+    [(18, ' ')]
+    >>> glued_boundaries("the U.S.Army and J.R.R.Tolkien use Node.js and www.Example.com", {"u.s"})
+    []
+    """
+    edits: list[Edit] = []
+    quotes: list[int] | None = None
+    starts: list[int] = []
+    for match in _GLUED.finditer(text):
+        punct = match.start()
+        insert_at = match.end()
+        if text[insert_at - 1] == '"':
+            if quotes is None:
+                quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text)]
+                starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+            paragraph_start = starts[bisect.bisect_right(starts, punct) - 1]
+            before = bisect.bisect_left(quotes, punct) - bisect.bisect_left(quotes, paragraph_start)
+            if before % 2 == 0:
+                insert_at -= 1  # an opening quote: it belongs to the next sentence
+        left = _window_token_before(text, punct)
+        right = _window_token_after(text, match.end())
+        if not left or left[-1] in ".!?" or _looks_like_address(left) or _looks_like_address(right):
+            continue
+        right_word = re.match(r"[A-Za-z]+", right)
+        if right_word is None or right_word.group() in _TECH_SUFFIXES:
+            continue
+        rest = right[right_word.end() :]
+        if rest[:1] == "." and rest[1:2].isalnum():
+            continue  # Example.com, Tolkien.Jr: a dotted name, not a sentence
+        bare = left.rstrip(_CLOSERS).lstrip(_OPENERS)
+        left_word_match = re.search(r"[A-Za-z0-9]+$", bare)
+        if left_word_match is None:
+            continue
+        left_word = left_word_match.group()
+        if len(left_word) == 1 and left_word.isalpha():
+            continue  # an initial: U.S.Army, J.R.R.Tolkien, e.g.The
+        dotted = bare.lower()
+        if dotted in abbreviations or left_word.lower() in abbreviations:
+            continue
+        if "." in dotted and re.fullmatch(r"(?:[a-z]{1,3}\.)+[a-z]{1,3}", dotted):
+            continue  # Ph.D, a.m, U.S.A style
+        if text[punct] in "!?" and left_word.lower() in _BANG_NAMES:
+            continue
+        info = MappingProxyType({"reason": f"sentence end {text[punct]!r} glued to {right_word.group()!r}"})
+        edits.append(Edit(insert_at, insert_at, " ", "boundary_split", info))
+    return edits
+
+
+def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list[Edit]:
+    """Spaces to insert where a sentence runs into a lower-case fragment (``morning.took``).
+
+    >>> lex = Lexicon({"morning", "took", "example", "index"})
+    >>> [e.start for e in splices("said Tuesday morning.took place", set(), lex)]
+    [21]
+    >>> splices("see example.com or index.html, Node.js", set(), lex)
+    []
+    """
+    edits: list[Edit] = []
+    for match in _SPLICE.finditer(text):
+        left, right = match.group(1), match.group(2)
+        if right in _TLDS_AND_EXTENSIONS or left in abbreviations:
+            continue
+        if left not in lexicon or right not in lexicon:
+            continue
+        position = match.start(2)
+        info = MappingProxyType({
+            "reason": f"{left!r} ends a sentence and lower-case {right!r} follows with no space: "
+            "words were probably lost here",
+        })
+        edits.append(Edit(position, position, " ", "suspected_splice", info))
+    return edits
+
+
+def quote_spaces(text: str) -> list[Edit]:
+    """Spaces to insert before an opening double quote (or after a closing one) glued to a word.
+
+    >>> [e.start for e in quote_spaces('Karabakh’s"reintegration" into')]
+    [10]
+    """
+    edits: list[Edit] = []
+    info_open = MappingProxyType({"reason": "no space before opening quote"})
+    info_close = MappingProxyType({"reason": "no space after closing quote"})
+    # Straight quotes alternate open/close within a paragraph.
+    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    parity: dict[int, int] = {}
+    for match in _STRAIGHT_QUOTE.finditer(text):
+        position = match.start()
+        paragraph = bisect.bisect_right(paragraph_starts, position) - 1
+        count = parity.get(paragraph, 0)
+        parity[paragraph] = count + 1
+        before = text[position - 1] if position else " "
+        after = text[position + 1] if position + 1 < len(text) else " "
+        if count % 2 == 0 and (before.isalnum() or before in "’'") and after.isalnum():
+            edits.append(Edit(position, position, " ", "quote_space", info_open))
+        elif count % 2 == 1 and before.isalnum() and after.isalpha():
+            edits.append(Edit(position + 1, position + 1, " ", "quote_space", info_close))
+    for match in _CURLY_OPEN.finditer(text):
+        edits.append(Edit(match.start(), match.start(), " ", "quote_space", info_open))
+    for match in _CURLY_CLOSE.finditer(text):
+        edits.append(Edit(match.end(), match.end(), " ", "quote_space", info_close))
+    # An unbalanced paragraph gives no reliable parity: drop its straight-quote edits.
+    unbalanced = {p for p, count in parity.items() if count % 2}
+    return [
+        e for e in edits
+        if text[e.start - 1 : e.start + 1].count('"') == 0
+        or bisect.bisect_right(paragraph_starts, e.start) - 1 not in unbalanced
+    ]
+
+
+# --------------------------------------------------------------------------- lines
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int  # first non-space character
+    end: int  # after the last non-space character
+    raw_end: int  # position of the newline that ends it (or len(text))
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _blocks(text: str) -> list[list[_Line]]:
+    blocks: list[list[_Line]] = []
+    current: list[_Line] = []
+    position = 0
+    size = len(text)
+    while position <= size:
+        newline = text.find("\n", position)
+        raw_end = size if newline < 0 else newline
+        start, end = position, raw_end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start == end:
+            if current:
+                blocks.append(current)
+                current = []
+        else:
+            current.append(_Line(start, end, raw_end))
+        if newline < 0:
+            break
+        position = newline + 1
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _wrap_width(blocks: list[list[_Line]]) -> int | None:
+    """The column a hard-wrapped text was wrapped at, or None when it does not look wrapped."""
+    lengths = sorted(line.length for block in blocks for line in block[:-1])
+    if len(lengths) < 3:
+        return None
+    p90 = lengths[int(0.9 * (len(lengths) - 1))]
+    width = max(length for length in lengths if length <= 1.15 * p90)
+    if not 30 <= width <= 200:
+        return None
+    dense = sum(1 for length in lengths if length >= 0.6 * width)
+    return width if dense >= 0.6 * len(lengths) else None
+
+
+def _structural(text: str, line: _Line, previous: _Line) -> bool:
+    """True when ``line`` starts something of its own (a list item, an indented block)."""
+    if _LIST_MARKER.match(text, line.start):
+        return True
+    indent = line.start - (text.rfind("\n", 0, line.start) + 1)
+    previous_indent = previous.start - (text.rfind("\n", 0, previous.start) + 1)
+    return indent >= previous_indent + 2
+
+
+def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
+    blocks = _blocks(text)
+    width = _wrap_width(blocks)
+    document_words: Counter[str] | None = None
+    edits: list[Edit] = []
+    for block in blocks:
+        for line, following in zip(block, block[1:]):
+            if _structural(text, following, line):
+                continue
+            first_word = re.match(r"\S+", text[following.start : following.start + 100])
+            next_word = first_word.group() if first_word else ""
+            hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
+            # Would the next word have fitted on this line? Then the break was deliberate.
+            needed = line.length + (0 if hyphen else 1) + len(next_word)
+            wrapped = width is not None and line.length >= 0.5 * width and needed > width - 1
+            if hyphen and config.dehyphenate:
+                if document_words is None:
+                    document_words = _document_words(text)
+                edit = _dehyphenate(text, line, following, wrapped, document_words, lexicon)
+                if edit is not None:
+                    edits.append(edit)
+                continue
+            if wrapped and config.unwrap_lines:
+                info = MappingProxyType({"reason": f"hard wrap at about {width} columns"})
+                edits.append(Edit(line.end, following.start, " ", "line_unwrapped", info))
+    return edits
+
+
+def _document_words(text: str) -> Counter[str]:
+    """Words and hyphenated compounds of the text that are not split across a line break."""
+    counts: Counter[str] = Counter()
+    for match in _WORD.finditer(text):
+        if text[match.end() : match.end() + 1] == "-" and text[match.end() + 1 : match.end() + 2] in "\r\n":
+            continue
+        counts[match.group().lower()] += 1
+    return counts
+
+
+def _dehyphenate(text: str, line: _Line, following: _Line, wrapped: bool,
+                 document_words: Counter[str], lexicon: Lexicon) -> Edit | None:
+    hyphen = line.end - 1
+    left_match = re.search(r"[A-Za-z0-9]+$", text[max(line.start, hyphen - 60) : hyphen])
+    right_match = re.match(r"[A-Za-z0-9]+", text[following.start : following.start + 60])
+    if left_match is None or right_match is None:
+        return None
+    left, right = left_match.group(), right_match.group()
+    if not (wrapped or right[0].islower()):
+        return None  # not evidently a wrap: leave the line structure alone
+    joined, compound = (left + right).lower(), f"{left}-{right}".lower()
+    if left[-1].isdigit() or right[0].isdigit():
+        keep, reason = True, "numbers keep their hyphen"
+    elif right[0].isupper():
+        keep, reason = True, "capitalised second part: a compound name"
+    elif document_words[compound] > document_words[joined]:
+        keep, reason = True, f"the document writes {compound!r} elsewhere"
+    elif document_words[joined] > 0:
+        keep, reason = False, f"the document writes {joined!r} elsewhere"
+    elif joined in lexicon:
+        keep, reason = False, f"{joined!r} is a word"
+    elif left.lower() in lexicon and right.lower() in lexicon:
+        keep, reason = True, f"{left!r} and {right!r} are words and {joined!r} is not"
+    else:
+        keep, reason = False, "a word split into syllables"
+    info = MappingProxyType({"reason": reason})
+    if keep:
+        return Edit(hyphen + 1, following.start, "", "line_unwrapped", info)
+    return Edit(hyphen, following.start, "", "word_dehyphenated", info)
+
+
+def _paragraph_joins(text: str) -> list[Edit]:
+    edits: list[Edit] = []
+    blocks = _blocks(text)
+    for block, following in zip(blocks, blocks[1:]):
+        last = block[-1]
+        first = following[0]
+        tail = text[last.start : last.end]
+        if not text[first.start].islower() or not (text[last.end - 1].isalpha() or text[last.end - 1] == ","):
+            continue
+        head = text[first.start : following[-1].end]
+        if text[last.end - 1].isupper() or len(_LETTERS.findall(tail)) < 4 and len(block) == 1:
+            continue
+        if len(_LETTERS.findall(head)) < 4:
+            continue
+        if _LIST_MARKER.match(text, last.start) or _LIST_MARKER.match(text, first.start):
+            continue
+        info = MappingProxyType({"reason": "paragraph break inside a sentence"})
+        edits.append(Edit(last.end, first.start, " ", "paragraph_rejoined", info))
+    return edits
+
+
+def changed_characters(edits: Iterable[Edit], text: str) -> str:
+    """All characters the edits remove (used by tests of the no-invented-text invariant)."""
+    return "".join(text[e.start : e.end] for e in edits)

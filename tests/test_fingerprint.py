@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from dedup.corpus import band_keys, candidate_pairs
+from dedup.fingerprint import (
+    normalize_key,
+    shingle_hash_of,
+    shingle_hashes,
+    signatures,
+    word_hashes,
+)
+from dedup.index import lsh_params
+
+
+def test_signatures_bit_identical_to_datasketch():
+    rng = np.random.default_rng(7)
+    vocabulary = [f"w{i}" for i in range(200)]
+    for size in (1, 3, 5, 40, 300):
+        words = [vocabulary[i] for i in rng.integers(0, 200, size)]
+        ours = signatures([shingle_hashes(word_hashes(words), 5)], 128, 1)[0]
+        reference = MinHash(num_perm=128, seed=1, hashfunc=shingle_hash_of)
+        width = min(5, len(words))
+        reference.update_batch([tuple(words[i : i + width]) for i in range(len(words) - width + 1)])
+        assert reference.scheme == "affine32"
+        assert np.array_equal(ours, reference.hashvalues)
+
+
+def test_normalised_keys_fold_typography():
+    assert normalize_key("Azerbaijan’s “swift”  operation") == normalize_key("azerbaijan's \"swift\" operation")
+    assert normalize_key("a — b") == normalize_key("a - b")
+
+
+def test_lsh_params_match_datasketch():
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.5, 0.7, 0.8, 0.9):
+        assert lsh_params(threshold, 128) == _optimal_param(threshold, 128, 0.5, 0.5)
+
+
+def test_band_candidates_match_datasketch_lsh():
+    rng = np.random.default_rng(3)
+    base = [list(rng.integers(0, 500, 80)) for _ in range(30)]
+    docs = []
+    for words in base:
+        docs.append(words)
+        edited = list(words)
+        edited[rng.integers(0, 80)] = 999
+        docs.append(edited)
+    sets = [shingle_hashes(word_hashes([str(w) for w in d]), 5) for d in docs]
+    sigs = signatures(sets, 128, 1)
+    bands, rows = lsh_params(0.8, 128)
+    ours = {tuple(p) for p in candidate_pairs(band_keys(sigs, bands, rows)).tolist()}
+    lsh = MinHashLSH(num_perm=128, params=(bands, rows))
+    minhashes = [MinHash(num_perm=128, seed=1, hashvalues=s, scheme="affine32") for s in sigs]
+    for i, m in enumerate(minhashes):
+        lsh.insert(i, m)
+    theirs = set()
+    for i, m in enumerate(minhashes):
+        for j in lsh.query(m):
+            if j != i:
+                theirs.add((min(i, j), max(i, j)))
+    # Ours are stars over each bucket; connected components must agree with datasketch's pairs.
+    def components(pairs):
+        parent = list(range(len(docs)))
+        def find(x):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+        for a, b in pairs:
+            parent[find(a)] = find(b)
+        return sorted(sorted(i for i in range(len(docs)) if find(i) == r) for r in {find(i) for i in range(len(docs))})
+    assert components(ours) == components(theirs)
+    assert ours <= theirs

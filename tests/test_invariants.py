@@ -1,0 +1,83 @@
+"""Property tests for DESIGN.md's invariants: total, idempotent, deterministic, nothing lost,
+no invented text."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup.edits import Edit, apply_edits, compose
+
+WORDS = ["the", "blast", "Sept.", "25,", "2023.Gasoline", "morning.took", "U.S.Army", "said",
+         "explo-\nsion", "well-\nknown", '"quoted"', "Karabakh’s\"re\"", "3.5", "www.example.com",
+         "He", "no.", "The", "A", "\n", "\n\n", "—", "’", "Azerbaijanâ€™s", "place", "x" * 12]
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+wordy = st.lists(st.sampled_from(WORDS), max_size=60).map(" ".join)
+repeated = st.tuples(wordy, wordy).map(lambda p: p[0] + "\n\n" + p[1] + "\n\n" + p[0] + " " + p[1])
+texts = st.one_of(st.text(max_size=300), wordy, repeated)
+
+
+def replay(source: str, result: dedup.CleanResult) -> str:
+    return apply_edits(source, [Edit(c.start, c.end, c.after, c.kind) for c in result.changes])
+
+
+@SETTINGS
+@given(texts)
+def test_total_and_nothing_lost(text):
+    result = dedup.clean_and_explain(text)
+    assert isinstance(result.text, str)
+    assert replay(text, result) == result.text
+    for change in result.changes:
+        assert text[change.start : change.end] == change.before
+
+
+@SETTINGS
+@given(texts)
+def test_idempotent(text):
+    once = dedup.clean(text)
+    assert dedup.clean(once) == once
+
+
+@SETTINGS
+@given(texts)
+def test_deterministic(text):
+    assert dedup.clean_and_explain(text) == dedup.clean_and_explain(text)
+
+
+@SETTINGS
+@given(texts)
+def test_repairs_invent_no_text(text):
+    result = dedup.clean_and_explain(text, fix_encoding=False)
+    for change in result.changes:
+        if change.kind in ("duplicate_removed", "caption_removed", "boilerplate_removed"):
+            assert change.after == ""
+        else:
+            assert change.after.strip() == "", change
+            assert set(change.before) <= set(" \t\r\n-"), change
+
+
+edits = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 4), st.sampled_from(["", " ", "xy"])), max_size=4)
+
+
+def _normalise(text, raw):
+    out, last = [], -1
+    for start, length, after in sorted(raw):
+        start = min(start, len(text))
+        end = min(start + length, len(text))
+        if start <= last or (start == end and out and out[-1].start == out[-1].end == start):
+            continue
+        out.append(Edit(start, end, after, "k"))
+        last = end if end > start else start
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab. ", max_size=20), edits, edits)
+def test_compose_replays(text, raw_first, raw_second):
+    first = _normalise(text, raw_first)
+    middle = apply_edits(text, first)
+    second = _normalise(middle, raw_second)
+    composed = compose(first, second, middle)
+    assert apply_edits(text, composed) == apply_edits(middle, second)
