@@ -22,7 +22,7 @@ def candidate_probability(similarity: float | np.ndarray, bands: int, rows: int)
     """Probability that LSH with ``bands`` × ``rows`` makes a pair of this Jaccard a candidate.
 
     >>> round(float(candidate_probability(0.8, 9, 13)), 3)
-    0.5
+    0.399
     """
     s = np.asarray(similarity, dtype=float)
     return 1.0 - (1.0 - s**rows) ** bands

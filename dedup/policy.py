@@ -65,7 +65,7 @@ def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
     """Confidence (0–1) that a sentence is a photo caption or credit line, and why.
 
     >>> caption_score("Smoke rises near Stepanakert, Nagorno-Karabakh, on Sept. 25, 2023.", True)
-    (1.0, 'ends with an AP-style date; present-tense scene; glued to the next sentence')
+    (0.9, 'ends with an AP-style date; present-tense scene; glued to the next sentence')
     >>> caption_score("The treaty was signed in Paris.", False)[0]
     0.0
     """
