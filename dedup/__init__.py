@@ -15,7 +15,7 @@ from dedup.document import Change, CleanResult, Document, Flag
 from dedup.errors import ConfigError, DedupError, InputError, OutputError
 
 if TYPE_CHECKING:
-    pass
+    from dedup.corpus import Deduplicator
 
 __version__ = "0.1.0"
 
@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "clean",
     "clean_and_explain",
+    "Deduplicator",
     "DedupConfig",
     "Document",
     "Change",
@@ -73,3 +74,12 @@ def clean(text: str, config: DedupConfig | None = None, **overrides: Any) -> str
     'Prices rose. Prices rose again today in the city.'
     """
     return clean_and_explain(text, config, **overrides).text
+
+
+def __getattr__(name: str) -> Any:
+    # Deduplicator lives with the corpus stages, which import numpy: load it on first use.
+    if name == "Deduplicator":
+        from dedup.corpus import Deduplicator
+
+        return Deduplicator
+    raise AttributeError(f"module 'dedup' has no attribute {name!r}")

@@ -147,6 +147,51 @@ def decode_bytes(data: bytes, name: str, encoding: str = "utf-8", errors: str = 
         raise InputError(f"--encoding {encoding!r} is not an encoding Python knows") from None
 
 
+class _ZstdReader(io.RawIOBase):
+    """Streams a (multi-frame) zstd file and raises :class:`EOFError` when it ends mid-frame.
+
+    ``ZstdDecompressor().stream_reader`` silently reports end-of-file on truncated data, which
+    would drop the rest of a file without a word. Input is fed in small chunks so memory stays
+    bounded even on a decompression bomb.
+    """
+
+    _CHUNK = 1 << 13
+
+    def __init__(self, raw: IO[bytes], zstandard: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._zstandard = zstandard
+        self._decoder = zstandard.ZstdDecompressor().decompressobj()
+        self._in_frame = False
+        self._pending = b""
+        self._finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._finished:
+            chunk = self._raw.read(self._CHUNK)
+            if not chunk:
+                self._finished = True
+                if self._in_frame:
+                    raise EOFError("truncated zstd stream")
+                break
+            while chunk:
+                self._in_frame = True
+                self._pending += self._decoder.decompress(chunk)
+                if self._decoder.eof:  # a frame ended; more frames may follow
+                    chunk = self._decoder.unused_data
+                    self._decoder = self._zstandard.ZstdDecompressor().decompressobj()
+                    self._in_frame = False
+                else:
+                    chunk = b""
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
 @contextlib.contextmanager
 def _open_binary(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
@@ -162,8 +207,8 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
                 import zstandard
             except ImportError:
                 raise InputError(f"{path}: reading .zst needs the zstandard package: pip install 'dedup[zstd]'") from None
-            with zstandard.ZstdDecompressor().stream_reader(raw) as stream:
-                yield stream  # type: ignore[misc]
+            with io.BufferedReader(_ZstdReader(raw, zstandard)) as stream:
+                yield stream
         else:
             yield raw
 

@@ -1,0 +1,211 @@
+"""Corpus mode: every input format, both modes (remove / annotate), determinism across --jobs,
+the library Deduplicator and the datasets integration."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import dedup
+from dedup.cli import main
+
+BANNER = "Sign up for our daily newsletter to get the latest headlines delivered to your inbox."
+FOOTER = "Copyright 2025 Westhaven Daily News. All rights reserved worldwide."
+TOPICS = ["council", "harbor", "school", "storm", "ferry", "library", "market", "bridge", "museum",
+          "stadium", "hospital", "airport"]
+
+
+def _article(rng: random.Random, topic: str) -> str:
+    verbs = ["approved", "delayed", "opened", "closed", "reviewed", "expanded", "repaired", "funded"]
+    people = ["officials", "residents", "engineers", "teachers", "volunteers", "inspectors"]
+    sentences = []
+    for k in range(8):
+        sentences.append(
+            f"The {topic} {rng.choice(people)} {rng.choice(verbs)} plan number {rng.randint(1, 9999)} "
+            f"on {rng.choice(['Monday', 'Tuesday', 'Friday'])} after {rng.randint(2, 90)} minutes of talks "
+            f"about the {rng.choice(['budget', 'schedule', 'repairs', 'permits'])} and item {k}."
+        )
+    return " ".join(sentences[:4]) + "\n\n" + " ".join(sentences[4:])
+
+
+def make_corpus(seed: int = 5) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    records = []
+    for i, topic in enumerate(TOPICS):
+        text = _article(rng, topic)
+        if i % 2 == 0:
+            text += "\n\n" + BANNER
+        if i % 3 == 0:
+            text += "\n\n" + FOOTER
+        records.append({"id": f"doc-{i}", "text": text, "source": "wire"})
+        if i % 4 == 0:  # a reprint with a one-word edit
+            words = text.split(" ")
+            words[3] = "Westhaven"
+            records.append({"id": f"doc-{i}-reprint", "text": " ".join(words), "source": "reprint"})
+    return records
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def write_jsonl(path: Path, records, opener=open):
+    with opener(path, "wt", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+
+
+def read_jsonl(path: Path, opener=open):
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def test_jsonl_removes_reprints_and_boilerplate(tmp_path):
+    records = make_corpus()
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, records)
+    out, report = tmp_path / "out.jsonl", tmp_path / "report.jsonl"
+    result = invoke("clean", source, "-o", out, "--report", report, "--id-field", "id", "--jobs", "1", "-v")
+    assert result.exit_code == 0, result.output
+    kept = read_jsonl(out)
+    assert {r["id"] for r in kept} == {r["id"] for r in records if "reprint" not in r["id"]}
+    assert all(r["source"] == "wire" for r in kept)  # other fields pass through
+    assert not any(BANNER in r["text"] or FOOTER in r["text"] for r in kept)
+    originals = {r["id"]: r["text"] for r in records}
+    for record in kept:  # no other sentence was removed
+        expected = originals[record["id"]].replace("\n\n" + BANNER, "").replace("\n\n" + FOOTER, "")
+        assert record["text"] == expected
+    lines = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    documents = [r for r in lines if r["type"] == "document"]
+    assert sorted(d["id"] for d in documents) == sorted(r["id"] for r in records if "reprint" in r["id"])
+    assert all(d["duplicate_of"] == d["id"].replace("-reprint", "") for d in documents)
+    summary = lines[-1]
+    assert summary["type"] == "summary" and summary["boilerplate_units"] >= 2
+    assert lines[0]["type"] == "run" and lines[0]["lsh"]["bands"] * lines[0]["lsh"]["rows"] <= 128
+
+
+def test_same_bytes_whatever_jobs(tmp_path):
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, make_corpus() * 1)
+    outputs = []
+    for jobs in (1, 2):
+        out, report = tmp_path / f"out{jobs}.jsonl", tmp_path / f"report{jobs}.jsonl"
+        assert invoke("clean", source, "-o", out, "--report", report, "--jobs", jobs).exit_code == 0
+        lines = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
+        for timing in ("seconds", "mb_per_s", "jobs"):
+            lines[-1].pop(timing)
+        outputs.append((out.read_bytes(), lines))
+    assert outputs[0] == outputs[1]
+
+
+def test_annotate_keeps_every_row(tmp_path):
+    records = make_corpus()
+    source = tmp_path / "in.jsonl.gz"
+    write_jsonl(source, records, gzip.open)
+    out = tmp_path / "out.jsonl.gz"
+    assert invoke("clean", source, "-o", out, "--annotate", "--id-field", "id").exit_code == 0
+    rows = read_jsonl(out, gzip.open)
+    assert len(rows) == len(records)
+    reprint = next(r for r in rows if r["id"] == "doc-0-reprint")
+    assert reprint["dedup_duplicate_of"] == "doc-0" and reprint["dedup_similarity"] >= 0.8
+    assert next(r for r in rows if r["id"] == "doc-1")["dedup_cluster"] is None
+
+
+def test_zstd_and_parquet(tmp_path):
+    zstandard = pytest.importorskip("zstandard")
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    records = make_corpus()
+    source = tmp_path / "in.jsonl.zst"
+    with open(source, "wb") as raw, zstandard.ZstdCompressor().stream_writer(raw) as stream:
+        stream.write("".join(json.dumps(r) + "\n" for r in records).encode())
+    out = tmp_path / "out.jsonl.zst"
+    assert invoke("clean", source, "-o", out).exit_code == 0
+    with open(out, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as stream:
+        zst_rows = [json.loads(x) for x in stream.read().decode().splitlines()]
+    table = pa.Table.from_pylist(records)
+    pq.write_table(table, tmp_path / "in.parquet")
+    assert invoke("clean", tmp_path / "in.parquet", "-o", tmp_path / "out.parquet").exit_code == 0
+    parquet_rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert [r["text"] for r in parquet_rows] == [r["text"] for r in zst_rows]
+    assert pq.read_table(tmp_path / "out.parquet").schema.names == ["id", "text", "source"]
+    assert invoke("clean", tmp_path / "in.parquet", "-o", tmp_path / "ann.parquet", "--annotate").exit_code == 0
+    annotated = pq.read_table(tmp_path / "ann.parquet")
+    assert annotated.num_rows == len(records) and "dedup_duplicate_of" in annotated.schema.names
+
+
+def test_directory_mirrors_tree(tmp_path):
+    root = tmp_path / "crawl"
+    (root / "sub").mkdir(parents=True)
+    for i, record in enumerate(make_corpus()):
+        (root / ("sub" if i % 2 else "") / f"{record['id']}.txt").write_text(record["text"], encoding="utf-8")
+    (root / "image.bin").write_bytes(b"\x00\x01\x02binary")
+    out = tmp_path / "clean"
+    result = invoke("clean", root, "-o", f"{out}/", "--exclude", "*.md")
+    assert result.exit_code == 0, result.output
+    assert "skipped binary file" in result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
+    names = [name.rsplit("/", 1)[-1] for name in written]
+    for i in (0, 4, 8):  # exactly one of each original/reprint pair survives (first in path order)
+        assert (f"doc-{i}.txt" in names) != (f"doc-{i}-reprint.txt" in names)
+    assert len(names) == len(TOPICS)
+    assert any(name.startswith("sub/") for name in written)
+
+
+def test_dump_with_separator_and_lines(tmp_path):
+    records = make_corpus()
+    dump = tmp_path / "dump.txt"
+    dump.write_text("\n=====\n".join(r["text"] for r in records), encoding="utf-8")
+    out = tmp_path / "clean.txt"
+    assert invoke("clean", dump, "--doc-separator", r"^={3,}$", "-o", out).exit_code == 0
+    parts = out.read_text(encoding="utf-8").split("=====")
+    assert len(parts) == len([r for r in records if "reprint" not in r["id"]])
+    lines = tmp_path / "lines.txt"
+    lines.write_text("\n".join(r["text"].replace("\n\n", " ") for r in records) + "\n", encoding="utf-8")
+    out_lines = tmp_path / "lines.out.txt"
+    assert invoke("clean", lines, "--lines", "-o", out_lines).exit_code == 0
+    assert len(out_lines.read_text(encoding="utf-8").splitlines()) == len(parts)
+
+
+def test_deduplicator_matches_cli(tmp_path):
+    records = make_corpus()
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, records)
+    out = tmp_path / "out.jsonl"
+    assert invoke("clean", source, "-o", out, "--id-field", "id", "--jobs", "1").exit_code == 0
+    result = dedup.Deduplicator().run([dedup.Document(r["id"], r["text"]) for r in records])
+    assert [d.text for d in result.kept] == [r["text"] for r in read_jsonl(out)]
+    streamed = list(dedup.Deduplicator().stream([dedup.Document(r["id"], r["text"]) for r in records]))
+    assert [d.id for d in streamed if d.text is not None] == [d.id for d in result.kept]
+
+
+def test_order_does_not_change_clusters():
+    records = make_corpus()
+    forward = dedup.Deduplicator().run([dedup.Document(r["id"], r["text"]) for r in records])
+    backward = dedup.Deduplicator().run([dedup.Document(r["id"], r["text"]) for r in reversed(records)])
+
+    def pairs(result):
+        return {frozenset((d.id, d.duplicate_of)) for d in result.documents if d.duplicate_of}
+
+    assert pairs(forward) == pairs(backward)
+
+
+def test_datasets_integration():
+    datasets = pytest.importorskip("datasets")
+    from dedup.hf import clean_batch, deduplicate
+
+    records = make_corpus()
+    dataset = datasets.Dataset.from_list(records)
+    cleaned = deduplicate(dataset, text_column="text")
+    expected = dedup.Deduplicator().run([dedup.Document(r["id"], r["text"]) for r in records])
+    assert cleaned["text"] == [d.text for d in expected.kept]
+    annotated = deduplicate(dataset, annotate=True)
+    assert len(annotated) == len(records) and "dedup_duplicate_of" in annotated.column_names
+    mapped = datasets.Dataset.from_dict({"text": ["It rained.The roads flooded."]}).map(clean_batch, batched=True)
+    assert mapped["text"] == ["It rained. The roads flooded."]
