@@ -28,7 +28,14 @@ import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
-from dedup.fingerprint import exact_hash, key_for, shingle_hashes, signatures, word_hashes
+from dedup.fingerprint import (
+    exact_hash,
+    key_for,
+    key_word_hashes,
+    shingle_hashes,
+    signatures,
+    word_hashes,
+)
 from dedup.policy import Boilerplate, boilerplate_units
 
 __all__ = [
@@ -83,7 +90,7 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
         key = key_for(prepared.text, fp)
         doc_hashes[index] = exact_hash(key)
         lengths[index] = len(prepared.text)
-        shingle_sets.append(shingle_hashes(word_hashes(key.split()), fp.shingle_size))
+        shingle_sets.append(shingle_hashes(key_word_hashes(key), fp.shingle_size))
         units = np.array(boilerplate_units(prepared.text, prepared.paragraphs, config), dtype=np.uint64)
         unit_hashes.append(units)
         unit_docs.append(np.full(len(units), index, dtype=np.int64))

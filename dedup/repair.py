@@ -243,6 +243,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         right_word = re.match(r"[A-Za-z]+", right)
         if right_word is None or right_word.group() in _TECH_SUFFIXES:
             continue
+        if right_word.group().lower() in _TLDS_AND_EXTENSIONS and not right[right_word.end():right_word.end() + 1].isalpha():
+            continue  # Bungie.Org, Report.PDF: a domain or a file name
         rest = right[right_word.end() :]
         if rest[:1] == "." and rest[1:2].isalnum():
             continue  # Example.com, Tolkien.Jr: a dotted name, not a sentence
@@ -396,14 +398,18 @@ def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]
     edits: list[Edit] = []
     for block in blocks:
         for line, following in zip(block, block[1:]):
-            if _structural(text, following, line):
-                continue
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
             # Would the next word have fitted on this line? Then the break was deliberate.
             needed = line.length + (0 if hyphen else 1) + len(next_word)
             wrapped = width is not None and line.length >= 0.5 * width and needed > width - 1
+            if _structural(text, following, line):
+                # "- filed in 1999" or "57. Of the" after a wrapped line that stops mid-sentence
+                # is the sentence going on, not a list item.
+                mid_sentence = text[line.end - 1].islower() or text[line.end - 1] == ","
+                if not (wrapped and mid_sentence and not _LIST_MARKER.match(text, line.start)):
+                    continue
             if hyphen and config.dehyphenate:
                 if document_words is None:
                     document_words = _document_words(text)
