@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Benchmark dedup against the hashing limit, in one run, on real news text.
+
+    python scripts/bench.py                      # 50 MB corpus, 3 repetitions
+    python scripts/bench.py --mb 3 --repeat 1    # CI-sized smoke run
+    python scripts/bench.py --json bench.json    # also write every figure as JSON
+
+Builds (or reuses) the corpus in ``~/.cache/dedup-bench`` (see ``scripts/benchkit/corpus.py``),
+then measures, each in a fresh process and ``--repeat`` times (medians reported):
+
+- hash-only bound A (5-gram strings, xxh64 each) and bound B (word hashes combined in numpy);
+- datasketch naive (``update()`` per shingle, SHA-1; on the first ``--naive-mb`` MB only),
+  datasketch bulk (``MinHash.generator``/``update_batch``, xxh32, ``affine32``) and the same with
+  the ``legacy`` scheme;
+- dedup's signature stage (``dedup.fingerprint``), when importable;
+- ``dedup clean`` end to end through its CLI, ``--mode documents`` and ``--mode full``, with
+  ``--jobs 1`` and ``--jobs 2`` when the CLI has ``--jobs``, when the CLI exists.
+
+Every throughput is also given as a ratio to bound A measured in the same run (x bound A > 1 means
+faster than merely hashing the 5-gram strings). Word 5-grams, 128 permutations, threshold 0.8.
+Rows for parts of dedup that do not exist yet say "not available" and the run still succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from benchkit import corpus as corpus_mod  # noqa: E402
+from benchkit import dedup_cli, measure, table  # noqa: E402
+
+STAGE_ROWS = [
+    ("bound_a", "hash-only bound A (5-gram strings, xxh64)"),
+    ("bound_b", "hash-only bound B (word xxh64, numpy combine)"),
+    ("datasketch_naive", "datasketch naive (update per shingle, sha1)"),
+    ("datasketch_bulk", "datasketch bulk (update_batch, xxh32, affine32)"),
+    ("datasketch_bulk_legacy", "datasketch bulk, legacy scheme"),
+    ("dedup_signatures", "dedup signature stage (dedup.fingerprint)"),
+]
+
+
+def child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def environment() -> dict:
+    import datasketch
+    import numpy
+    import xxhash
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip() or "uncommitted"
+    return {
+        "python": platform.python_version(), "cpu": cpu, "cores": os.cpu_count(),
+        "numpy": numpy.__version__, "datasketch": datasketch.__version__, "xxhash": xxhash.VERSION,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "dedup_rev": rev,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def run_stage(stage: str, corpus: corpus_mod.Corpus, repeat: int, limit_bytes: int | None,
+              dedup_func: str) -> dict:
+    cmd = [sys.executable, str(HERE / "benchkit" / "stages.py"), stage, "--corpus", str(corpus.jsonl),
+           "--dedup-func", dedup_func]
+    if limit_bytes:
+        cmd += ["--limit-bytes", str(limit_bytes)]
+    runs = []
+    for _ in range(repeat):
+        res = measure.run(cmd, cwd=REPO, env=child_env(), sample_tree=False)
+        data = measure.last_json_line(res.stdout)
+        if res.returncode != 0 or not data:
+            return {"stage": stage, "error": (res.stderr.strip().splitlines() or ["no output"])[-1]}
+        if "unavailable" in data:
+            return {"stage": stage, "unavailable": data["unavailable"]}
+        runs.append(data)
+    seconds = measure.median([r["seconds"] for r in runs])
+    out = dict(runs[-1])
+    stage_extra = [r["stage_peak_kb"] - r["rss_loaded_kb"] for r in runs if r.get("stage_peak_kb")]
+    out.update({
+        "seconds": seconds, "all_seconds": [round(r["seconds"], 4) for r in runs],
+        "mb_s": r_mb_s(out["bytes"], seconds), "cores": 1,
+        "peak_rss_kb": max(r["process_peak_kb"] for r in runs),
+        "stage_rss_kb": max(stage_extra) if stage_extra else None,
+    })
+    for key in ("shingle_seconds", "minhash_seconds"):
+        if key in runs[0]:
+            out[key] = measure.median([r[key] for r in runs])
+    # bytes of RSS per document held: only meaningful for stages that keep a signature per document
+    holds = "signature_bytes" in out and out["stage_rss_kb"] is not None
+    out["bytes_per_doc"] = out["stage_rss_kb"] * 1024 / out["docs"] if holds else None
+    return out
+
+
+def r_mb_s(n_bytes: int, seconds: float) -> float:
+    return n_bytes / 1e6 / seconds if seconds > 0 else float("nan")
+
+
+def dedup_cli_help() -> tuple[str | None, str]:
+    """(help text, reason) for ``python -m dedup clean --help``; help is None if unavailable."""
+    res = subprocess.run([sys.executable, "-m", "dedup", "clean", "--help"], cwd=REPO, env=child_env(),
+                         capture_output=True, text=True, timeout=120)
+    if res.returncode != 0:
+        reason = (res.stderr.strip().splitlines() or [f"exit {res.returncode}"])[-1]
+        return None, reason
+    return res.stdout, ""
+
+
+def run_e2e(corpus: corpus_mod.Corpus, mode: str, jobs: int | None, repeat: int, timeout: float,
+            extra: list[str], help_text: str) -> dict:
+    mode_args = dedup_cli.clean_args(help_text, mode)
+    runs, kept = [], None
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
+            out, report = Path(tmp) / "out.jsonl", Path(tmp) / "report.jsonl"
+            cmd = [sys.executable, "-m", "dedup", "clean", str(corpus.jsonl), "-o", str(out),
+                   "--report", str(report), *mode_args, *extra]
+            if jobs is not None:
+                cmd += ["--jobs", str(jobs)]
+            res = measure.run(cmd, cwd=REPO, env=child_env(), timeout=timeout)
+            if res.returncode != 0:
+                tail = (res.stderr.strip().splitlines() or [f"exit {res.returncode}"])[-1]
+                return {"error": f"exit {res.returncode}: {tail}", "cmd": " ".join(cmd[1:])}
+            kept = dedup_cli.output_count(out)
+            runs.append(res)
+    wall = measure.median([r.wall_s for r in runs])
+    cores = jobs or 1
+    return {
+        "seconds": wall, "all_seconds": [round(r.wall_s, 3) for r in runs],
+        "cpu_seconds": measure.median([r.user_s + r.sys_s for r in runs]),
+        "mb_s": r_mb_s(corpus.n_bytes, wall), "cores": cores,
+        "peak_rss_kb": max(r.peak_rss_kb for r in runs),
+        "peak_tree_rss_kb": max(r.peak_tree_rss_kb for r in runs),
+        "docs": corpus.n_docs, "bytes": corpus.n_bytes, "kept": kept,
+        "removed": corpus.n_docs - kept if kept is not None and kept >= 0 else None,
+        "cmd": " ".join(["python -m dedup clean CORPUS -o OUT --report REPORT", *mode_args, *extra]
+                        + ([] if jobs is None else ["--jobs", str(jobs)])),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, default=50.0, help="corpus size in MB (default 50)")
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions per measurement (median)")
+    parser.add_argument("--naive-mb", type=float, default=5.0,
+                        help="run datasketch naive on the first N MB only (it is slow); 0 = all")
+    parser.add_argument("--jobs", default="1,2", help="worker counts for dedup clean (default 1,2)")
+    parser.add_argument("--modes", default="documents,full", help="dedup clean modes to run")
+    parser.add_argument("--dedup-func", default="signatures",
+                        help="function in dedup.fingerprint for the signature stage")
+    parser.add_argument("--clean-arg", action="append", default=[],
+                        help="extra argument passed to every dedup clean run (repeatable)")
+    parser.add_argument("--skip", default="", help="comma-separated row names to skip "
+                        "(e.g. datasketch_naive,e2e)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per dedup clean run")
+    parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
+    parser.add_argument("--corpus-only", action="store_true", help="build the corpus and stop")
+    args = parser.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+
+    corpus = corpus_mod.build(args.mb, args.seed)
+    print(f"corpus: {corpus.jsonl}")
+    print(f"        {corpus.n_docs:,} docs, {corpus.n_bytes / 1e6:.1f} MB, {corpus.kinds}; "
+          f"source: {corpus_mod.SOURCE_DESCRIPTION}")
+    if args.corpus_only:
+        return 0
+    env = environment()
+    print(f"env:    Python {env['python']}, {env['cpu']}, {env['cores']} cores, numpy {env['numpy']}, "
+          f"datasketch {env['datasketch']}, xxhash {env['xxhash']}, dedup {env['dedup_rev']}")
+    print(f"params: word 5-grams, 128 permutations, threshold 0.8; median of {args.repeat}\n")
+
+    results: dict = {"env": env, "corpus": {"path": str(corpus.jsonl), "docs": corpus.n_docs,
+                                            "bytes": corpus.n_bytes, "kinds": corpus.kinds,
+                                            "source": corpus_mod.SOURCE_DESCRIPTION},
+                     "repeat": args.repeat, "stages": {}, "e2e": {}}
+    for stage, label in STAGE_ROWS:
+        if stage in skip:
+            continue
+        limit = int(args.naive_mb * 1e6) if stage == "datasketch_naive" and args.naive_mb > 0 else None
+        print(f"  measuring {label} ...", file=sys.stderr, flush=True)
+        results["stages"][stage] = {"label": label, **run_stage(stage, corpus, args.repeat, limit,
+                                                               args.dedup_func)}
+
+    if "e2e" not in skip:
+        help_text, reason = dedup_cli_help()
+        if help_text is None:
+            results["e2e"]["unavailable"] = f"dedup clean: not available ({reason})"
+        else:
+            jobs_list: list[int | None] = [int(j) for j in args.jobs.split(",") if j.strip()]
+            if "--jobs" not in help_text:
+                jobs_list = [None]
+            for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+                for jobs in jobs_list:
+                    key = f"{mode}/jobs={jobs or 1}"
+                    print(f"  measuring dedup clean --mode {mode} --jobs {jobs} ...", file=sys.stderr,
+                          flush=True)
+                    results["e2e"][key] = run_e2e(corpus, mode, jobs, args.repeat, args.timeout,
+                                                  args.clean_arg, help_text)
+            idle = measure.run([sys.executable, "-m", "dedup", "clean", "--help"], cwd=REPO,
+                               env=child_env())
+            results["e2e"]["baseline_rss_kb"] = idle.peak_rss_kb
+
+    print_report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def print_report(results: dict) -> None:
+    stages = results["stages"]
+    bound_a = stages.get("bound_a", {}).get("mb_s")
+    bound_b = stages.get("bound_b", {}).get("mb_s")
+
+    def ratio(mb_s_per_core, bound):
+        return (mb_s_per_core / bound) if (mb_s_per_core and bound) else None
+
+    headers = ["stage", "median s", "MB", "MB/s/core", "x bound A", "x bound B", "peak RSS MB",
+               "stage RSS MB", "B/doc", "note"]
+    rows = []
+    for stage, label in STAGE_ROWS:
+        r = stages.get(stage)
+        if r is None:
+            continue
+        if "unavailable" in r or "error" in r:
+            rows.append([label, None, None, None, None, None, None, None, None,
+                         "not available: " + r.get("unavailable", r.get("error", ""))])
+            continue
+        note = ""
+        if stage == "dedup_signatures":
+            note = r.get("identical", "")
+            if "shingle_seconds" in r:
+                note += f"; shingling {r['shingle_seconds']:.2f}s + minhash {r['minhash_seconds']:.2f}s"
+        if stage == "datasketch_naive":
+            note = f"first {r['docs']:,} docs"
+        rows.append([label, r["seconds"], r["bytes"] / 1e6, r["mb_s"], ratio(r["mb_s"], bound_a),
+                     ratio(r["mb_s"], bound_b), r["peak_rss_kb"] / 1024,
+                     (r["stage_rss_kb"] or 0) / 1024, r["bytes_per_doc"], note])
+    print(table.render(headers, rows, right=set(range(1, 9))))
+
+    e2e = results.get("e2e", {})
+    print()
+    if "unavailable" in e2e:
+        print(e2e["unavailable"])
+        return
+    base_kb = e2e.get("baseline_rss_kb") or 0
+    headers = ["dedup clean", "median s", "MB/s", "MB/s/core", "x bound A", "peak RSS MB",
+               "tree RSS MB", "B/doc", "removed", "note"]
+    rows = []
+    single: dict[str, float] = {}
+    for key, r in e2e.items():
+        if not isinstance(r, dict):
+            continue
+        if "error" in r:
+            rows.append([key, None, None, None, None, None, None, None, None, r["error"]])
+            continue
+        per_core = r["mb_s"] / r["cores"]
+        mode = key.split("/")[0]
+        note = ""
+        if r["cores"] == 1:
+            single[mode] = r["seconds"]
+        elif mode in single:
+            note = f"speed-up vs 1 job: {single[mode] / r['seconds']:.2f}x"
+        per_doc = max(0, r["peak_tree_rss_kb"] - base_kb) * 1024 / r["docs"]
+        rows.append([key, r["seconds"], r["mb_s"], per_core, ratio(per_core, bound_a),
+                     r["peak_rss_kb"] / 1024, r["peak_tree_rss_kb"] / 1024, per_doc, r["removed"], note])
+    if rows:
+        print(table.render(headers, rows, right=set(range(1, 9))))
+        print(f"B/doc = (peak tree RSS - {base_kb / 1024:.0f} MB of an idle `dedup clean --help`) / documents")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

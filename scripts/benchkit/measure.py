@@ -1,0 +1,166 @@
+"""Run a command in a fresh process and measure it: wall time, CPU time, peak RSS.
+
+Peak RSS is reported two ways:
+
+- ``peak_rss_kb``: the largest resident set of any single process of the run (``os.wait4`` on
+  the child; Linux folds in the children it waited for, so a worker pool's largest worker counts);
+- ``peak_tree_rss_kb``: the largest *sum* of resident sets over the child and all its
+  descendants, sampled from ``/proc`` every 20 ms. This is what a machine must hold for a
+  multi-process run; it can miss a spike shorter than the sampling interval.
+
+In-process stage workers (``scripts/bench.py --worker``) report their own numbers on stdout:
+RSS after loading the corpus, and the peak during the stage alone (``VmHWM`` reset through
+``/proc/self/clear_refs`` just before the stage starts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    wall_s: float
+    user_s: float
+    sys_s: float
+    peak_rss_kb: int
+    peak_tree_rss_kb: int
+    stdout: str
+    stderr: str
+    extra: dict = field(default_factory=dict)
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # the command name may contain spaces and parentheses: ppid follows the last ')'
+        fields_after = stat[stat.rfind(b")") + 2:].split()
+        if len(fields_after) > 1:
+            children.setdefault(int(fields_after[1]), []).append(int(entry))
+    return children
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over ``root`` and all its descendants, now."""
+    children = _children_map()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kb(pid)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def run(cmd: list[str], *, cwd: str | Path | None = None, env: dict | None = None,
+        timeout: float | None = None, sample_tree: bool = True) -> RunResult:
+    """Run ``cmd`` to completion; stdout and stderr are captured (into temp files, so a chatty
+    child never blocks)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        peak_tree = 0
+        stop = threading.Event()
+
+        def sampler() -> None:
+            nonlocal peak_tree
+            while not stop.is_set():
+                peak_tree = max(peak_tree, tree_rss_kb(proc.pid))
+                stop.wait(0.02)
+
+        thread = threading.Thread(target=sampler, daemon=True) if sample_tree else None
+        if thread:
+            thread.start()
+        deadline = None if timeout is None else start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
+        wall = time.perf_counter() - start
+        stop.set()
+        if thread:
+            thread.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return RunResult(
+            returncode=proc.returncode,
+            wall_s=wall,
+            user_s=usage.ru_utime,
+            sys_s=usage.ru_stime,
+            peak_rss_kb=usage.ru_maxrss,
+            peak_tree_rss_kb=max(peak_tree, usage.ru_maxrss),
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
+
+
+def last_json_line(text: str) -> dict:
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    return {}
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# --- in-process helpers, used inside worker processes -------------------------------------------
+
+def proc_status_kb(key: str) -> int:
+    """A ``/proc/self/status`` field in kB (``VmRSS``, ``VmHWM``), or 0."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's ``VmHWM`` to its current RSS (Linux >= 4.0). False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
