@@ -159,12 +159,17 @@ Examples:
               help="Malformed records: stop, or skip them and list them in the report.")
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
 @click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where corpus passes run: this machine, or Ray tasks (needs dedup[ray]).")
+@click.option("--ray-address", default=None,
+              help="With --engine ray: a cluster to join ('auto', 'ray://HOST:10001'); default a local Ray.")
 @_config_options
 def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None, force: bool,
                   verbose: bool, encoding: str, decode_errors: str, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
                   include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
-                  annotate: bool, jobs: int, **settings: Any) -> None:
+                  annotate: bool, jobs: int, engine: str, ray_address: str | None,
+                  **settings: Any) -> None:
     from dedup.io import ReadOptions
     from dedup.pipeline import RunOptions
     from dedup.run import run
@@ -174,7 +179,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                        id_field=id_field, doc_separator=doc_separator, lines=one_per_line,
                        include=include, exclude=exclude, on_error=on_error)
     options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
-                         annotate=annotate, jobs=jobs, progress=sys.stderr.isatty())
+                         annotate=annotate, jobs=jobs, engine=engine, ray_address=ray_address,
+                         progress=sys.stderr.isatty())
     _install_sigterm()
     summary = run(options, read, config)
     if verbose:

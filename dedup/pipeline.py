@@ -149,3 +149,5 @@ class RunOptions:
     jobs: int = 0
     batch_size: int = 32
     progress: bool = False
+    engine: str = "local"  # "local" (in-process or a process pool) or "ray"
+    ray_address: str | None = None  # with engine "ray": an existing cluster; None starts a local one

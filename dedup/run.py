@@ -250,7 +250,15 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         raise DedupError("several inputs need an output directory: pass -o DIR")
     reader = _Reader(sources, read)
     corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
-    engine = CorpusEngine(config, options.jobs if corpus else 1)
+    engine: Any = CorpusEngine(config, options.jobs if corpus else 1)
+    if options.engine not in ("local", "ray"):
+        raise DedupError(f"engine must be 'local' or 'ray', got {options.engine!r}")
+    if options.ray_address and options.engine != "ray":
+        raise DedupError("--ray-address needs --engine ray")
+    if options.engine == "ray":
+        from dedup.engine_ray import RayEngine
+
+        engine = RayEngine(config, options.jobs, options.ray_address)
     ids: list[str] = []
     bytes_in = 0
     plan = None
