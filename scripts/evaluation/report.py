@@ -1,0 +1,177 @@
+"""Tables for people, and the CI check against stored thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .corrupt import FAULT_KINDS
+
+FAULT_LABELS = {
+    "dup_exact": "duplicate paragraph, exact",
+    "dup_quote": "duplicate paragraph, quote variant",
+    "dup_whitespace": "duplicate paragraph, whitespace variant",
+    "dup_glued": "duplicate glued onto next sentence",
+    "near_dup_sentence": "near-duplicate sentence",
+    "glued_boundary": "glued sentence boundary",
+    "caption": "caption glued onto paragraph",
+    "quote_space": "lost space before quote",
+    "boilerplate": "shared boilerplate block",
+    "hard_wrap": "hard-wrapped paragraph rejoined",
+    "hyphenation": "line-end hyphenation removed",
+    "compound_break": "compound hyphen kept at line end",
+    "mojibake": "mojibake decoded",
+}
+
+
+def _cell(result: Mapping[str, Any], value: Any, digits: int = 3) -> str:
+    if not result.get("available", False):
+        return "n/a"
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def text_table(results: Mapping[str, Any]) -> str:
+    """Markdown table: one row per fault kind and summary score, one column per text system."""
+    systems = results["text_systems"]
+    names = list(systems)
+    counts = results["meta"]["faults"]
+    lines = ["| measure | n | " + " | ".join(names) + " |",
+             "|---|---:|" + "---:|" * len(names)]
+    for kind in FAULT_KINDS:
+        if not counts.get(kind):
+            continue
+        n = next((r["faults"].get(kind, 0) for r in systems.values() if r.get("available")), 0)
+        cells = [_cell(r, r.get("fix_rate", {}).get(kind)) for r in systems.values()]
+        lines.append(f"| fixed: {FAULT_LABELS[kind]} | {n} | " + " | ".join(cells) + " |")
+    rows = [
+        ("retention of original sentences", "sentences", "retention"),
+        ("protected spans mangled (count)", "protected_checked", "protected_mangled"),
+        ("edit similarity to clean original", None, "similarity"),
+        ("clean input left untouched (docs)", None, "clean_untouched"),
+        ("edit similarity on clean input", None, "clean_similarity"),
+        ("seconds", None, "seconds"),
+    ]
+    for label, count_key, key in rows:
+        n = ""
+        if count_key:
+            n = str(next((r[count_key] for r in systems.values() if r.get("available")), ""))
+        cells = [_cell(r, r.get(key), 2 if key == "seconds" else 3) for r in systems.values()]
+        lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
+    lines.append(f"| (input's edit similarity to clean original: "
+                 f"{results['input_similarity']:.3f}) | | " + " | " * (len(names) - 1) + " |")
+    return "\n".join(lines)
+
+
+def doc_table(results: Mapping[str, Any]) -> str:
+    """Markdown table of document-level pair precision / recall."""
+    meta = results["meta"]
+    lines = [f"Document near-duplicates at Jaccard >= {meta['threshold']} "
+             f"(bands={meta['bands']}, rows={meta['rows']}, num_perm={meta['num_perm']}):",
+             "",
+             "| system | pair precision | pair recall | predicted pairs | true pairs "
+             "| generated reprints found | seconds |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, r in results["doc_systems"].items():
+        if not r.get("available"):
+            lines.append(f"| {name} | n/a | n/a | | | | |")
+            continue
+        lines.append(f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | "
+                     f"{r['predicted_pairs']} | {r['true_pairs']} | "
+                     f"{r['reprints_found']}/{r['reprints']} | {r['seconds']:.2f} |")
+    return "\n".join(lines)
+
+
+def curve_table(results: Mapping[str, Any]) -> str:
+    """Markdown table of the LSH S-curve: theory against measured candidate probability."""
+    curve = results["lsh_curve"]
+    if not curve:
+        return "(LSH curve skipped)"
+    signers = list(curve[0]["measured"])
+    meta = results["meta"]
+    lines = [f"LSH candidate probability, bands={meta['bands']} rows={meta['rows']} "
+             f"(from {meta['lsh_params_from']}), {curve[0]['pairs']} pairs per bin:",
+             "",
+             "| true Jaccard | theory 1-(1-s^r)^b | " +
+             " | ".join(f"measured ({s} MinHash)" for s in signers) + " |",
+             "|---|---:|" + "---:|" * len(signers)]
+    for row in curve:
+        cells = " | ".join(f"{row['measured'][s]:.3f}" for s in signers)
+        lines.append(f"| {row['low']:.1f}-{row['high']:.1f} | {row['theory']:.3f} | {cells} |")
+    return "\n".join(lines)
+
+
+def unavailable_notes(results: Mapping[str, Any]) -> str:
+    """One line per system that could not run, with the reason."""
+    notes = []
+    for group in ("text_systems", "doc_systems"):
+        for name, r in results[group].items():
+            if not r.get("available"):
+                notes.append(f"- {group.split('_')[0]} system `{name}`: not available "
+                             f"({r.get('reason')})")
+    return "\n".join(notes)
+
+
+def sources_table(results: Mapping[str, Any]) -> str:
+    """Markdown table of where the text came from."""
+    lines = ["| source | genre | package | file | licence | documents |",
+             "|---|---|---|---|---|---:|"]
+    for s in results["meta"]["sources"]:
+        lines.append(f"| {s['source']} | {s['genre']} | {s['package']}=={s['version']} "
+                     f"({s['archive']}) | {s['file']} | {s['licence']} | {s['documents']} |")
+    return "\n".join(lines)
+
+
+def full_report(results: Mapping[str, Any]) -> str:
+    """Everything a person wants to read after a run."""
+    meta = results["meta"]
+    parts = [
+        f"dedup {meta['dedup_version']}; seed {meta['seed']}; {meta['documents']} documents "
+        f"({meta['reprints']} reprints); edit similarity: {meta['similarity_metric']}",
+        "",
+        sources_table(results),
+        "",
+        text_table(results),
+        "",
+        doc_table(results),
+        "",
+        curve_table(results),
+    ]
+    notes = unavailable_notes(results)
+    if notes:
+        parts += ["", notes]
+    return "\n".join(parts)
+
+
+def check(results: Mapping[str, Any], thresholds: Mapping[str, Any],
+          system: str = "dedup") -> list[str]:
+    """Compare one system's scores with the stored floors and ceilings.
+
+    Args:
+        results: output of :func:`evaluation.run.evaluate`.
+        thresholds: ``{"fix_rate": {kind: floor}, "retention": floor,
+            "protected_mangled": ceiling, "clean_untouched": floor}``.
+        system: the text system to check.
+
+    Returns:
+        One message per failed threshold; empty when all pass.
+    """
+    result = results["text_systems"].get(system, {})
+    if not result.get("available"):
+        return [f"{system} did not run: {result.get('reason', 'missing')}"]
+    failures = []
+    for kind, floor in thresholds.get("fix_rate", {}).items():
+        value = result["fix_rate"].get(kind)
+        if value is not None and value < floor:
+            failures.append(f"fix rate of {kind} is {value:.3f}, below {floor:.3f}")
+    for key in ("retention", "clean_untouched", "clean_similarity", "similarity"):
+        if key in thresholds and result[key] < thresholds[key]:
+            failures.append(f"{key} is {result[key]:.3f}, below {thresholds[key]:.3f}")
+    if "protected_mangled" in thresholds and \
+            result["protected_mangled"] > thresholds["protected_mangled"]:
+        failures.append(f"{result['protected_mangled']} protected spans mangled, more than "
+                        f"{thresholds['protected_mangled']}")
+    return failures
