@@ -368,6 +368,11 @@ def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
         return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{path}: cannot write: {parent} is a file, not a directory")
+            break
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
