@@ -20,7 +20,8 @@ process pool, or on a distributed engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import combinations
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ from dedup.policy import Boilerplate, boilerplate_units
 __all__ = [
     "Fingerprints",
     "fingerprint_batch",
+    "document_shingles",
+    "exact_jaccard",
     "band_keys",
     "candidate_pairs",
     "DocumentPlan",
@@ -101,6 +104,32 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
         np.concatenate(unit_hashes) if unit_hashes else np.empty(0, np.uint64),
         np.concatenate(unit_docs) if unit_docs else np.empty(0, np.int64),
     )
+
+
+def document_shingles(text: str, config: DedupConfig) -> np.ndarray:
+    """The sorted, unique shingle hashes of a document, exactly as pass 1 signs them."""
+    from dedup.pipeline import prepare
+
+    key = key_for(prepare(text, config).text, config.fingerprint)
+    return np.unique(shingle_hashes(key_word_hashes(key), config.fingerprint.shingle_size))
+
+
+def exact_jaccard(pairs: np.ndarray, texts: Iterable[tuple[int, str]], config: DedupConfig) -> np.ndarray:
+    """Exact Jaccard of document ``pairs``, reading ``(index, text)`` once and keeping the
+    shingles of only the documents the pairs name."""
+    needed = set(pairs.ravel().tolist())
+    shingles: dict[int, np.ndarray] = {}
+    for index, text in texts:
+        if index in needed:
+            shingles[index] = document_shingles(text, config)
+            if len(shingles) == len(needed):
+                break
+    result = np.zeros(len(pairs))
+    for k, (i, j) in enumerate(pairs.tolist()):
+        a, b = shingles[i], shingles[j]
+        union = len(np.union1d(a, b))
+        result[k] = len(np.intersect1d(a, b, assume_unique=True)) / union if union else 1.0
+    return result
 
 
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -172,9 +201,60 @@ def _find(parent: np.ndarray, x: int) -> int:
     return root
 
 
-def plan_corpus(fingerprints: Fingerprints, config: DedupConfig) -> DocumentPlan:
-    """Cluster documents and find boilerplate, deterministically, from pass-1 fingerprints."""
-    from dedup.index import lsh_params
+ExactJaccard = Callable[[np.ndarray], np.ndarray]
+"""Exact Jaccard similarity of document pairs (an ``(k, 2)`` array of indices) → ``(k,)`` floats."""
+
+#: Estimates this close to the threshold are checked exactly when an exact measure is available
+#: (four standard deviations of a 128-permutation estimate near 0.8).
+VERIFY_MARGIN = 0.12
+#: Components up to this size get every pair's similarity for the chain guard; larger ones use
+#: signature estimates.
+_PAIRWISE_LIMIT = 64
+
+
+class _Similarity:
+    """Pair similarities: signature estimates, made exact near the threshold when possible."""
+
+    def __init__(self, fingerprints: Fingerprints, threshold: float, exact: ExactJaccard | None) -> None:
+        self.fingerprints = fingerprints
+        self.threshold = threshold
+        self.exact = exact
+        self.known: dict[tuple[int, int], float] = {}
+
+    def resolve(self, pairs: np.ndarray) -> np.ndarray:
+        """Similarities of ``pairs`` (each ``i < j``), remembering them."""
+        if len(pairs) == 0:
+            return np.zeros(0)
+        sigs, hashes = self.fingerprints.signatures, self.fingerprints.doc_hashes
+        sims = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+        same = hashes[pairs[:, 0]] == hashes[pairs[:, 1]]
+        sims[same] = 1.0
+        if self.exact is not None:
+            unsure = np.flatnonzero(~same & (np.abs(sims - self.threshold) < VERIFY_MARGIN))
+            if len(unsure):
+                sims[unsure] = self.exact(pairs[unsure])
+        for (i, j), sim in zip(pairs.tolist(), sims.tolist()):
+            self.known[(i, j)] = sim
+        return sims
+
+    def get(self, i: int, j: int) -> float:
+        """Similarity of one pair (resolved earlier, or estimated now)."""
+        pair = (i, j) if i < j else (j, i)
+        if pair not in self.known:
+            return float(self.resolve(np.array([pair], dtype=np.int64))[0])
+        return self.known[pair]
+
+
+def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
+                exact: ExactJaccard | None = None) -> DocumentPlan:
+    """Cluster documents and find boilerplate, deterministically, from pass-1 fingerprints.
+
+    Candidate pairs come from LSH with bands and rows chosen so that a pair at the threshold is
+    found with probability ≥ 0.985; each candidate is verified on its signatures, and, when
+    ``exact`` is given, exactly when the estimate is within :data:`VERIFY_MARGIN` of the
+    threshold.
+    """
+    from dedup.index import lsh_for
 
     n = len(fingerprints.doc_hashes)
     match, policy = config.match, config.policy
@@ -186,7 +266,8 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig) -> DocumentPlan
         return plan
     sigs = fingerprints.signatures
     if policy.dedup_documents and n > 1:
-        bands, rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.threshold, config.fingerprint.num_perm)
+        measure = _Similarity(fingerprints, match.threshold, exact)
+        bands, rows = lsh_for(match.threshold, config.fingerprint.num_perm, match.bands, match.rows)
         pairs = candidate_pairs(band_keys(sigs, bands, rows))
         # Exact duplicates (same normalised text) are always candidates.
         order = np.argsort(fingerprints.doc_hashes, kind="stable")
@@ -195,17 +276,16 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig) -> DocumentPlan
         pairs = np.unique(np.concatenate([pairs, np.sort(exact_pairs, axis=1)]), axis=0) if len(exact_pairs) else pairs
         empty = fingerprints.lengths == 0
         if len(pairs):
-            sims = estimated_jaccard(sigs, pairs[:, 0], pairs[:, 1])
-            exact = fingerprints.doc_hashes[pairs[:, 0]] == fingerprints.doc_hashes[pairs[:, 1]]
-            keep = ((sims >= match.threshold) | exact) & ~empty[pairs[:, 0]] & ~empty[pairs[:, 1]]
-            pairs = pairs[keep]
+            pairs = pairs[~empty[pairs[:, 0]] & ~empty[pairs[:, 1]]]
+            pairs = pairs[measure.resolve(pairs) >= match.threshold]
         parent = np.arange(n, dtype=np.int64)
         for i, j in pairs.tolist():
             ri, rj = _find(parent, i), _find(parent, j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
         roots = np.array([_find(parent, i) for i in range(n)], dtype=np.int64)
-        plan.clusters = _assign(roots, sigs, fingerprints, config, plan)
+        _resolve_components(roots, measure)
+        plan.clusters = _assign(roots, measure, fingerprints, config, plan)
     units, docs = fingerprints.unit_hashes, fingerprints.unit_docs
     threshold = policy.boilerplate_threshold(n)
     plan.boilerplate_threshold = threshold
@@ -224,7 +304,19 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig) -> DocumentPlan
     return plan
 
 
-def _assign(roots: np.ndarray, sigs: np.ndarray, fingerprints: Fingerprints, config: DedupConfig,
+def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
+    """Resolve, in one batch, every pair inside each small component (for the chain guard)."""
+    order = np.argsort(roots, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)
+    wanted = [
+        (a, b) for members in groups if 1 < len(members) <= _PAIRWISE_LIMIT
+        for a, b in combinations(sorted(members.tolist()), 2) if (a, b) not in measure.known
+    ]
+    if wanted:
+        measure.resolve(np.array(wanted, dtype=np.int64))
+
+
+def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints, config: DedupConfig,
             plan: DocumentPlan) -> int:
     """Choose keepers per connected component, guarding against chains."""
     threshold = config.match.threshold
@@ -243,8 +335,7 @@ def _assign(roots: np.ndarray, sigs: np.ndarray, fingerprints: Fingerprints, con
         for member in members.tolist():
             best, best_sim = -1, -1.0
             for keeper in keepers:
-                same_text = fingerprints.doc_hashes[member] == fingerprints.doc_hashes[keeper]
-                sim = 1.0 if same_text else float((sigs[member] == sigs[keeper]).mean())
+                sim = measure.get(member, keeper)
                 if sim >= threshold and sim > best_sim:
                     best, best_sim = keeper, sim
             if best < 0:
@@ -354,7 +445,8 @@ class Deduplicator:
 
         docs = [_as_document(item, i) for i, item in enumerate(documents)]
         fingerprints = fingerprint_batch([d.text for d in docs], self.config)
-        plan = plan_corpus(fingerprints, self.config)
+        plan = plan_corpus(fingerprints, self.config, lambda pairs: exact_jaccard(
+            pairs, ((i, docs[i].text) for i in sorted(set(pairs.ravel().tolist()))), self.config))
         results = []
         for index, doc in enumerate(docs):
             keeper = int(plan.duplicate_of[index])
@@ -372,12 +464,12 @@ class Deduplicator:
         from datasketch import MinHashLSH
 
         from dedup.fingerprint import Signature
-        from dedup.index import lsh_params
+        from dedup.index import lsh_for
         from dedup.pipeline import explain_text, prepare
 
         config = self.config
         fp, match = config.fingerprint, config.match
-        bands, rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.threshold, fp.num_perm)
+        bands, rows = lsh_for(match.threshold, fp.num_perm, match.bands, match.rows)
         lsh = MinHashLSH(num_perm=fp.num_perm, params=(bands, rows))
         kept_signatures: dict[int, np.ndarray] = {}
         kept_ids: dict[int, str] = {}

@@ -77,7 +77,14 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
         np.concatenate(units) if units else np.empty(0, np.uint64),
         np.concatenate([np.full(len(u), i, dtype=np.int64) for i, u in enumerate(units)]) if units else np.empty(0, np.int64),
     )
-    plan = plan_corpus(fingerprints, config)
+    def exact(pairs: np.ndarray) -> np.ndarray:
+        from dedup.corpus import exact_jaccard
+
+        wanted = sorted(set(pairs.ravel().tolist()))
+        rows = dataset.select(wanted)[text_column]
+        return exact_jaccard(pairs, zip(wanted, rows), config)
+
+    plan = plan_corpus(fingerprints, config, exact)
     duplicate_of = plan.duplicate_of.tolist()
     similarity = plan.similarity.tolist()
     cluster = plan.cluster.tolist()

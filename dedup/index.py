@@ -15,7 +15,9 @@ import numpy as np
 
 from dedup.fingerprint import Signature
 
-__all__ = ["lsh_params", "candidate_probability", "UnitIndex", "jaccard"]
+__all__ = [
+    "lsh_params", "recall_lsh_params", "candidate_probability", "UnitIndex", "jaccard", "lsh_for",
+]
 
 
 def candidate_probability(similarity: float | np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -49,6 +51,23 @@ def lsh_params(threshold: float, num_perm: int, false_positive_weight: float = 0
                 best = (error, bands, rows)
     assert best is not None
     return best[1], best[2]
+
+
+@functools.lru_cache(maxsize=64)
+def recall_lsh_params(threshold: float, num_perm: int, recall: float = 0.985) -> tuple[int, int]:
+    """Bands and rows for candidate search that must not miss: the most rows per band (fewest
+    candidates) such that a pair exactly at ``threshold`` is a candidate with probability at
+    least ``recall``. Every candidate is verified afterwards, so extra candidates cost time,
+    never precision.
+
+    >>> recall_lsh_params(0.8, 128)
+    (18, 7)
+    """
+    for rows in range(num_perm, 0, -1):
+        bands = num_perm // rows
+        if float(candidate_probability(threshold, bands, rows)) >= recall:
+            return bands, rows
+    return num_perm, 1
 
 
 def jaccard(a: set[int] | frozenset[int], b: set[int] | frozenset[int]) -> float:
@@ -102,3 +121,10 @@ class UnitIndex:
         if signature is not None:
             self._lsh.insert(key, Signature(signature, self.seed), check_duplication=False)
             self._shingles[key] = shingles
+
+
+def lsh_for(threshold: float, num_perm: int, bands: int | None, rows: int | None) -> tuple[int, int]:
+    """The bands and rows a run uses: the user's, or :func:`recall_lsh_params` of the threshold."""
+    if bands and rows:
+        return bands, rows
+    return recall_lsh_params(threshold, num_perm)

@@ -26,7 +26,7 @@ from dedup.fingerprint import (
     signatures,
     word_hashes,
 )
-from dedup.index import UnitIndex, lsh_params
+from dedup.index import UnitIndex, lsh_for
 
 if TYPE_CHECKING:
     from dedup.config import DedupConfig
@@ -162,8 +162,7 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
         return []
     policy, match = config.policy, config.match
     units, sigs = _units(text, spans, config)
-    params = (match.bands, match.rows) if match.bands and match.rows else lsh_params(
-        match.unit_threshold, config.fingerprint.num_perm)
+    params = lsh_for(match.unit_threshold, config.fingerprint.num_perm, match.bands, match.rows)
     index = UnitIndex(match.unit_threshold, config.fingerprint.num_perm, config.fingerprint.seed, params)
     removals: list[Removal] = []
     for position, unit in enumerate(units):

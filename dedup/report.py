@@ -31,12 +31,12 @@ def run_metadata(config: DedupConfig) -> dict[str, Any]:
     """Settings, derived LSH parameters and versions of a run."""
     from dedup import __version__
     from dedup.fingerprint import MINHASH_SCHEME
-    from dedup.index import lsh_params
+    from dedup.index import lsh_for
     from dedup.segment import PUNKT_SOURCE
 
     match, fp = config.match, config.fingerprint
-    bands, rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.threshold, fp.num_perm)
-    unit_bands, unit_rows = (match.bands, match.rows) if match.bands and match.rows else lsh_params(match.unit_threshold, fp.num_perm)
+    bands, rows = lsh_for(match.threshold, fp.num_perm, match.bands, match.rows)
+    unit_bands, unit_rows = lsh_for(match.unit_threshold, fp.num_perm, match.bands, match.rows)
     return {
         "settings": config.as_dict(),
         "lsh": {"bands": bands, "rows": rows, "unit_bands": unit_bands, "unit_rows": unit_rows},

@@ -277,7 +277,13 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
             for part in _progress(mapper(_pass1, texts()), options.progress, "fingerprint"):
                 parts.append(part)
         fingerprints = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
-        plan = plan_corpus(fingerprints, config)
+        def exact(pairs: Any) -> Any:
+            from dedup.corpus import exact_jaccard
+
+            stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
+            return exact_jaccard(pairs, stream, config)
+
+        plan = plan_corpus(fingerprints, config, exact)
         _check_unique_ids(ids, read)
     run_info = run_metadata(config)
     counts: Counter[str] = Counter()
