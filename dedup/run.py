@@ -5,16 +5,19 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 from __future__ import annotations
 
 import contextlib
+from array import array
 import json
 import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
+
+import xxhash
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
@@ -79,11 +82,58 @@ class CorpusEngine:
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(self.config, boilerplate)) as pool:
             def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterable[Any]:
+                # Keep a bounded number of batches in flight, so reading never runs ahead of
+                # the workers (Executor.map would read every input up front).
+                in_flight: deque[Any] = deque()
+                limit = 2 * self.jobs
                 try:
-                    yield from pool.map(fn, items, chunksize=1)
+                    for item in items:
+                        in_flight.append(pool.submit(fn, item))
+                        if len(in_flight) >= limit:
+                            yield in_flight.popleft().result()
+                    while in_flight:
+                        yield in_flight.popleft().result()
                 except BrokenProcessPool:
                     raise DedupError("a worker process died (out of memory or killed); no output was written") from None
             yield mapper
+
+
+class IdTable:
+    """Document ids kept in one byte buffer with offsets and 64-bit hashes: a few bytes per
+    document and no Python object each, so a corpus of millions of documents stays small."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("q")
+        self._hashes = array("Q")
+
+    def extend(self, ids: Iterable[str]) -> None:
+        """Append ids in document order."""
+        for ident in ids:
+            encoded = ident.encode("utf-8")
+            self._data += encoded
+            self._ends.append(len(self._data))
+            self._hashes.append(xxhash.xxh3_64_intdigest(encoded))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:
+        start = self._ends[index - 1] if index else 0
+        return self._data[start : self._ends[index]].decode("utf-8")
+
+    def first_duplicate(self) -> str | None:
+        """An id that occurs twice, or None."""
+        import numpy as np
+
+        hashes = np.frombuffer(self._hashes, dtype=np.uint64) if len(self) else np.empty(0, np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        same = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+        for k in same.tolist():
+            a, b = int(order[k]), int(order[k + 1])
+            if self[a] == self[b]:
+                return self[a]
+        return None
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -259,7 +309,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         from dedup.engine_ray import RayEngine
 
         engine = RayEngine(config, options.jobs, options.ray_address)
-    ids: list[str] = []
+    ids = IdTable()
     bytes_in = 0
     plan = None
     if corpus:
@@ -410,14 +460,12 @@ def _write_record(report: Any, jsonl: bool, record: dict[str, Any], first: bool)
     return False
 
 
-def _check_unique_ids(ids: list[str], read: ReadOptions) -> None:
+def _check_unique_ids(ids: IdTable, read: ReadOptions) -> None:
     if not read.id_field:
         return
-    seen: set[str] = set()
-    for ident in ids:
-        if ident in seen:
-            raise InputError(f"duplicate document id {ident!r} in field {read.id_field!r}; ids must be unique")
-        seen.add(ident)
+    duplicate = ids.first_duplicate()
+    if duplicate is not None:
+        raise InputError(f"duplicate document id {duplicate!r} in field {read.id_field!r}; ids must be unique")
 
 
 def _progress(iterable: Iterable[Any], enabled: bool, label: str) -> Iterable[Any]:

@@ -131,6 +131,11 @@ BOILERPLATE: dict[str, tuple[str, ...]] = {
         "Copyright 2002 ABC. All rights reserved. This material may not be published, "
         "broadcast, rewritten or redistributed.",
     ),
+    "bbc": (
+        "Skip to main content | News | Sport | Weather | iPlayer | Sounds",
+        "Share this page: Email | Facebook | Twitter | Print",
+        "Find out more about our BBC News App and how to get the latest headlines.",
+    ),
     "email": (
         "_______________________________________________\nSci-space mailing list\n"
         "Sci-space@lists.example.org\nhttps://lists.example.org/mailman/listinfo/sci-space",
@@ -445,7 +450,8 @@ def corrupt_document(doc: SourceDoc, seed: int, rates: FaultRates | None = None,
                 break
     _insert_near_duplicate(elements, paragraphs, touched, rng, rates)
     _insert_duplicates(elements, paragraphs, touched, rng, rates)
-    _insert_caption(elements, rng, rates)
+    reserved = {paragraphs[i] for i in range(1, len(paragraphs)) if touched[i]}
+    _insert_caption(elements, rng, rates, reserved)
     if boilerplate is not None:
         block = _Element(boilerplate, [_Local("boilerplate", 0, len(boilerplate),
                                               {"block": boilerplate})])
@@ -523,6 +529,7 @@ def _insert_near_duplicate(elements: list[_Element], paragraphs: list[str], touc
             start = len(lead.text) + 1
             lead.text += " " + variant
             similarity = jaccard(shingles(variant, 3), shingles(sentence, 3))
+            touched[index] = True  # keep other faults off the original's paragraph
             lead.faults.append(_Local("near_dup_sentence", start, len(lead.text),
                                       {"original": sentence, "variant": variant,
                                        "jaccard_3gram": f"{similarity:.3f}"}))
@@ -568,11 +575,13 @@ def _duplicate_variant(paragraph: str, rng: random.Random) -> tuple[str, str]:
     return "dup_exact", paragraph
 
 
-def _insert_caption(elements: list[_Element], rng: random.Random, rates: FaultRates) -> None:
+def _insert_caption(elements: list[_Element], rng: random.Random, rates: FaultRates,
+                    reserved: set[str]) -> None:
     if len(elements) < 2 or rng.random() >= rates.caption:
         return
     targets = [i for i in range(1, len(elements))
-               if not elements[i].faults and not elements[i - 1].joiner == ""]
+               if not elements[i].faults and elements[i - 1].joiner != ""
+               and elements[i].text not in reserved]
     if not targets:
         return
     index = rng.choice(targets)

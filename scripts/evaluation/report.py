@@ -66,6 +66,27 @@ def text_table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def source_table(results: Mapping[str, Any], system: str = "dedup") -> str:
+    """Markdown table of one system's fix rates per source (fault counts in brackets)."""
+    result = results["text_systems"].get(system, {})
+    if not result.get("available") or "by_source" not in result:
+        return f"({system}: no per-source breakdown)"
+    sources = list(result["by_source"])
+    lines = [f"{system} by source (fix rate, number of faults in brackets):", "",
+             "| measure | " + " | ".join(sources) + " |", "|---|" + "---:|" * len(sources)]
+    for kind in FAULT_KINDS:
+        cells = []
+        for source in sources:
+            entry = result["by_source"][source]
+            n = entry["faults"].get(kind)
+            cells.append(f"{entry['fix_rate'][kind]:.2f} ({n})" if n else "-")
+        if any(c != "-" for c in cells):
+            lines.append(f"| {FAULT_LABELS[kind]} | " + " | ".join(cells) + " |")
+    lines.append("| retention | " + " | ".join(
+        f"{result['by_source'][s]['retention']:.3f}" for s in sources) + " |")
+    return "\n".join(lines)
+
+
 def doc_table(results: Mapping[str, Any]) -> str:
     """Markdown table of document-level pair precision / recall."""
     meta = results["meta"]
@@ -129,12 +150,15 @@ def full_report(results: Mapping[str, Any]) -> str:
     """Everything a person wants to read after a run."""
     meta = results["meta"]
     parts = [
-        f"dedup {meta['dedup_version']}; seed {meta['seed']}; {meta['documents']} documents "
+        f"dedup {meta['dedup_version']} ({meta.get('dedup_revision', '?')}); seed {meta['seed']}; "
+        f"{meta['documents']} documents "
         f"({meta['reprints']} reprints); edit similarity: {meta['similarity_metric']}",
         "",
         sources_table(results),
         "",
         text_table(results),
+        "",
+        source_table(results),
         "",
         doc_table(results),
         "",

@@ -91,15 +91,21 @@ def score_text_system(system: systems.TextSystem, corpus: Sequence[CorruptedDoc]
     mangled_by: Counter[str] = Counter()
     similarity = 0.0
     misses: dict[str, list[dict[str, Any]]] = {}
+    by_source: dict[str, dict[str, Counter[str]]] = {}
     for doc, output in originals:
+        counts = by_source.setdefault(doc.source, {"fixed": Counter(), "total": Counter()})
         for fault in doc.faults:
             total[fault.kind] += 1
+            counts["total"][fault.kind] += 1
             if scoring.fault_fixed(fault, output):
                 fixed[fault.kind] += 1
+                counts["fixed"][fault.kind] += 1
             elif len(misses.setdefault(fault.kind, [])) < MISSES_PER_KIND:
                 misses[fault.kind].append(_miss(doc, fault, output))
         k, n = scoring.retention(doc.clean, output)
         kept, sentences = kept + k, sentences + n
+        counts["total"]["_sentences"] += n
+        counts["fixed"]["_sentences"] += k
         for span in scoring.protected_spans(doc.clean):
             if scoring.mangled_spans([span], doc.text) != (0, 1):
                 continue  # only spans the corruption left intact in the input are the system's
@@ -124,6 +130,15 @@ def score_text_system(system: systems.TextSystem, corpus: Sequence[CorruptedDoc]
         "clean_untouched": untouched / count,
         "clean_similarity": clean_similarity / count,
         "seconds": round(seconds, 2),
+        "by_source": {
+            source: {
+                "fix_rate": {k: c["fixed"][k] / c["total"][k] for k in FAULT_KINDS
+                             if c["total"][k]},
+                "faults": {k: c["total"][k] for k in FAULT_KINDS if c["total"][k]},
+                "retention": c["fixed"]["_sentences"] / max(1, c["total"]["_sentences"]),
+            }
+            for source, c in by_source.items()
+        },
         "misses": misses,
     }
 
@@ -223,6 +238,7 @@ def evaluate(options: EvalOptions, log: Any = print) -> dict[str, Any]:
             "shingles": "word 5-grams of the matching key",
             "similarity_metric": scoring.similarity_metric(),
             "dedup_version": adapter.version(),
+            "dedup_revision": adapter.revision(),
             "python": platform.python_version(),
             "interpreter": sys.executable,
             "documents": len(corpus),

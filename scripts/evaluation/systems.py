@@ -70,6 +70,16 @@ class DedupAdapter:
         except Unavailable:
             return "not importable"
 
+    def revision(self) -> str:
+        """The repository's commit, with ``+dirty`` when ``dedup/`` has uncommitted changes."""
+        def git(*args: str) -> str:
+            proc = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True,
+                                  text=True, check=False)
+            return proc.stdout.strip() if proc.returncode == 0 else ""
+
+        commit = git("rev-parse", "--short", "HEAD") or "unknown"
+        return commit + ("+dirty" if git("status", "--porcelain", "--", "dedup") else "")
+
     def clean(self, text: str) -> str:
         """Within-document repair and dedup: ``dedup.clean(text)``."""
         return str(self.module().clean(text))  # type: ignore[attr-defined]
