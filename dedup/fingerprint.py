@@ -65,7 +65,10 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     >>> normalize_key("Azerbaijan's swift - operation", fold_punctuation=False)
     "azerbaijan's swift - operation"
     """
-    key = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+    if text.isascii():
+        key = text.lower()  # NFKC, case folding and the quote table change nothing else here
+    else:
+        key = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
     if fold_punctuation:
         key = _PUNCT.sub(lambda m: "'" if m.group() == "'" else " ", key)
         key = key.replace(" '", " ").replace("' ", " ")
@@ -74,8 +77,10 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     return _SPACE.sub(" ", key).strip().strip("'")
 
 
+@functools.lru_cache(maxsize=16384)
 def key_for(text: str, config: FingerprintConfig) -> str:
-    """:func:`normalize_key` with a config's folding settings."""
+    """:func:`normalize_key` with a config's folding settings (memoised: a pure function, and
+    the same unit is keyed by several stages)."""
     return normalize_key(text, fold_punctuation=config.fold_punctuation, fold_digits=config.fold_digits)
 
 

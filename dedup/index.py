@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 
@@ -84,20 +85,23 @@ def jaccard(a: set[int] | frozenset[int], b: set[int] | frozenset[int]) -> float
 class UnitIndex:
     """Kept units of one level (sentences or paragraphs) of one document.
 
-    Exact repeats are found by the hash of the matching key; near repeats through a datasketch
-    ``MinHashLSH`` and then verified with the exact Jaccard of the shingle sets.
+    Exact repeats are found by the hash of the matching key. Near repeats are verified with the
+    exact Jaccard of the shingle sets; while the index holds at most ``exhaustive`` units every
+    kept unit is a candidate (cheaper than hashing bands for a few dozen sentences, and it misses
+    nothing); beyond that, candidates come from a datasketch ``MinHashLSH``.
     """
 
     def __init__(self, threshold: float, num_perm: int, seed: int,
-                 params: tuple[int, int] | None = None) -> None:
-        from datasketch import MinHashLSH
-
+                 params: tuple[int, int] | None = None, exhaustive: int = 64) -> None:
         self.threshold = threshold
         self.seed = seed
-        bands, rows = params if params is not None else lsh_params(threshold, num_perm)
-        self._lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
+        self.num_perm = num_perm
+        self.params = params if params is not None else recall_lsh_params(threshold, num_perm)
+        self.exhaustive = exhaustive
+        self._lsh: Any = None
         self._exact: dict[int, Hashable] = {}
         self._shingles: dict[Hashable, frozenset[int]] = {}
+        self._signatures: dict[Hashable, np.ndarray] = {}
 
     def find(self, exact: int, signature: np.ndarray | None,
              shingles: frozenset[int]) -> tuple[Hashable, float] | None:
@@ -107,8 +111,12 @@ class UnitIndex:
             return keeper, 1.0
         if signature is None:
             return None
+        if self._lsh is None:
+            candidates = list(self._shingles)
+        else:
+            candidates = sorted(self._lsh.query(Signature(signature, self.seed)), key=repr)
         best: tuple[Hashable, float] | None = None
-        for key in sorted(self._lsh.query(Signature(signature, self.seed)), key=repr):
+        for key in candidates:
             similarity = jaccard(shingles, self._shingles[key])
             if similarity >= self.threshold and (best is None or similarity > best[1]):
                 best = (key, similarity)
@@ -118,9 +126,20 @@ class UnitIndex:
             shingles: frozenset[int]) -> None:
         """Keep a unit: later units are matched against it."""
         self._exact.setdefault(exact, key)
-        if signature is not None:
+        if signature is None:
+            return
+        self._shingles[key] = shingles
+        if self._lsh is not None:
             self._lsh.insert(key, Signature(signature, self.seed), check_duplication=False)
-            self._shingles[key] = shingles
+            return
+        self._signatures[key] = signature
+        if len(self._shingles) > self.exhaustive:
+            from datasketch import MinHashLSH
+
+            self._lsh = MinHashLSH(num_perm=self.num_perm, params=self.params)
+            for kept, kept_signature in self._signatures.items():
+                self._lsh.insert(kept, Signature(kept_signature, self.seed), check_duplication=False)
+            self._signatures = {}
 
 
 def lsh_for(threshold: float, num_perm: int, bands: int | None, rows: int | None) -> tuple[int, int]:

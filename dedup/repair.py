@@ -123,6 +123,8 @@ def fix_encoding(text: str) -> tuple[str, list[Edit]]:
     ftfy_config = ftfy.TextFixerConfig(
         uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False, explain=False
     )
+    if ftfy.fix_text(text, ftfy_config) == text:
+        return text, []  # one call decides the common case: nothing to fix
     edits: list[Edit] = []
     position = 0
     for line in text.split("\n"):

@@ -78,7 +78,7 @@ class CorpusEngine:
             return
         import multiprocessing
 
-        context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(self.config, boilerplate)) as pool:
             def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterable[Any]:

@@ -45,6 +45,9 @@ NEWS_ABBREVIATIONS = frozenset(
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _LINE = re.compile(r"[^\n]+")
+# Punkt only breaks after sentence-ending punctuation (possibly closed by quotes or brackets)
+# followed by white space; a line without that is one sentence.
+_POSSIBLE_BREAK = re.compile(r"[.!?…][\"'’”)\]]*\s")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ class Segmenter:
         spans: list[Span] = []
         for line in self.lines(text, start, end):
             chunk = text[line.start : line.end]
+            if not _POSSIBLE_BREAK.search(chunk):
+                spans.append(line)  # no punctuation followed by space: one sentence
+                continue
             for s, e in self._tokenizer.span_tokenize(chunk):
                 spans.append(Span(line.start + s, line.start + e))
         if forced:
