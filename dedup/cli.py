@@ -89,9 +89,28 @@ def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def build_config(values: dict[str, Any]) -> DedupConfig:
+#: What each --mode sets. "documents" only removes near-duplicate documents: no repairs, no
+#: sentence or paragraph dedup, no captions, no boilerplate.
+MODES: dict[str, dict[str, Any]] = {
+    "full": {},
+    "documents": {
+        "fix_encoding": False, "split_glued": False, "split_splices": False, "quote_space": False,
+        "unwrap_lines": False, "dehyphenate": False, "rejoin_paragraphs": False,
+        "dedup_paragraphs": False, "dedup_sentences": False, "captions": "keep", "boilerplate": "keep",
+    },
+}
+
+
+def build_config(values: dict[str, Any], mode: str = "full") -> DedupConfig:
     """The one place the CLI turns flags into a :class:`DedupConfig`."""
+    from dedup.errors import ConfigError
+
     overrides = {k: v for k, v in values.items() if v is not None and v != ()}
+    for name, preset in MODES[mode].items():
+        if name in overrides and overrides[name] != preset:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"--mode {mode} sets {flag} to {preset!r}; drop {flag} or use --mode full")
+        overrides[name] = preset
     if "extra_abbreviations" in overrides:
         overrides["extra_abbreviations"] = tuple(overrides["extra_abbreviations"])
     return DedupConfig().replace(**overrides)
@@ -159,6 +178,8 @@ Examples:
               help="Malformed records: stop, or skip them and list them in the report.")
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
 @click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
+@click.option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True,
+              help="full: repair and dedup everything; documents: only near-duplicate documents.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Where corpus passes run: this machine, or Ray tasks (needs dedup[ray]).")
 @click.option("--ray-address", default=None,
@@ -168,13 +189,13 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                   verbose: bool, encoding: str, decode_errors: str, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
                   include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
-                  annotate: bool, jobs: int, engine: str, ray_address: str | None,
+                  annotate: bool, jobs: int, mode: str, engine: str, ray_address: str | None,
                   **settings: Any) -> None:
     from dedup.io import ReadOptions
     from dedup.pipeline import RunOptions
     from dedup.run import run
 
-    config = build_config(settings)
+    config = build_config(settings, mode)
     read = ReadOptions(encoding=encoding, errors=decode_errors, text_field=text_field,
                        id_field=id_field, doc_separator=doc_separator, lines=one_per_line,
                        include=include, exclude=exclude, on_error=on_error)

@@ -80,21 +80,26 @@ class Fingerprints:
 
 def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
     """Pass 1 over a batch of document texts."""
-    from dedup.pipeline import prepare
+    from dedup.pipeline import paragraphs_of, repaired_text
+    from dedup.segment import segmenter_for
 
     fp = config.fingerprint
+    want_units = config.policy.boilerplate != "keep"
     shingle_sets = []
     doc_hashes = np.zeros(len(texts), dtype=np.uint64)
     lengths = np.zeros(len(texts), dtype=np.int64)
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
     for index, text in enumerate(texts):
-        prepared = prepare(text, config)
-        key = key_for(prepared.text, fp)
+        repaired, _, boundaries = repaired_text(text, config)
+        key = key_for(repaired, fp)
         doc_hashes[index] = exact_hash(key)
-        lengths[index] = len(prepared.text)
+        lengths[index] = len(repaired)
         shingle_sets.append(shingle_hashes(key_word_hashes(key), fp.shingle_size))
-        units = np.array(boilerplate_units(prepared.text, prepared.paragraphs, config), dtype=np.uint64)
+        if not want_units:
+            continue
+        paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries)
+        units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
         unit_hashes.append(units)
         unit_docs.append(np.full(len(units), index, dtype=np.int64))
     return Fingerprints(
@@ -108,9 +113,9 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
 
 def document_shingles(text: str, config: DedupConfig) -> np.ndarray:
     """The sorted, unique shingle hashes of a document, exactly as pass 1 signs them."""
-    from dedup.pipeline import prepare
+    from dedup.pipeline import repaired_text
 
-    key = key_for(prepare(text, config).text, config.fingerprint)
+    key = key_for(repaired_text(text, config)[0], config.fingerprint)
     return np.unique(shingle_hashes(key_word_hashes(key), config.fingerprint.shingle_size))
 
 

@@ -77,11 +77,17 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     return _SPACE.sub(" ", key).strip().strip("'")
 
 
-@functools.lru_cache(maxsize=16384)
 def key_for(text: str, config: FingerprintConfig) -> str:
-    """:func:`normalize_key` with a config's folding settings (memoised: a pure function, and
-    the same unit is keyed by several stages)."""
+    """:func:`normalize_key` with a config's folding settings. Short texts (units) are memoised:
+    the same sentence is keyed by several stages; documents are not, to bound memory."""
+    if len(text) <= 1000:
+        return _short_key(text, config.fold_punctuation, config.fold_digits)
     return normalize_key(text, fold_punctuation=config.fold_punctuation, fold_digits=config.fold_digits)
+
+
+@functools.lru_cache(maxsize=8192)
+def _short_key(text: str, fold_punctuation: bool, fold_digits: bool) -> str:
+    return normalize_key(text, fold_punctuation=fold_punctuation, fold_digits=fold_digits)
 
 
 def exact_hash(key: str) -> int:

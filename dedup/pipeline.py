@@ -7,6 +7,7 @@ offsets and replaying the report reproduces the output exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -45,14 +46,33 @@ def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) 
     return tuple(result)
 
 
-def prepare(source: str, config: DedupConfig) -> Prepared:
-    """Fix encoding, repair and segment one document."""
+def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tuple[int, ...]]:
+    """Fix encoding and repair one document: the text, the edits, the forced boundaries."""
+    if not any(dataclasses.astuple(config.repair)):
+        return source, [], ()
     segmenter = segmenter_for(config.segment)
     fixed, encoding_edits = fix_encoding(source) if config.repair.fix_encoding else (source, [])
     repaired = repair(fixed, config.repair, segmenter.abbreviations)
-    edits = compose(encoding_edits, repaired.edits, fixed)
-    paragraphs = paragraphs_of(repaired.text, segmenter, repaired.boundaries)
-    return Prepared(source, repaired.text, tuple(edits), paragraphs, repaired.boundaries)
+    return repaired.text, compose(encoding_edits, repaired.edits, fixed), repaired.boundaries
+
+
+def prepare(source: str, config: DedupConfig) -> Prepared:
+    """Fix encoding, repair and segment one document."""
+    text, edits, boundaries = repaired_text(source, config)
+    paragraphs = paragraphs_of(text, segmenter_for(config.segment), boundaries)
+    return Prepared(source, text, tuple(edits), paragraphs, boundaries)
+
+
+def changes_nothing(config: DedupConfig, boilerplate: Boilerplate | None) -> bool:
+    """True when a config can change no document (document-level dedup only)."""
+    policy = config.policy
+    return (
+        not any(dataclasses.astuple(config.repair))
+        and not policy.dedup_paragraphs
+        and not policy.dedup_sentences
+        and policy.captions == "keep"
+        and (boilerplate is None or not boilerplate.units or policy.boilerplate == "keep")
+    )
 
 
 _REMOVALS = frozenset({"duplicate_removed", "caption_removed", "boilerplate_removed"})
@@ -113,6 +133,8 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     a paragraph it continues, a sentence now repeating another), so rounds run until the text is
     stable: cleaning the output again changes nothing.
     """
+    if changes_nothing(config, boilerplate):
+        return CleanResult(source, (), ())
     output, edits, flags = _round(source, config, boilerplate, prepared)
     for _ in range(_MAX_ROUNDS - 1):
         if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in edits):

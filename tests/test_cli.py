@@ -104,3 +104,16 @@ def test_import_and_help_stay_cheap():
             "if m in sys.modules]; print(heavy)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_mode_documents_only_drops_duplicate_documents(tmp_path):
+    source = tmp_path / "in.jsonl"
+    text = "It rained.The roads flooded and the council met on Monday to talk about the drains."
+    source.write_text("\n".join(json.dumps({"text": t}) for t in (text, text, "Another story entirely.")) + "\n",
+                      encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert run("clean", str(source), "-o", str(out), "--mode", "documents").exit_code == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in rows] == [text, "Another story entirely."]  # no repair in this mode
+    conflict = run("clean", str(source), "-o", str(tmp_path / "x.jsonl"), "--mode", "documents", "--split-glued")
+    assert conflict.exit_code == 2 and "--mode documents sets --split-glued" in conflict.stderr
