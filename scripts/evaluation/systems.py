@@ -87,12 +87,15 @@ class DedupAdapter:
     def lsh_params(self, threshold: float) -> tuple[int, int, str]:
         """Bands and rows dedup uses for a threshold, and where they came from.
 
-        Uses ``dedup.index.lsh_params`` when dedup exposes it, else datasketch's optimiser with
-        the same weights.
+        Uses ``dedup.index.lsh_for`` (what a corpus run uses) when dedup exposes it, else
+        ``dedup.index.lsh_params``, else datasketch's optimiser with the same weights.
         """
         try:
             self.module()
             index = importlib.import_module("dedup.index")
+            if hasattr(index, "lsh_for"):
+                bands, rows = index.lsh_for(threshold, self.num_perm, None, None)
+                return int(bands), int(rows), "dedup.index.lsh_for"
             bands, rows = index.lsh_params(threshold, self.num_perm)
             return int(bands), int(rows), "dedup.index.lsh_params"
         except (Unavailable, ImportError, AttributeError):
