@@ -262,6 +262,48 @@ def _boilerplate(text: str, paragraphs: Sequence[Paragraph], boilerplate: Boiler
                 act(sentence.start, sentence.end, "sentence", found)
 
 
+_CREDIT_ONLY = re.compile(r"^\([^()\n]{2,120}\)$")
+
+
+def _caption_units(text: str, paragraph: Paragraph) -> list[tuple[Span, ...]]:
+    """The sentences of a paragraph, with a credit in parentheses kept with the sentence it
+    follows (``… on Sept. 4, 2001. (AP Photo/Mara Lind)`` is one caption)."""
+    units: list[tuple[Span, ...]] = []
+    for sentence in paragraph.sentences:
+        chunk = text[sentence.start : sentence.end]
+        if units and _CREDIT_ONLY.match(chunk) and _CREDIT.search(chunk):
+            units[-1] = units[-1] + (sentence,)
+        else:
+            units.append((sentence,))
+    return units
+
+
+def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
+              config: DedupConfig, decision: Decision, removed: set[tuple[int, int]]) -> None:
+    policy = config.policy
+    for paragraph in paragraphs:
+        units = _caption_units(text, paragraph)
+        for unit in units:
+            if any((s.start, s.end) in removed for s in unit):
+                continue
+            start, end = unit[0].start, unit[-1].end
+            glued = any(end <= b <= end + 2 for b in boundaries)
+            score, why = caption_score(text[start:end], glued)
+            if score < policy.caption_confidence:
+                continue
+            shares = len(units) > 1
+            if policy.captions == "remove" or (policy.captions == "auto" and shares):
+                for sentence in unit:
+                    decision.removals.append(Removal(
+                        sentence.start, sentence.end, "caption_removed", "sentence",
+                        why + ("; shares a paragraph with other text" if shares else ""),
+                        confidence=score,
+                    ))
+                    removed.add((sentence.start, sentence.end))
+            else:
+                decision.flags.append(FlagMark(start, end, "caption", why, score))
+
+
 def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
                     config: DedupConfig, boilerplate: Boilerplate | None = None) -> Decision:
     """Decide removals and flags for one repaired document."""
@@ -271,25 +313,7 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
     if boilerplate is not None and boilerplate.units and policy.boilerplate != "keep":
         _boilerplate(text, paragraphs, boilerplate, config, decision, removed)
     if policy.captions != "keep":
-        for paragraph in paragraphs:
-            for sentence in paragraph.sentences:
-                if (sentence.start, sentence.end) in removed:
-                    continue
-                glued = any(sentence.end <= b <= sentence.end + 2 for b in boundaries)
-                score, why = caption_score(text[sentence.start : sentence.end], glued)
-                if score < policy.caption_confidence:
-                    continue
-                shares = len(paragraph.sentences) > 1
-                remove = policy.captions == "remove" or (policy.captions == "auto" and shares)
-                if remove:
-                    decision.removals.append(Removal(
-                        sentence.start, sentence.end, "caption_removed", "sentence",
-                        why + ("; shares a paragraph with other text" if shares else ""),
-                        confidence=score,
-                    ))
-                    removed.add((sentence.start, sentence.end))
-                else:
-                    decision.flags.append(FlagMark(sentence.start, sentence.end, "caption", why, score))
+        _captions(text, paragraphs, boundaries, config, decision, removed)
     kept_paragraphs = list(paragraphs)
     if policy.dedup_paragraphs:
         candidates = [

@@ -62,7 +62,11 @@ _GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[A-Z][a-z])")
 _SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
 _STRAIGHT_QUOTE = re.compile(r'"')
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
-_CURLY_OPEN = re.compile(r"(?<=[\w’'])“(?=\w)")
+_CURLY_OPEN = re.compile(r"(?<=[\w’'.!?,;:])“(?=\w)")
+_GLUED_PAREN = re.compile(r"\)(?=[\"“‘]?[A-Z][a-z])")
+_CREDIT_WORDS = re.compile(r"\b(?:AP|AFP|EPA|Reuters|Getty|Photo|Photograph|Image|Picture|Credit|File)\b",
+                           re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
 _CURLY_CLOSE = re.compile(r"(?<=[\w.,!?])”(?=[A-Za-z])")
 _LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\))\s")
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
@@ -177,6 +181,8 @@ def repair(text: str, config: RepairConfig, abbreviations: Collection[str],
     if config.split_glued:
         for edit in glued_boundaries(text, abbreviations):
             inserts.setdefault(edit.start, edit)
+        for edit in glued_parentheticals(text):
+            inserts.setdefault(edit.start, edit)
     if config.split_splices:
         for edit in splices(text, abbreviations, lexicon):
             inserts.setdefault(edit.start, edit)
@@ -266,6 +272,31 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
             continue
         info = MappingProxyType({"reason": f"sentence end {text[punct]!r} glued to {right_word.group()!r}"})
         edits.append(Edit(insert_at, insert_at, " ", "boundary_split", info))
+    return edits
+
+
+def glued_parentheticals(text: str) -> list[Edit]:
+    """Spaces to insert after a parenthesis that stands after a sentence, such as a photo credit,
+    when the next sentence is glued to it: ``2016. (AP Photo/Tomas Okafor)The service``.
+
+    >>> [e.start for e in glued_parentheticals("on March 19, 2016. (AP Photo/Ann Lee)The chief said")]
+    [37]
+    >>> glued_parentheticals("the U.S. (and Canada)The")  # not a credit: left alone
+    []
+    """
+    edits: list[Edit] = []
+    for match in _GLUED_PAREN.finditer(text):
+        close = match.start()
+        open_at = text.rfind("(", max(0, close - 160), close)
+        if open_at <= 0 or ")" in text[open_at + 1 : close] or "\n" in text[open_at:close]:
+            continue
+        before = text[max(0, open_at - 40) : open_at]
+        if not before[-1:].isspace() or not _SENTENCE_END.search(before.rstrip()):
+            continue
+        if not _CREDIT_WORDS.search(text, open_at, close):
+            continue
+        info = MappingProxyType({"reason": "a parenthesis after a sentence glued to the next sentence"})
+        edits.append(Edit(close + 1, close + 1, " ", "boundary_split", info))
     return edits
 
 
