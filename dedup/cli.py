@@ -120,6 +120,7 @@ class _Group(click.Group):
     """Turns dedup's own errors into one line on stderr and the right exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        _install_sigterm()
         try:
             return super().invoke(ctx)
         except DedupError as error:
@@ -202,7 +203,6 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
     options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
                          annotate=annotate, jobs=jobs, engine=engine, ray_address=ray_address,
                          progress=sys.stderr.isatty())
-    _install_sigterm()
     summary = run(options, read, config)
     if verbose:
         from dedup.report import human_summary

@@ -167,7 +167,7 @@ def compose(first: Sequence[Edit], second: Sequence[Edit], middle: str) -> list[
         lead = seconds[0]
         info = dict(lead.info)
         if firsts:
-            info["absorbed"] = [e.kind for e in firsts]
+            info["absorbed"] = [k for e in firsts for k in (e.kind, *e.info.get("absorbed", ()))]
         if len(seconds) > 1:
             info["merged"] = [e.kind for e in seconds[1:]]
         result.append(Edit(source_start, source_end, after, lead.kind, MappingProxyType(info)))

@@ -51,9 +51,35 @@ def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tu
     if not any(dataclasses.astuple(config.repair)):
         return source, [], ()
     segmenter = segmenter_for(config.segment)
-    fixed, encoding_edits = fix_encoding(source) if config.repair.fix_encoding else (source, [])
-    repaired = repair(fixed, config.repair, segmenter.abbreviations)
-    return repaired.text, compose(encoding_edits, repaired.edits, fixed), repaired.boundaries
+    fixed, edits = fix_encoding(source) if config.repair.fix_encoding else (source, [])
+    text = fixed
+    boundaries: tuple[int, ...] = ()
+    # A repair can make another one possible (a space after a period changes the token a later
+    # decision looks at; joined lines change the wrap width): repeat until nothing changes.
+    for _ in range(_MAX_ROUNDS):
+        repaired = repair(text, config.repair, segmenter.abbreviations)
+        if not repaired.edits:
+            break
+        edits = compose(edits, list(repaired.edits), text)
+        boundaries = _carry(boundaries, repaired.edits) + repaired.boundaries
+        text = repaired.text
+    return text, edits, tuple(sorted(set(boundaries)))
+
+
+def _carry(boundaries: tuple[int, ...], edits: tuple[Edit, ...]) -> tuple[int, ...]:
+    """Move offsets of a text through edits made to it."""
+    if not boundaries:
+        return ()
+    moved = []
+    for position in boundaries:
+        shift = 0
+        for edit in edits:
+            if edit.end <= position:
+                shift += len(edit.after) - (edit.end - edit.start)
+            elif edit.start < position:
+                position = edit.start
+        moved.append(position + shift)
+    return tuple(moved)
 
 
 def prepare(source: str, config: DedupConfig) -> Prepared:

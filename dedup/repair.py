@@ -58,7 +58,7 @@ _TLDS_AND_EXTENSIONS = frozenset(
 _BANG_NAMES = frozenset({"yahoo", "jeopardy", "wham"})
 _TECH_SUFFIXES = frozenset({"Net", "Js", "NET", "Io"})
 
-_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[A-Z][a-z])")
+_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[^\W\d_]{2})")
 _SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
 _STRAIGHT_QUOTE = re.compile(r'"')
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
@@ -236,6 +236,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     for match in _GLUED.finditer(text):
         punct = match.start()
         insert_at = match.end()
+        if not (text[insert_at].isupper() and text[insert_at + 1].islower()):
+            continue  # a sentence starts with a capital followed by a lower-case letter
         if text[insert_at - 1] == '"':
             if quotes is None:
                 quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text)]
@@ -248,7 +250,7 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         right = _window_token_after(text, match.end())
         if not left or left[-1] in ".!?" or _looks_like_address(left) or _looks_like_address(right):
             continue
-        right_word = re.match(r"[A-Za-z]+", right)
+        right_word = re.match(r"[^\W\d_]+", right)
         if right_word is None or right_word.group() in _TECH_SUFFIXES:
             continue
         if right_word.group().lower() in _TLDS_AND_EXTENSIONS and not right[right_word.end():right_word.end() + 1].isalpha():
@@ -257,7 +259,7 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         if rest[:1] == "." and rest[1:2].isalnum():
             continue  # Example.com, Tolkien.Jr: a dotted name, not a sentence
         bare = left.rstrip(_CLOSERS).lstrip(_OPENERS)
-        left_word_match = re.search(r"[A-Za-z0-9]+$", bare)
+        left_word_match = re.search(r"[^\W_]+$", bare)
         if left_word_match is None:
             continue
         left_word = left_word_match.group()
@@ -436,7 +438,13 @@ def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
             # Would the next word have fitted on this line? Then the break was deliberate.
             needed = line.length + (0 if hyphen else 1) + len(next_word)
-            wrapped = width is not None and line.length >= 0.5 * width and needed > width - 1
+            wrapped = width is not None and line.length >= 0.5 * width and (
+                needed > width - 1
+                # A long line whose sentence goes on in lower case on the next line is a wrap
+                # even when the next word would have fitted (widths vary, hyphenation overflows).
+                or (line.length >= 0.7 * width and next_word[:1].islower()
+                    and text[line.end - 1] not in ":;")
+            )
             if _structural(text, following, line):
                 # "- filed in 1999" or "57. Of the" after a wrapped line that stops mid-sentence
                 # is the sentence going on, not a list item.

@@ -122,18 +122,19 @@ class IdTable:
         start = self._ends[index - 1] if index else 0
         return self._data[start : self._ends[index]].decode("utf-8")
 
-    def first_duplicate(self) -> str | None:
-        """An id that occurs twice, or None."""
+    def repeats(self) -> set[int]:
+        """Indices whose id equals an earlier one."""
         import numpy as np
 
         hashes = np.frombuffer(self._hashes, dtype=np.uint64) if len(self) else np.empty(0, np.uint64)
         order = np.argsort(hashes, kind="stable")
         same = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+        repeated: set[int] = set()
         for k in same.tolist():
             a, b = int(order[k]), int(order[k + 1])
             if self[a] == self[b]:
-                return self[a]
-        return None
+                repeated.add(max(a, b))
+        return repeated
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -184,7 +185,8 @@ class _Outputs:
         self.options = options
         self.read = read
         output = options.output
-        self.single = len(sources) <= 1 and (
+        from_directory = any(given != "-" and Path(given).is_dir() for given in options.inputs)
+        self.single = len(sources) <= 1 and not from_directory and (
             output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
         )
         self._stack = contextlib.ExitStack()
@@ -310,6 +312,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
 
         engine = RayEngine(config, options.jobs, options.ray_address)
     ids = IdTable()
+    repeated_ids: set[int] = set()
     bytes_in = 0
     plan = None
     if corpus:
@@ -334,7 +337,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
             return exact_jaccard(pairs, stream, config)
 
         plan = plan_corpus(fingerprints, config, exact)
-        _check_unique_ids(ids, read)
+        repeated_ids = _check_unique_ids(ids, read)
     run_info = run_metadata(config)
     counts: Counter[str] = Counter()
     boilerplate_seen: Counter[str] = Counter()
@@ -361,6 +364,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                     work = []
                     for document in batch:
                         drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
+                        drop = drop or index in repeated_ids
                         work.append((index, document.text, drop))
                         index += 1
                         if plan is None:
@@ -376,6 +380,12 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                     documents_in += 1
                     annotation: dict[str, Any] = {}
                     record: dict[str, Any] = {"id": document.id}
+                    if index in repeated_ids:
+                        where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
+                        reader.skipped_records.append({"source": where[0], "line": where[1],
+                                                       "problem": f"duplicate id {document.id!r}"})
+                        index += 1
+                        continue
                     if plan is not None and plan.cluster[index] >= 0:
                         keeper = int(plan.duplicate_of[index])
                         annotation = {
@@ -460,12 +470,18 @@ def _write_record(report: Any, jsonl: bool, record: dict[str, Any], first: bool)
     return False
 
 
-def _check_unique_ids(ids: IdTable, read: ReadOptions) -> None:
+def _check_unique_ids(ids: IdTable, read: ReadOptions) -> set[int]:
+    """Indices of documents whose id repeats an earlier one; an error unless --on-error skip."""
     if not read.id_field:
-        return
-    duplicate = ids.first_duplicate()
-    if duplicate is not None:
-        raise InputError(f"duplicate document id {duplicate!r} in field {read.id_field!r}; ids must be unique")
+        return set()
+    repeated = ids.repeats()
+    if repeated and read.on_error == "fail":
+        first = min(repeated)
+        raise InputError(
+            f"duplicate document id {ids[first]!r} in field {read.id_field!r} (document {first + 1}); "
+            "ids must be unique (use --on-error skip to keep the first and skip the others)"
+        )
+    return repeated
 
 
 def _progress(iterable: Iterable[Any], enabled: bool, label: str) -> Iterable[Any]:

@@ -102,8 +102,6 @@ def test_bom_files(tmp_path, codec):
     assert out.read_text(encoding="utf-8") == "Žluťoučký kůň runs. Then ďábelské ódy."
 
 
-@pytest.mark.xfail(strict=True, reason="glued boundaries need ASCII letters on both sides: repair._GLUED "
-                   "(dedup/repair.py:61) and the left-word match (repair.py:252) use [A-Za-z]")
 @pytest.mark.parametrize("text, expected", [
     ("Il pleut.Élodie est là.", "Il pleut. Élodie est là."),
     ("Es regnet.Über alles.", "Es regnet. Über alles."),
@@ -153,8 +151,6 @@ def test_empty_file(tmp_path):
     assert report_summary(report)["documents_in"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="run._Outputs.single (dedup/run.py, _Outputs.__init__) treats a directory input "
-                   "with one readable file as a single-file run: -o out (no trailing /) becomes a file, not a directory")
 def test_directory_input_with_one_file_writes_a_directory(tmp_path):
     corpus = tmp_path / "in"
     corpus.mkdir()
@@ -269,6 +265,17 @@ def test_duplicate_ids_with_id_field(tmp_path):
     out = tmp_path / "o.jsonl"
     one_line_error(run("clean", source, "-o", out, "--id-field", "id", "--jobs", 1), "duplicate document id 'a'")
     assert not out.exists() and not no_leftovers(tmp_path)
+
+
+def test_duplicate_ids_skipped_and_listed(tmp_path):
+    source = _jsonl(tmp_path / "d.jsonl", ['{"id": "a", "text": "First text."}', '{"id": "b", "text": "Second."}',
+                                           '{"id": "a", "text": "Third text."}'])
+    out, report = tmp_path / "o.jsonl", tmp_path / "r.json"
+    result = run("clean", source, "-o", out, "--id-field", "id", "--on-error", "skip", "--report", report)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(x)["text"] for x in out.read_text(encoding="utf-8").splitlines()] == ["First text.", "Second."]
+    skipped = json.loads(report.read_text(encoding="utf-8"))["summary"]["skipped_records"]
+    assert skipped == [{"source": str(source), "line": 3, "problem": "duplicate id 'a'"}]
 
 
 def test_unique_ids_with_id_field_are_kept(tmp_path):
@@ -511,8 +518,6 @@ def _big_corpus(directory: Path, files: int = 60) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.xfail(strict=False, reason="known race (issue 5 note): SIGTERM while the process pool "
-                   "starts or stops can end the run with a traceback or a leftover temp file")
 @pytest.mark.parametrize("wait_for_output", [False, True], ids=["during_fingerprinting", "during_writing"])
 def test_sigterm_mid_run_leaves_no_partial_output(tmp_path, wait_for_output):
     corpus, out = tmp_path / "big_dir", tmp_path / "out"
@@ -532,6 +537,8 @@ def test_sigterm_mid_run_leaves_no_partial_output(tmp_path, wait_for_output):
         pytest.skip("the run finished before it could be interrupted")
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
+    if process.returncode == -signal.SIGTERM and not stderr:
+        pytest.skip("the signal arrived while Python was still starting, before dedup could handle it")
     assert process.returncode == 130, (process.returncode, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert no_leftovers(tmp_path) == []
@@ -572,10 +579,19 @@ def test_saved_numpy_state_refuses_pickles(tmp_path):
 # --------------------------------------------------------------------------- found by scripts/fuzz.py
 
 
-@pytest.mark.xfail(strict=True, reason="not idempotent: repair._wrap_width (dedup/repair.py:372) measures line "
-                   "lengths before the splice/boundary spaces are inserted; a 29-column text becomes 30 columns "
-                   "(the 30 <= width bound) and the second pass unwraps it")
 def test_idempotent_when_a_repair_pushes_lines_to_the_wrap_width():
     text = "We left in the morning.took a\nbus home and it was very late\nthat night and we were tired\nof it."
     once = dedup.clean(text)
     assert dedup.clean(once) == once
+
+
+def test_idempotent_when_a_quote_space_changes_the_token_after_a_period():
+    once = dedup.clean('3.Gs"e"@')
+    assert dedup.clean(once) == once
+
+
+def test_removal_merged_with_encoding_fix_says_so():
+    result = dedup.clean_and_explain("â€™3.Ga \x00lks past, on Sep 5, 2023")
+    for change in result.changes:
+        if change.kind.endswith("_removed") and change.after:
+            assert "encoding_fixed" in change.absorbed, change
