@@ -595,3 +595,20 @@ def test_removal_merged_with_encoding_fix_says_so():
     for change in result.changes:
         if change.kind.endswith("_removed") and change.after:
             assert "encoding_fixed" in change.absorbed, change
+
+
+
+def _worker_dies(texts):
+    os._exit(3)  # a worker killed mid-batch (out of memory, kill -9)
+
+
+def test_worker_death_fails_loudly(tmp_path, monkeypatch):
+    import dedup.run
+
+    source = _jsonl(tmp_path / "w.jsonl", [json.dumps({"text": f"Document number {i} is here."}) for i in range(40)])
+    out = tmp_path / "o.jsonl"
+    monkeypatch.setattr(dedup.run, "_pass1", _worker_dies)
+    result = run("clean", source, "-o", out, "--jobs", 2)
+    assert result.exit_code == 1
+    assert "a worker process died" in result.stderr and "Traceback" not in result.output
+    assert not out.exists() and not no_leftovers(tmp_path)
