@@ -51,18 +51,29 @@ def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tu
     if not any(dataclasses.astuple(config.repair)):
         return source, [], ()
     segmenter = segmenter_for(config.segment)
-    fixed, edits = fix_encoding(source) if config.repair.fix_encoding else (source, [])
-    text = fixed
+    text, edits = source, []
     boundaries: tuple[int, ...] = ()
     # A repair can make another one possible (a space after a period changes the token a later
-    # decision looks at; joined lines change the wrap width): repeat until nothing changes.
-    for _ in range(_MAX_ROUNDS):
+    # decision looks at; joined lines change the wrap width or reunite a mojibake sequence split
+    # across lines): repeat until nothing changes.
+    joined_lines = True  # before the first round, every line is "new" to ftfy
+    # Each round only joins lines or inserts spaces, so this ends; the bound is for safety.
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        changed = False
+        if config.repair.fix_encoding and joined_lines:
+            fixed, encoding_edits = fix_encoding(text)
+            if encoding_edits:
+                edits = compose(edits, encoding_edits, text)
+                boundaries = _carry(boundaries, tuple(encoding_edits))
+                text, changed = fixed, True
         repaired = repair(text, config.repair, segmenter.abbreviations)
-        if not repaired.edits:
+        joined_lines = any(e.kind in _JOINS for e in repaired.edits)
+        if repaired.edits:
+            edits = compose(edits, list(repaired.edits), text)
+            boundaries = _carry(boundaries, repaired.edits) + repaired.boundaries
+            text, changed = repaired.text, True
+        if not changed:
             break
-        edits = compose(edits, list(repaired.edits), text)
-        boundaries = _carry(boundaries, repaired.edits) + repaired.boundaries
-        text = repaired.text
     return text, edits, tuple(sorted(set(boundaries)))
 
 
@@ -101,8 +112,10 @@ def changes_nothing(config: DedupConfig, boilerplate: Boilerplate | None) -> boo
     )
 
 
+_JOINS = frozenset({"line_unwrapped", "word_dehyphenated", "paragraph_rejoined"})
 _REMOVALS = frozenset({"duplicate_removed", "caption_removed", "boilerplate_removed"})
 _MAX_ROUNDS = 4
+_MAX_REPAIR_ROUNDS = 16
 
 
 def _change(edit: Edit, source: str) -> Change:
