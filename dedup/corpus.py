@@ -137,21 +137,21 @@ def exact_jaccard(pairs: np.ndarray, texts: Iterable[tuple[int, str]], config: D
     return result
 
 
-def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def band_keys(sigs: np.ndarray, bands: int, rows: int, first: int = 0) -> np.ndarray:
     """One 64-bit key per (document, band): a hash of the band's ``rows`` hash values, over the
     same ranges as datasketch's ``MinHashLSH`` (band ``i`` covers ``[i*rows, (i+1)*rows)``).
     Shape ``(n, bands)``."""
     from dedup.fingerprint import _fmix64
 
     n = len(sigs)
-    keys = np.zeros((n, bands), dtype=np.uint64)
+    keys = np.zeros((n, bands - first), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for band in range(bands):
+        for band in range(first, bands):
             block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
             h = np.full(n, np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
             for column in range(block.shape[1]):
                 h = _fmix64(h ^ (block[:, column] + np.uint64(0x632BE59BD9B4E019)))
-            keys[:, band] = h
+            keys[:, band - first] = h
     return keys
 
 
@@ -250,8 +250,18 @@ class _Similarity:
         return self.known[pair]
 
 
+CandidatePairs = Callable[[np.ndarray, int, int], np.ndarray]
+"""Candidate pairs from signatures, bands and rows (local, or band-sharded on an engine)."""
+
+
+def local_candidates(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """All bands in this process."""
+    return candidate_pairs(band_keys(sigs, bands, rows))
+
+
 def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
-                exact: ExactJaccard | None = None) -> DocumentPlan:
+                exact: ExactJaccard | None = None,
+                candidates: CandidatePairs = local_candidates) -> DocumentPlan:
     """Cluster documents and find boilerplate, deterministically, from pass-1 fingerprints.
 
     Candidate pairs come from LSH with bands and rows chosen so that a pair at the threshold is
@@ -273,7 +283,7 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     if policy.dedup_documents and n > 1:
         measure = _Similarity(fingerprints, match.threshold, exact)
         bands, rows = lsh_for(match.threshold, config.fingerprint.num_perm, match.bands, match.rows)
-        pairs = candidate_pairs(band_keys(sigs, bands, rows))
+        pairs = candidates(sigs, bands, rows)
         # Exact duplicates (same normalised text) are always candidates.
         order = np.argsort(fingerprints.doc_hashes, kind="stable")
         same = fingerprints.doc_hashes[order][1:] == fingerprints.doc_hashes[order][:-1]

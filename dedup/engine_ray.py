@@ -93,6 +93,11 @@ class RayEngine:
             self.jobs = int(ray.cluster_resources().get("CPU", self.jobs or 1))
         return ray
 
+    def candidates(self, sigs: Any, bands: int, rows: int) -> Any:
+        """LSH candidate pairs from a band-sharded reduce: one Ray task per band shard."""
+        self._start()
+        return sharded_candidate_pairs(sigs, bands, rows, shards=max(1, self.jobs))
+
     @contextlib.contextmanager
     def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None,
                 ) -> Iterator[Callable[..., Iterable[Any]]]:
@@ -138,10 +143,9 @@ def _band_shard_pairs(sigs: Any, band_range: tuple[int, int], rows: int) -> Any:
     from dedup.corpus import band_keys, candidate_pairs
 
     first, last = band_range
-    # band_keys seeds each band by its global position; computing the prefix keeps keys (and
-    # so any 64-bit collision) exactly as in the single-process plan.
-    keys = band_keys(sigs[:, : last * rows], last, rows)[:, first:]
-    return candidate_pairs(keys)
+    # band_keys seeds each band by its global position, so a shard's keys (and any 64-bit
+    # collision) are exactly those of the single-process plan.
+    return candidate_pairs(band_keys(sigs, last, rows, first))
 
 
 def sharded_candidate_pairs(sigs: Any, bands: int, rows: int, shards: int) -> Any:

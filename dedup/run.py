@@ -59,6 +59,13 @@ def _pass2(items: list[tuple[int, str, bool]]) -> list[CleanResult | None]:
 class CorpusEngine:
     """Runs the two passes locally, in-process (``jobs=1``) or in a process pool."""
 
+    @staticmethod
+    def candidates(sigs: Any, bands: int, rows: int) -> Any:
+        """LSH candidate pairs, all bands in this process."""
+        from dedup.corpus import local_candidates
+
+        return local_candidates(sigs, bands, rows)
+
     def __init__(self, config: DedupConfig, jobs: int) -> None:
         self.config = config
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
@@ -336,7 +343,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
             stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
             return exact_jaccard(pairs, stream, config)
 
-        plan = plan_corpus(fingerprints, config, exact)
+        plan = plan_corpus(fingerprints, config, exact, engine.candidates)
         repeated_ids = _check_unique_ids(ids, read)
     run_info = run_metadata(config)
     counts: Counter[str] = Counter()
