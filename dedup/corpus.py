@@ -32,6 +32,7 @@ from dedup.document import CleanResult, Document
 from dedup.fingerprint import (
     exact_hash,
     key_for,
+    key_shingles,
     key_word_hashes,
     shingle_hashes,
     signatures,
@@ -85,7 +86,7 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
 
     fp = config.fingerprint
     want_units = config.policy.boilerplate != "keep"
-    shingle_sets = []
+    keys: list[str] = []
     doc_hashes = np.zeros(len(texts), dtype=np.uint64)
     lengths = np.zeros(len(texts), dtype=np.int64)
     unit_hashes: list[np.ndarray] = []
@@ -95,7 +96,7 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
         key = key_for(repaired, fp)
         doc_hashes[index] = exact_hash(key)
         lengths[index] = len(repaired)
-        shingle_sets.append(shingle_hashes(key_word_hashes(key), fp.shingle_size))
+        keys.append(key)
         if not want_units:
             continue
         paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries)
@@ -103,7 +104,7 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
         unit_hashes.append(units)
         unit_docs.append(np.full(len(units), index, dtype=np.int64))
     return Fingerprints(
-        signatures(shingle_sets, fp.num_perm, fp.seed),
+        signatures(key_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
         doc_hashes,
         lengths,
         np.concatenate(unit_hashes) if unit_hashes else np.empty(0, np.uint64),

@@ -29,6 +29,9 @@ __all__ = [
     "word_hashes",
     "shingle_hashes",
     "shingle_hash_of",
+    "document_signatures",
+    "key_shingles",
+    "key_word_hashes",
     "signature_of",
     "signatures",
     "permutations",
@@ -46,7 +49,21 @@ _QUOTES = str.maketrans({
     "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
 })
 _SPACE = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w\s]+")
+_PUNCT = re.compile(r"[^\w\s']+")
+_LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'+|'+(?!\w)")
+_LOOSE_APOSTROPHE_BYTES = re.compile(rb"(?<!\w)'+|'+(?!\w)")
+_DIGITS_BYTES = re.compile(rb"\d+")
+# Lower-case ASCII letters, keep digits, '_' and the apostrophe, everything else is a space.
+_PUNCT_NON_ASCII = re.compile(r"[^\x00-\x7f\w\s]+")
+_ASCII_FOLD_KEEP_HIGH = bytes(
+    (0x27 if c == 0x60 else ord(chr(c).lower()) if chr(c).isalnum() or chr(c) in "_'" else 0x20)
+    if c < 128 else c
+    for c in range(256)
+)
+_ASCII_FOLD = bytes(  # a backtick is an apostrophe typed on the wrong key: don`t
+    (0x27 if c == 0x60 else ord(chr(c).lower()) if chr(c).isalnum() or chr(c) in "_'" else 0x20)
+    for c in range(256)
+)
 _DIGITS = re.compile(r"\d+")
 _U64 = np.uint64
 # Odd multipliers combining the word hashes of one shingle, position by position.
@@ -66,15 +83,47 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     "azerbaijan's swift - operation"
     """
     if text.isascii():
+        if fold_punctuation:
+            return _ascii_key(text, fold_digits)
         key = text.lower()  # NFKC, case folding and the quote table change nothing else here
     else:
-        key = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+        key = unicodedata.normalize("NFKC", text).casefold()
+        if fold_punctuation:
+            # Punctuation becomes space below; only apostrophe styles matter inside words.
+            key = key.replace("’", "'").replace("‘", "'").replace("ʼ", "'").replace("′", "'")
+            # ASCII punctuation in one byte-table pass; the rarer non-ASCII kind by expression.
+            key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
+            key = " ".join(_PUNCT_NON_ASCII.sub(" ", key).split())
+            if _has_loose_apostrophe(key):
+                key = " ".join(_LOOSE_APOSTROPHE.sub(" ", key).split())
+            if fold_digits:
+                key = _DIGITS.sub("0", key)
+            return key
+        key = key.translate(_QUOTES)
     if fold_punctuation:
-        key = _PUNCT.sub(lambda m: "'" if m.group() == "'" else " ", key)
-        key = key.replace(" '", " ").replace("' ", " ")
+        # Punctuation becomes space; an apostrophe survives only inside a word (azerbaijan's).
+        key = _PUNCT.sub(" ", key)
+        if "'" in key:
+            key = _LOOSE_APOSTROPHE.sub(" ", key)
     if fold_digits:
         key = _DIGITS.sub("0", key)
-    return _SPACE.sub(" ", key).strip().strip("'")
+    return " ".join(key.strip().strip("'").split())
+
+
+def _has_loose_apostrophe(key: str) -> bool:
+    """Whether an apostrophe stands outside a word, once other punctuation is space."""
+    return "'" in key and (" '" in key or "' " in key or "''" in key or key[:1] == "'" or key[-1:] == "'")
+
+
+def _ascii_key(text: str, fold_digits: bool) -> str:
+    """:func:`normalize_key` of ASCII text with punctuation folded, on bytes (one table pass
+    instead of a regular expression over the text; the same result)."""
+    key = text.encode("ascii").translate(_ASCII_FOLD)
+    if b"'" in key and (b" '" in key or b"' " in key or b"''" in key or key[:1] == b"'" or key[-1:] == b"'"):
+        key = _LOOSE_APOSTROPHE_BYTES.sub(b" ", key)
+    if fold_digits:
+        key = _DIGITS_BYTES.sub(b"0", key)
+    return b" ".join(key.split()).decode("ascii")
 
 
 def key_for(text: str, config: FingerprintConfig) -> str:
@@ -100,20 +149,53 @@ def exact_hash(key: str) -> int:
 
 
 def word_hashes(words: Sequence[str]) -> np.ndarray:
-    """xxh3 of each word, as uint64."""
-    return np.fromiter(
-        (xxhash.xxh3_64_intdigest(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words)
-    )
+    """64-bit hash of each word (see :func:`key_word_hashes`), as uint64.
+
+    >>> word_hashes(["blast", "the"]).dtype
+    dtype('uint64')
+    """
+    return key_word_hashes(" ".join(words))
+
+
+# Word hashes are polynomial hashes of the UTF-8 bytes, computed for all words of a key at once
+# in numpy (no Python call per word), then avalanched with the MurmurHash3 finalizer:
+#   h(w) = fmix64(sum_j byte_j * P**j  +  len(w) * L)          (mod 2**64)
+# Each word's sum is a difference of prefix sums scaled by P**-start (P is odd, so invertible).
+_P = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime
+_P_INVERSE = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_L = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _powers(base: np.uint64, count: int) -> np.ndarray:
+    powers = np.empty(count, dtype=np.uint64)
+    if count:
+        powers[0] = 1
+        powers[1:] = base
+        with np.errstate(over="ignore"):
+            np.cumprod(powers, out=powers)
+    return powers
 
 
 def key_word_hashes(key: str) -> np.ndarray:
-    """Word hashes of a normalised key (words separated by single spaces): the same values as
-    ``word_hashes(key.split())``, computed on the encoded bytes in one pass.
+    """Hashes of the words of a normalised key (words separated by single spaces), vectorised.
 
-    >>> bool((key_word_hashes("a b c") == word_hashes(["a", "b", "c"])).all())
+    >>> h = key_word_hashes("a b a"); bool(h[0] == h[2] and h[0] != h[1])
     True
     """
-    return np.array(list(map(xxhash.xxh3_64_intdigest, key.encode("utf-8").split())), dtype=np.uint64)
+    data = np.frombuffer(key.encode("utf-8"), dtype=np.uint8)
+    if len(data) == 0:
+        return np.empty(0, dtype=np.uint64)
+    count = len(data)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(count + 1, dtype=np.uint64)
+        np.cumsum(data.astype(np.uint64) * _powers(_P, count), out=prefix[1:])
+        spaces = np.flatnonzero(data == 0x20)
+        starts = np.concatenate(([0], spaces + 1))
+        ends = np.concatenate((spaces, [count]))
+        keep = ends > starts  # no empty words (keys have single spaces; be safe anyway)
+        starts, ends = starts[keep], ends[keep]
+        sums = (prefix[ends] - prefix[starts]) * _powers(_P_INVERSE, count)[starts]
+        return _fmix64(sums + (ends - starts).astype(np.uint64) * _L)
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -142,6 +224,31 @@ def shingle_hashes(hashes: np.ndarray, n: int) -> np.ndarray:
             combined = combined + hashes[k : k + total] * _MIXERS[k]
         mixed = _fmix64(combined + _U64(width))
     return (mixed >> _U64(32)).astype(np.uint32)
+
+
+def key_shingles(keys: Sequence[str], n: int) -> list[np.ndarray]:
+    """:func:`shingle_hashes` of many keys at once (word hashing and shingling vectorised over
+    the whole batch); element ``i`` equals ``shingle_hashes(key_word_hashes(keys[i]), n)``.
+
+    >>> keys = ["the cat sat on the mat", "a b"]
+    >>> all((x == shingle_hashes(key_word_hashes(k), 3)).all() for x, k in zip(key_shingles(keys, 3), keys))
+    True
+    """
+    counts = np.array([k.count(" ") + 1 if k else 0 for k in keys], dtype=np.int64)
+    hashes = key_word_hashes(" ".join(k for k in keys if k))
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    total = len(hashes)
+    full = shingle_hashes(hashes, n) if total >= n else np.empty(0, dtype=np.uint32)
+    empty = np.empty(0, dtype=np.uint32)
+    result = []
+    for count, offset in zip(counts.tolist(), offsets.tolist()):
+        if count >= n:
+            result.append(full[offset : offset + count - n + 1])
+        elif count:
+            result.append(shingle_hashes(hashes[offset : offset + count], n))
+        else:
+            result.append(empty)
+    return result
 
 
 def shingle_hash_of(words: Sequence[str]) -> int:
@@ -216,8 +323,10 @@ def _fill(out: np.ndarray, rows: list[int], shingle_sets: Sequence[np.ndarray], 
     starts = np.zeros(len(parts), dtype=np.int64)
     np.cumsum([len(p) for p in parts[:-1]], out=starts[1:])
     with np.errstate(over="ignore"):
-        permuted = np.outer(_fmix32(flat), a) + b
-    out[rows] = np.minimum.reduceat(permuted, starts, axis=0)
+        # (num_perm, shingles): each permutation's row is contiguous for the segmented min.
+        permuted = np.outer(a, _fmix32(flat))
+        permuted += b[:, None]
+    out[rows] = np.minimum.reduceat(permuted, starts, axis=1).T
 
 
 def _big(shingles: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -240,6 +349,18 @@ class Signature:
 
     def __len__(self) -> int:
         return len(self.hashvalues)
+
+
+def document_signatures(texts: Sequence[str], config: FingerprintConfig) -> np.ndarray:
+    """The signature stage of corpus mode on raw texts: matching key, word hashes, shingles,
+    MinHash; shape ``(len(texts), num_perm)``.
+
+    >>> from dedup.config import FingerprintConfig
+    >>> document_signatures(["The cat sat on the mat today."], FingerprintConfig(num_perm=32)).shape
+    (1, 32)
+    """
+    sets = key_shingles([key_for(text, config) for text in texts], config.shingle_size)
+    return signatures(sets, config.num_perm, config.seed)
 
 
 def tokens(key: str) -> list[str]:

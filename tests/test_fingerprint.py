@@ -73,3 +73,30 @@ def test_band_candidates_match_datasketch_lsh():
         return sorted(sorted(i for i in range(len(docs)) if find(i) == r) for r in {find(i) for i in range(len(docs))})
     assert components(ours) == components(theirs)
     assert ours <= theirs
+
+
+def _reference_key(text, fold_digits):
+    """The matching key as DESIGN.md defines it, written plainly (the fast paths must agree)."""
+    import re
+    import unicodedata
+
+    from dedup.fingerprint import _QUOTES
+
+    key = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+    key = re.sub(r"[^\w\s']+", " ", key)
+    key = re.sub(r"(?<!\w)'+|'+(?!\w)", " ", key)
+    if fold_digits:
+        key = re.sub(r"\d+", "0", key)
+    return " ".join(key.split()).strip("'")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KEY_ALPHABET = "ab C1_'’‘—–“”…é£ÉßﬁＡ\u00a0\u2028 .,!?-\"\x00\x1c٣中`\t\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=KEY_ALPHABET, max_size=40) | st.text(max_size=40), st.booleans())
+def test_fast_key_paths_equal_the_reference(text, fold_digits):
+    assert normalize_key(text, fold_digits=fold_digits) == _reference_key(text, fold_digits)
