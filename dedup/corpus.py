@@ -67,6 +67,23 @@ class Fingerprints:
     unit_docs: np.ndarray  # (m,) int64, batch-local document index of each unit hash
 
     @classmethod
+    def collect(cls, parts: Iterable[Fingerprints], num_perm: int) -> Fingerprints:
+        """Join batches in order without ever holding the signatures twice: each batch's
+        signatures go to a temporary file as they arrive and are read back once at the end."""
+        import tempfile
+
+        small: list[Fingerprints] = []
+        with tempfile.TemporaryFile() as spill:
+            for part in parts:
+                spill.write(np.ascontiguousarray(part.signatures, dtype=np.uint32).tobytes())
+                small.append(cls(np.empty((0, num_perm), np.uint32), part.doc_hashes, part.lengths,
+                                 part.unit_hashes, part.unit_docs))
+            joined = cls.concatenate(small, num_perm)
+            spill.seek(0)
+            joined.signatures = np.fromfile(spill, dtype=np.uint32).reshape(-1, num_perm)
+        return joined
+
+    @classmethod
     def concatenate(cls, parts: Sequence[Fingerprints], num_perm: int) -> Fingerprints:
         """Join batches in order, renumbering documents."""
         offsets = np.cumsum([0] + [len(p.doc_hashes) for p in parts])
@@ -256,8 +273,10 @@ CandidatePairs = Callable[[np.ndarray, int, int], np.ndarray]
 
 
 def local_candidates(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """All bands in this process."""
-    return candidate_pairs(band_keys(sigs, bands, rows))
+    """All bands in this process, one band at a time (8 bytes of keys per document held)."""
+    parts = [candidate_pairs(band_keys(sigs, band + 1, rows, band)) for band in range(bands)]
+    parts = [p for p in parts if len(p)]
+    return np.unique(np.concatenate(parts), axis=0) if parts else np.empty((0, 2), dtype=np.int64)
 
 
 def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,

@@ -325,7 +325,6 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     if corpus:
         from dedup.corpus import Fingerprints, plan_corpus
 
-        parts = []
         with engine._mapper(None) as mapper:
             documents = (d for _, d in reader.documents(record_skips=True))
             def texts() -> Iterator[list[str]]:
@@ -334,9 +333,10 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                     ids.extend(d.id for d in batch)
                     bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
                     yield [d.text for d in batch]
-            for part in _progress(mapper(_pass1, texts()), options.progress, "fingerprint"):
-                parts.append(part)
-        fingerprints = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
+            fingerprints = Fingerprints.collect(
+                _progress(mapper(_pass1, texts()), options.progress, "fingerprint"),
+                config.fingerprint.num_perm,
+            )
         def exact(pairs: Any) -> Any:
             from dedup.corpus import exact_jaccard
 
