@@ -360,7 +360,14 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                 head = json.dumps(run_info, ensure_ascii=False, indent=1)
                 report.write(head[:-2] + ',\n "documents": [\n')
         first_record = True
-        with engine._mapper(plan.boilerplate if plan else None) as mapper, _Outputs(sources, options, read) as outputs:
+        from dedup.pipeline import changes_nothing
+        from dedup.policy import Boilerplate
+
+        # When no document can change (document-level dedup only), pass 2 only copies: shipping
+        # texts to workers and back would cost more than it does.
+        copy_only = changes_nothing(config, Boilerplate(plan.boilerplate) if plan else None)
+        second = CorpusEngine(config, 1) if copy_only else engine
+        with second._mapper(plan.boilerplate if plan else None) as mapper, _Outputs(sources, options, read) as outputs:
             stream = reader.documents(record_skips=not corpus)
             pending: list[tuple[Source, Document]] = []
 
