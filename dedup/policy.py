@@ -19,13 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedup.fingerprint import (
-    exact_hash,
-    key_for,
-    shingle_hashes,
-    signatures,
-    word_hashes,
-)
+from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
 from dedup.index import UnitIndex, lsh_for
 
 if TYPE_CHECKING:
@@ -145,14 +139,12 @@ class _Unit:
 
 def _units(text: str, spans: Sequence[Span], config: DedupConfig) -> tuple[list[_Unit], np.ndarray]:
     fp = config.fingerprint
-    units: list[_Unit] = []
-    shingle_sets: list[np.ndarray] = []
-    for span in spans:
-        key = key_for(text[span.start : span.end], fp)
-        words = key.split()
-        shingles = shingle_hashes(word_hashes(words), fp.unit_shingle_size)
-        shingle_sets.append(shingles)
-        units.append(_Unit(span, len(words), exact_hash(key), frozenset(shingles.tolist())))
+    keys = [key_for(text[span.start : span.end], fp) for span in spans]
+    shingle_sets = key_shingles(keys, fp.unit_shingle_size)
+    units = [
+        _Unit(span, key.count(" ") + 1 if key else 0, exact_hash(key), frozenset(shingles.tolist()))
+        for span, key, shingles in zip(spans, keys, shingle_sets)
+    ]
     return units, signatures(shingle_sets, fp.num_perm, fp.seed)
 
 
