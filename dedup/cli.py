@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import signal
 import sys
 from collections.abc import Callable
@@ -272,8 +271,6 @@ def _install_sigterm() -> None:
         pass
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,8 +21,8 @@ process pool, or on a distributed engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import combinations
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,6 @@ __all__ = [
     "candidate_pairs",
     "DocumentPlan",
     "plan_corpus",
-    "clean_batch",
     "Deduplicator",
     "CorpusResult",
     "DocumentResult",
@@ -194,9 +193,6 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(pairs), axis=0)
 
 
-def estimated_jaccard(sigs: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Fraction of equal hash values: the MinHash estimate of Jaccard similarity."""
-    return (sigs[left] == sigs[right]).mean(axis=1)
 
 
 @dataclass
@@ -307,7 +303,8 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
         # Exact duplicates (same normalised text) are always candidates.
         order = np.argsort(fingerprints.doc_hashes, kind="stable")
         same = fingerprints.doc_hashes[order][1:] == fingerprints.doc_hashes[order][:-1]
-        exact_pairs = np.stack([order[:-1][same], order[1:][same]], axis=1) if same.any() else np.empty((0, 2), np.int64)
+        exact_pairs = (np.stack([order[:-1][same], order[1:][same]], axis=1) if same.any()
+                       else np.empty((0, 2), np.int64))
         pairs = np.unique(np.concatenate([pairs, np.sort(exact_pairs, axis=1)]), axis=0) if len(exact_pairs) else pairs
         empty = fingerprints.lengths == 0
         if len(pairs):
@@ -388,30 +385,8 @@ def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints,
     return clusters
 
 
-def clean_batch(items: Sequence[tuple[int, str]], plan_view: dict[int, Any], config: DedupConfig) -> list[CleanResult | None]:
-    """Pass 2 over a batch: ``(index, text)`` pairs; a duplicate to drop gives None."""
-    from dedup.pipeline import explain_text
-
-    results: list[CleanResult | None] = []
-    boilerplate_units_map = plan_view["boilerplate"]
-    for index, text in items:
-        if plan_view["drop"].get(index, False):
-            results.append(None)
-            continue
-        results.append(explain_text(text, config, Boilerplate(boilerplate_units_map, index)))
-    return results
 
 
-def iter_batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    """Documents in lists of ``size``."""
-    batch: list[Document] = []
-    for document in documents:
-        batch.append(document)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --------------------------------------------------------------------------- library

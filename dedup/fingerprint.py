@@ -32,7 +32,6 @@ __all__ = [
     "document_signatures",
     "key_shingles",
     "key_word_hashes",
-    "signature_of",
     "signatures",
     "permutations",
     "Signature",
@@ -278,12 +277,6 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def signature_of(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
-    """MinHash signature (uint32, ``num_perm``) of a set of 32-bit shingle hashes."""
-    a, b = permutations(num_perm, seed)
-    if len(shingles) == 0:
-        return np.full(num_perm, EMPTY_HASH, dtype=np.uint32)
-    return _big(shingles, a, b)
 
 
 def signatures(shingle_sets: Sequence[np.ndarray], num_perm: int, seed: int) -> np.ndarray:

@@ -75,7 +75,8 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
         np.array([int(h) for h in prints["_dedup_hash"]], dtype=np.uint64),
         np.array(prints["_dedup_length"], dtype=np.int64),
         np.concatenate(units) if units else np.empty(0, np.uint64),
-        np.concatenate([np.full(len(u), i, dtype=np.int64) for i, u in enumerate(units)]) if units else np.empty(0, np.int64),
+        (np.concatenate([np.full(len(u), i, dtype=np.int64) for i, u in enumerate(units)])
+         if units else np.empty(0, np.int64)),
     )
     def exact(pairs: np.ndarray) -> np.ndarray:
         from dedup.corpus import exact_jaccard

@@ -206,7 +206,9 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
             try:
                 import zstandard
             except ImportError:
-                raise InputError(f"{path}: reading .zst needs the zstandard package: pip install 'dedup[zstd]'") from None
+                raise InputError(
+                    f"{path}: reading .zst needs the zstandard package: pip install 'dedup[zstd]'"
+                ) from None
             with io.BufferedReader(_ZstdReader(raw, zstandard)) as stream:
                 yield stream
         else:
@@ -386,7 +388,7 @@ def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
             elif lowered.endswith((".zst", ".zstd")):
                 import zstandard
 
-                stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)  # type: ignore[assignment]
+                stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
             else:
                 stream = raw
             if binary:

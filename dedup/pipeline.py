@@ -51,7 +51,7 @@ def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tu
     if not any(dataclasses.astuple(config.repair)):
         return source, [], ()
     segmenter = segmenter_for(config.segment)
-    text, edits = source, []
+    text, edits = source, list[Edit]()
     boundaries: tuple[int, ...] = ()
     # A repair can make another one possible (a space after a period changes the token a later
     # decision looks at; joined lines change the wrap width or reunite a mojibake sequence split

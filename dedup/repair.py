@@ -33,7 +33,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -253,7 +253,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         right_word = re.match(r"[^\W\d_]+", right)
         if right_word is None or right_word.group() in _TECH_SUFFIXES:
             continue
-        if right_word.group().lower() in _TLDS_AND_EXTENSIONS and not right[right_word.end():right_word.end() + 1].isalpha():
+        after_word = right[right_word.end() : right_word.end() + 1]
+        if right_word.group().lower() in _TLDS_AND_EXTENSIONS and not after_word.isalpha():
             continue  # Bungie.Org, Report.PDF: a domain or a file name
         rest = right[right_word.end() :]
         if rest[:1] == "." and rest[1:2].isalnum():
@@ -525,7 +526,3 @@ def _paragraph_joins(text: str) -> list[Edit]:
         edits.append(Edit(last.end, first.start, " ", "paragraph_rejoined", info))
     return edits
 
-
-def changed_characters(edits: Iterable[Edit], text: str) -> str:
-    """All characters the edits remove (used by tests of the no-invented-text invariant)."""
-    return "".join(text[e.start : e.end] for e in edits)

@@ -9,15 +9,14 @@ scheme (signatures of datasketch 1.x and 2.x differ).
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult
 
-__all__ = ["run_metadata", "document_record", "write_report", "human_summary", "load_report"]
+__all__ = ["run_metadata", "document_record", "human_summary", "load_report"]
 
 
 def _version(package: str) -> str | None:
@@ -61,36 +60,6 @@ def document_record(doc_id: str, result: CleanResult) -> dict[str, Any]:
     }
 
 
-def count_kinds(documents: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Number of changes and flags of each kind over document records."""
-    counts: Counter[str] = Counter()
-    for document in documents:
-        for change in document.get("changes", ()):
-            counts[change["kind"]] += 1
-        for flag in document.get("flags", ()):
-            counts["flag:" + flag["kind"]] += 1
-    return dict(sorted(counts.items()))
-
-
-def write_report(handle: Any, path: str, run: Mapping[str, Any], documents: list[dict[str, Any]],
-                 summary: Mapping[str, Any]) -> None:
-    """Write a report to an open text handle, as JSON Lines when ``path`` ends in ``.jsonl``."""
-    if path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
-        handle.write(json.dumps({"type": "run", **run}, ensure_ascii=False) + "\n")
-        for document in documents:
-            for change in document["changes"]:
-                handle.write(json.dumps({"type": "change", "document": document["id"], **change}, ensure_ascii=False) + "\n")
-            for flag in document["flags"]:
-                handle.write(json.dumps({"type": "flag", "document": document["id"], **flag}, ensure_ascii=False) + "\n")
-            for key in ("removed", "duplicate_of"):
-                if document.get(key) is not None:
-                    extra = {k: v for k, v in document.items() if k not in ("changes", "flags")}
-                    handle.write(json.dumps({"type": "document", **extra}, ensure_ascii=False) + "\n")
-                    break
-        handle.write(json.dumps({"type": "summary", **summary}, ensure_ascii=False) + "\n")
-    else:
-        json.dump({**run, "summary": summary, "documents": documents}, handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
 
 
 def load_report(text: str, path: str = "") -> dict[str, Any]:

@@ -5,11 +5,11 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 from __future__ import annotations
 
 import contextlib
-from array import array
 import json
 import os
 import sys
 import time
+from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +21,7 @@ import xxhash
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
-from dedup.errors import DedupError, InputError, OutputError
+from dedup.errors import DedupError, InputError
 from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of
 from dedup.pipeline import RunOptions
 from dedup.report import document_record, run_metadata
