@@ -116,8 +116,13 @@ class UnitIndex:
         else:
             candidates = sorted(self._lsh.query(Signature(signature, self.seed)), key=repr)
         best: tuple[Hashable, float] | None = None
+        size = len(shingles)
         for key in candidates:
-            similarity = jaccard(shingles, self._shingles[key])
+            kept = self._shingles[key]
+            # Jaccard can reach the threshold only if the smaller set is large enough.
+            if min(size, len(kept)) < self.threshold * max(size, len(kept)):
+                continue
+            similarity = jaccard(shingles, kept)
             if similarity >= self.threshold and (best is None or similarity > best[1]):
                 best = (key, similarity)
         return best

@@ -5,6 +5,7 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -37,6 +38,18 @@ def _init_worker(config: DedupConfig, boilerplate: dict[int, tuple[int, int]] | 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["config"] = config
     _WORKER["boilerplate"] = boilerplate or {}
+
+
+def _preload(config: DedupConfig) -> None:
+    """Load what every worker needs (Punkt parameters, the lexicon, datasketch's permutations)."""
+    from dedup.fingerprint import permutations
+    from dedup.repair import get_lexicon
+    from dedup.segment import segmenter_for
+
+    permutations(config.fingerprint.num_perm, config.fingerprint.seed)
+    if any(dataclasses.astuple(config.repair)) or config.policy.dedup_sentences or config.policy.captions != "keep":
+        segmenter_for(config.segment)
+        get_lexicon()
 
 
 def _pass1(texts: list[str]) -> Any:
@@ -85,6 +98,8 @@ class CorpusEngine:
             return
         import multiprocessing
 
+        if sys.platform == "linux":
+            _preload(self.config)  # forked workers inherit the loaded models instead of each loading them
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(self.config, boilerplate)) as pool:
