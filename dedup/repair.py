@@ -55,10 +55,17 @@ _TLDS_AND_EXTENSIONS = frozenset(
     jpg jpeg gif svg bmp tif tiff webp mp3 mp4 wav avi mov mkv zip gz tar bz2 xz zst rar parquet
     """.split()
 )
+_FILE_EXTENSIONS = frozenset(
+    """
+    js ts py rb go rs java kt cs cpp hpp php pl sh bat exe dll so txt md csv tsv json jsonl xml yaml
+    yml toml ini cfg conf log html htm css pdf doc docx xls xlsx ppt pptx odt rtf png jpg jpeg gif svg
+    bmp tif tiff webp mp3 mp4 wav avi mov mkv zip gz tar bz2 xz zst rar dat bin iso img
+    """.split()
+)
 _BANG_NAMES = frozenset({"yahoo", "jeopardy", "wham"})
 _TECH_SUFFIXES = frozenset({"Net", "Js", "NET", "Io"})
 
-_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[^\W\d_]{2})")
+_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[\"“‘]?[^\W\d_])")
 _SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
 _STRAIGHT_QUOTE = re.compile(r'"')
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
@@ -222,6 +229,22 @@ def _looks_like_address(token: str) -> bool:
     return "@" in token or "/" in token or "://" in token or lowered.startswith("www.")
 
 
+def _starts_sentence(text: str, position: int, punct: int) -> bool:
+    """Whether the word at ``position`` can start a sentence glued after ``text[punct]``: a capital
+    and a lower-case letter (``The``, ``Élodie``), the words ``A`` and ``I``, or an all-capitals
+    word (``US officials``) after a lower-case word."""
+    first, second = text[position : position + 1], text[position + 1 : position + 2]
+    if not first.isupper():
+        return False
+    if second.islower():
+        return True
+    if first in "AI" and second == " ":
+        return True
+    word = re.match(r"[^\W\d_]{2,5}(?= )", text[position : position + 6])
+    left = re.search(r"[^\W\d_]{3,}$", text[max(0, punct - 30) : punct])
+    return bool(word and word.group().isupper() and left and left.group().islower())
+
+
 def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     """Spaces to insert where a sentence ends and the next begins with no space between.
 
@@ -236,9 +259,13 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     for match in _GLUED.finditer(text):
         punct = match.start()
         insert_at = match.end()
-        if not (text[insert_at].isupper() and text[insert_at + 1].islower()):
-            continue  # a sentence starts with a capital followed by a lower-case letter
-        if text[insert_at - 1] == '"':
+        opening = text[insert_at] in '"“‘'  # the next sentence opens with a quote
+        word_at = insert_at + 1 if opening else insert_at
+        if not _starts_sentence(text, word_at, punct):
+            continue
+        if opening:
+            pass  # `.“The` / `.""The`: the space goes before the opening quote
+        elif text[insert_at - 1] == '"':
             if quotes is None:
                 quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text)]
                 starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
@@ -247,15 +274,12 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
             if before % 2 == 0:
                 insert_at -= 1  # an opening quote: it belongs to the next sentence
         left = _window_token_before(text, punct)
-        right = _window_token_after(text, match.end())
+        right = _window_token_after(text, word_at)
         if not left or left[-1] in ".!?" or _looks_like_address(left) or _looks_like_address(right):
             continue
         right_word = re.match(r"[^\W\d_]+", right)
         if right_word is None or right_word.group() in _TECH_SUFFIXES:
             continue
-        after_word = right[right_word.end() : right_word.end() + 1]
-        if right_word.group().lower() in _TLDS_AND_EXTENSIONS and not after_word.isalpha():
-            continue  # Bungie.Org, Report.PDF: a domain or a file name
         rest = right[right_word.end() :]
         if rest[:1] == "." and rest[1:2].isalnum():
             continue  # Example.com, Tolkien.Jr: a dotted name, not a sentence
@@ -264,6 +288,12 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         if left_word_match is None:
             continue
         left_word = left_word_match.group()
+        after_word = right[right_word.end() : right_word.end() + 1]
+        if (right_word.group().lower() in _TLDS_AND_EXTENSIONS and not after_word.isalpha()
+                and not left_word.islower()):
+            continue  # Bungie.Org, Report.PDF: a domain or a file name
+        if right_word.group().isupper() and right_word.group().lower() in _FILE_EXTENSIONS:
+            continue  # config.INI, setup.EXE
         if len(left_word) == 1 and left_word.isalpha():
             continue  # an initial: U.S.Army, J.R.R.Tolkien, e.g.The
         dotted = bare.lower()
