@@ -270,8 +270,9 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
             for number, raw in enumerate(stream, 1):
                 if not raw.strip():
                     continue
+                line_text = decode_bytes(raw, f"{source.path}:{number}", options.encoding, options.errors)
                 try:
-                    record = json.loads(decode_bytes(raw, f"{source.path}:{number}", options.encoding, options.errors))
+                    record = json.loads(line_text)
                 except json.JSONDecodeError as error:
                     bad(number, f"not valid JSON ({error.msg} at column {error.colno})")
                     continue
@@ -285,7 +286,8 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                     continue
                 ident = record.get(options.id_field) if options.id_field else None
                 doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
-                yield Document(doc_id, text, {"record": record, "source": source.path, "line": number})
+                yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
+                                              "line_text": line_text})
     except (OSError, EOFError) as error:
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
     except InputError:

@@ -263,11 +263,15 @@ class _Outputs:
         if source.format == "jsonl":
             if text is None and not self.options.annotate:
                 return
-            record = dict(document.meta["record"])
-            record[self.read.text_field] = text if text is not None else document.text
-            if self.options.annotate:
-                record.update(annotation)
-            line = json.dumps(record, ensure_ascii=False) + "\n"
+            if text == document.text and not self.options.annotate:
+                # Unchanged: the record's own line, byte for byte (formatting and escapes kept).
+                line = document.meta["line_text"].rstrip("\r\n") + "\n"
+            else:
+                record = dict(document.meta["record"])
+                record[self.read.text_field] = text if text is not None else document.text
+                if self.options.annotate:
+                    record.update(annotation)
+                line = json.dumps(record, ensure_ascii=False) + "\n"
             self.bytes_out += len(line.encode("utf-8"))
             handle.write(line)
         elif source.format == "parquet":

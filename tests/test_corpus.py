@@ -209,3 +209,15 @@ def test_datasets_integration():
     assert len(annotated) == len(records) and "dedup_duplicate_of" in annotated.column_names
     mapped = datasets.Dataset.from_dict({"text": ["It rained.The roads flooded."]}).map(clean_batch, batched=True)
     assert mapped["text"] == ["It rained. The roads flooded."]
+
+
+def test_unchanged_records_keep_their_bytes(tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = ['{"text": "Caf\\u00e9 opens on Monday.",   "n": 1.50}',
+             '{"n": 2, "text": "It rained.The roads flooded."}']
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert invoke("clean", source, "-o", out).exit_code == 0
+    written = out.read_text(encoding="utf-8").splitlines()
+    assert written[0] == lines[0]  # untouched record: the same bytes, escapes and spacing kept
+    assert json.loads(written[1]) == {"n": 2, "text": "It rained. The roads flooded."}
