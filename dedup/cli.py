@@ -176,6 +176,8 @@ Examples:
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories (repeatable).")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="Malformed records: stop, or skip them and list them in the report.")
+@click.option("--max-document-bytes", type=int, default=1 << 30, show_default=True,
+              help="Refuse a document larger than this once decompressed (guards against bombs).")
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
 @click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
 @click.option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True,
@@ -189,7 +191,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                   verbose: bool, encoding: str, decode_errors: str, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
                   include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
-                  annotate: bool, jobs: int, mode: str, engine: str, ray_address: str | None,
+                  max_document_bytes: int, annotate: bool, jobs: int, mode: str, engine: str, ray_address: str | None,
                   **settings: Any) -> None:
     from dedup.io import ReadOptions
     from dedup.pipeline import RunOptions
@@ -198,7 +200,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
     config = build_config(settings, mode)
     read = ReadOptions(encoding=encoding, errors=decode_errors, text_field=text_field,
                        id_field=id_field, doc_separator=doc_separator, lines=one_per_line,
-                       include=include, exclude=exclude, on_error=on_error)
+                       include=include, exclude=exclude, on_error=on_error,
+                       max_document_bytes=max_document_bytes)
     options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
                          annotate=annotate, jobs=jobs, engine=engine, ray_address=ray_address,
                          progress=sys.stderr.isatty())

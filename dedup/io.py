@@ -56,6 +56,9 @@ class ReadOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     on_error: str = "fail"
+    #: A document (a text file, or a JSONL line) larger than this once decompressed is refused:
+    #: a small compressed bomb cannot exhaust memory.
+    max_document_bytes: int = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -215,10 +218,20 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
             yield raw
 
 
-def _read_all(path: str) -> bytes:
+def _too_big(path: str, limit: int) -> InputError:
+    return InputError(
+        f"{path}: a document larger than {limit:,} bytes once decompressed; raise "
+        "--max-document-bytes if it is genuine"
+    )
+
+
+def _read_all(path: str, limit: int = 1 << 30) -> bytes:
     try:
         with _open_binary(path) as stream:
-            return stream.read()
+            data = stream.read(limit + 1)
+            if len(data) > limit:
+                raise _too_big(path, limit)
+            return data
     except (OSError, EOFError) as error:
         raise InputError(f"{path}: cannot read: {_describe(error)}") from None
     except Exception as error:  # zstandard raises its own ZstdError
@@ -236,7 +249,8 @@ def _describe(error: BaseException) -> str:
 
 
 def _text_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
-    text = decode_bytes(_read_all(source.path), source.path, options.encoding, options.errors)
+    text = decode_bytes(_read_all(source.path, options.max_document_bytes), source.path, options.encoding,
+                        options.errors)
     name = source.relative
     if options.lines:
         for number, line in enumerate(text.split("\n"), 1):
@@ -267,7 +281,10 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
 
     try:
         with _open_binary(source.path) as stream:
-            for number, raw in enumerate(stream, 1):
+            limit = options.max_document_bytes
+            for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), 1):
+                if len(raw) > limit:
+                    raise _too_big(f"{source.path}:{number}", limit)
                 if not raw.strip():
                     continue
                 line_text = decode_bytes(raw, f"{source.path}:{number}", options.encoding, options.errors)

@@ -612,3 +612,18 @@ def test_worker_death_fails_loudly(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "a worker process died" in result.stderr and "Traceback" not in result.output
     assert not out.exists() and not no_leftovers(tmp_path)
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    bomb = tmp_path / "bomb.txt.gz"
+    with gzip.open(bomb, "wb") as handle:
+        for _ in range(64):
+            handle.write(b"A" * (1 << 20))  # 64 MiB of text from a file of a few hundred KiB
+    assert bomb.stat().st_size < (1 << 20)
+    result = run("clean", bomb, "-o", tmp_path / "o.txt", "--max-document-bytes", 1 << 20)
+    one_line_error(result, "larger than 1,048,576 bytes once decompressed")
+    lines = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(lines, "wb") as handle:
+        handle.write(b'{"text": "' + b"A" * (4 << 20) + b'"}\n')
+    result = run("clean", lines, "-o", tmp_path / "o.jsonl", "--max-document-bytes", 1 << 20)
+    one_line_error(result, "bomb.jsonl.gz:1: a document larger than")
