@@ -313,22 +313,7 @@ class _Outputs:
             pq.write_table(table, handle)
 
 
-def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
-    """Clean the inputs and write outputs and report; returns the summary."""
-    started = time.perf_counter()
-    sources, skipped_files = sources_of(options.inputs, read)
-    if not sources:
-        raise InputError("no input documents found (check the paths and --include/--exclude)")
-    check_output(options.output, options.inputs, options.force)
-    if options.report:
-        check_output(options.report, options.inputs, options.force)
-    if options.annotate and any(s.format == "text" for s in sources):
-        raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
-    if len(sources) > 1 and options.output == "-" :
-        raise DedupError("several inputs need an output directory: pass -o DIR")
-    reader = _Reader(sources, read)
-    corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
-    engine: Any = CorpusEngine(config, options.jobs if corpus else 1)
+def _engine(options: RunOptions, config: DedupConfig, corpus: bool) -> Any:
     if options.engine not in ("local", "ray"):
         raise DedupError(f"engine must be 'local' or 'ray', got {options.engine!r}")
     if options.ray_address and options.engine != "ray":
@@ -336,56 +321,143 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     if options.engine == "ray":
         from dedup.engine_ray import RayEngine
 
-        engine = RayEngine(config, options.jobs, options.ray_address)
+        return RayEngine(config, options.jobs, options.ray_address)
+    return CorpusEngine(config, options.jobs if corpus else 1)
+
+
+def _check_run(options: RunOptions, sources: list[Source]) -> None:
+    if not sources:
+        raise InputError("no input documents found (check the paths and --include/--exclude)")
+    check_output(options.output, options.inputs, options.force)
+    if options.report:
+        check_output(options.report, options.inputs, options.force)
+    if options.annotate and any(s.format == "text" for s in sources):
+        raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
+    if len(sources) > 1 and options.output == "-":
+        raise DedupError("several inputs need an output directory: pass -o DIR")
+
+
+def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
+          ids: IdTable) -> tuple[Any, int]:
+    """Pass 1 and the plan between the passes; returns the plan and the bytes read."""
+    from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
+
+    bytes_in = 0
+    with engine._mapper(None) as mapper:
+        documents = (d for _, d in reader.documents(record_skips=True))
+
+        def texts() -> Iterator[list[str]]:
+            nonlocal bytes_in
+            for batch in _batches(documents, options.batch_size):
+                ids.extend(d.id for d in batch)
+                bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
+                yield [d.text for d in batch]
+
+        fingerprints = Fingerprints.collect(
+            _progress(mapper(_pass1, texts()), options.progress, "fingerprint"), config.fingerprint.num_perm
+        )
+
+    def exact(pairs: Any) -> Any:
+        stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
+        return exact_jaccard(pairs, stream, config)
+
+    return plan_corpus(fingerprints, config, exact, engine.candidates), bytes_in
+
+
+class _Tally:
+    """Counts for the summary, kept while documents are written."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.boilerplate: Counter[str] = Counter()
+        self.documents_in = 0
+        self.documents_out = 0
+
+    def add(self, result: CleanResult) -> None:
+        self.documents_out += 1
+        for change in result.changes:
+            self.counts[change.kind] += 1
+            if change.kind == "boilerplate_removed":
+                self.boilerplate[change.before.strip()[:200]] += 1
+        for flag in result.flags:
+            self.counts["flag:" + flag.kind] += 1
+
+
+def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
+                     tally: _Tally) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report fields and the --annotate columns of document ``index``."""
+    record: dict[str, Any] = {}
+    annotation: dict[str, Any] = {}
+    if plan is None:
+        return record, annotation
+    if plan.cluster[index] >= 0:
+        keeper = int(plan.duplicate_of[index])
+        similarity = float(plan.similarity[index]) if keeper >= 0 else None
+        annotation = {
+            "dedup_cluster": int(plan.cluster[index]),
+            "dedup_duplicate_of": ids[keeper] if keeper >= 0 else None,
+            "dedup_similarity": similarity,
+        }
+        if keeper >= 0:
+            record = {"removed": not annotate, "duplicate_of": ids[keeper], "similarity": similarity,
+                      "cluster": int(plan.cluster[index])}
+            tally.counts["document_removed" if not annotate else "document_annotated"] += 1
+    elif annotate:
+        annotation = {"dedup_cluster": None, "dedup_duplicate_of": None, "dedup_similarity": None}
+    return record, annotation
+
+
+class _Report:
+    """The report file, written record by record as JSON or JSON Lines."""
+
+    def __init__(self, handle: Any, path: str, run_info: dict[str, Any]) -> None:
+        self.handle = handle
+        self.jsonl = path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst"))
+        if self.jsonl:
+            handle.write(json.dumps({"type": "run", **run_info}, ensure_ascii=False) + "\n")
+        else:
+            head = json.dumps(run_info, ensure_ascii=False, indent=1)
+            handle.write(head[:-2] + ',\n "documents": [\n')
+        self.first = True
+
+    def document(self, record: dict[str, Any]) -> None:
+        self.first = _write_record(self.handle, self.jsonl, record, self.first)
+
+    def close(self, summary: dict[str, Any]) -> None:
+        if self.jsonl:
+            self.handle.write(json.dumps({"type": "summary", **summary}, ensure_ascii=False) + "\n")
+        else:
+            self.handle.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
+
+
+def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
+    """Clean the inputs and write outputs and report; returns the summary."""
+    from dedup.pipeline import changes_nothing
+    from dedup.policy import Boilerplate
+
+    started = time.perf_counter()
+    sources, skipped_files = sources_of(options.inputs, read)
+    _check_run(options, sources)
+    reader = _Reader(sources, read)
+    corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
+    engine = _engine(options, config, corpus)
     ids = IdTable()
     repeated_ids: set[int] = set()
     bytes_in = 0
     plan = None
     if corpus:
-        from dedup.corpus import Fingerprints, plan_corpus
-
-        with engine._mapper(None) as mapper:
-            documents = (d for _, d in reader.documents(record_skips=True))
-            def texts() -> Iterator[list[str]]:
-                nonlocal bytes_in
-                for batch in _batches(documents, options.batch_size):
-                    ids.extend(d.id for d in batch)
-                    bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
-                    yield [d.text for d in batch]
-            fingerprints = Fingerprints.collect(
-                _progress(mapper(_pass1, texts()), options.progress, "fingerprint"),
-                config.fingerprint.num_perm,
-            )
-        def exact(pairs: Any) -> Any:
-            from dedup.corpus import exact_jaccard
-
-            stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
-            return exact_jaccard(pairs, stream, config)
-
-        plan = plan_corpus(fingerprints, config, exact, engine.candidates)
+        plan, bytes_in = _plan(reader, engine, options, config, ids)
         repeated_ids = _check_unique_ids(ids, read)
-    run_info = run_metadata(config)
-    counts: Counter[str] = Counter()
-    boilerplate_seen: Counter[str] = Counter()
-    documents_in = documents_out = 0
-    report_stack = contextlib.ExitStack()
-    with report_stack:
-        report = report_stack.enter_context(atomic_writer(options.report)) if options.report else None
-        jsonl_report = bool(options.report and options.report.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")))
-        if report is not None:
-            if jsonl_report:
-                report.write(json.dumps({"type": "run", **run_info}, ensure_ascii=False) + "\n")
-            else:
-                head = json.dumps(run_info, ensure_ascii=False, indent=1)
-                report.write(head[:-2] + ',\n "documents": [\n')
-        first_record = True
-        from dedup.pipeline import changes_nothing
-        from dedup.policy import Boilerplate
-
-        # When no document can change (document-level dedup only), pass 2 only copies: shipping
-        # texts to workers and back would cost more than it does.
-        copy_only = changes_nothing(config, Boilerplate(plan.boilerplate) if plan else None)
-        second = CorpusEngine(config, 1) if copy_only else engine
+    tally = _Tally()
+    # When no document can change (document-level dedup only), pass 2 only copies: shipping
+    # texts to workers and back would cost more than it does.
+    copy_only = changes_nothing(config, Boilerplate(plan.boilerplate) if plan else None)
+    second = CorpusEngine(config, 1) if copy_only else engine
+    with contextlib.ExitStack() as stack:
+        report = None
+        if options.report:
+            report = _Report(stack.enter_context(atomic_writer(options.report)), options.report,
+                             run_metadata(config))
         with second._mapper(plan.boilerplate if plan else None) as mapper, _Outputs(sources, options, read) as outputs:
             stream = reader.documents(record_skips=not corpus)
             pending: list[tuple[Source, Document]] = []
@@ -393,12 +465,11 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
             def items() -> Iterator[list[tuple[int, str, bool]]]:
                 nonlocal bytes_in
                 index = 0
-                for batch in _batches((d for d in _remember(stream, pending)), options.batch_size):
+                for batch in _batches(_remember(stream, pending), options.batch_size):
                     work = []
                     for document in batch:
                         drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
-                        drop = drop or index in repeated_ids
-                        work.append((index, document.text, drop))
+                        work.append((index, document.text, drop or index in repeated_ids))
                         index += 1
                         if plan is None:
                             bytes_in += len(document.text.encode("utf-8"))
@@ -410,77 +481,57 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                 for result in results:
                     source, document = pending.pop(0)
                     seen_sources.add(source)
-                    documents_in += 1
-                    annotation: dict[str, Any] = {}
-                    record: dict[str, Any] = {"id": document.id}
+                    tally.documents_in += 1
                     if index in repeated_ids:
                         where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
                         reader.skipped_records.append({"source": where[0], "line": where[1],
                                                        "problem": f"duplicate id {document.id!r}"})
                         index += 1
                         continue
-                    if plan is not None and plan.cluster[index] >= 0:
-                        keeper = int(plan.duplicate_of[index])
-                        annotation = {
-                            "dedup_cluster": int(plan.cluster[index]),
-                            "dedup_duplicate_of": ids[keeper] if keeper >= 0 else None,
-                            "dedup_similarity": float(plan.similarity[index]) if keeper >= 0 else None,
-                        }
-                        if keeper >= 0:
-                            record.update(removed=not options.annotate, duplicate_of=ids[keeper],
-                                          similarity=float(plan.similarity[index]), cluster=int(plan.cluster[index]))
-                            counts["document_removed" if not options.annotate else "document_annotated"] += 1
-                    elif plan is not None and options.annotate:
-                        annotation = {"dedup_cluster": None, "dedup_duplicate_of": None, "dedup_similarity": None}
-                    text = result.text if result is not None else None
+                    fields, annotation = _decision_fields(plan, index, ids, options.annotate, tally)
+                    record: dict[str, Any] = {"id": document.id, **fields}
                     if result is not None:
-                        documents_out += 1
+                        tally.add(result)
                         record.update(document_record(document.id, result))
-                        for change in result.changes:
-                            counts[change.kind] += 1
-                            if change.kind == "boilerplate_removed":
-                                boilerplate_seen[change.before.strip()[:200]] += 1
-                        for flag in result.flags:
-                            counts["flag:" + flag.kind] += 1
                     else:
-                        record.setdefault("changes", [])
-                        record.setdefault("flags", [])
-                    outputs.write(source, document, text, annotation)
+                        record.update(changes=[], flags=[])
+                    outputs.write(source, document, result.text if result is not None else None, annotation)
                     if report is not None:
-                        first_record = _write_record(report, jsonl_report, record, first_record)
+                        report.document(record)
                     index += 1
             for source in sources:
                 if source not in seen_sources and (source.format != "text" or read.doc_separator or read.lines):
                     outputs.touch(source)
             bytes_out = outputs.bytes_out
-        elapsed = time.perf_counter() - started
-        summary: dict[str, Any] = {
-            "documents_in": documents_in,
-            "documents_out": documents_out,
-            "duplicate_documents": int((plan.duplicate_of >= 0).sum()) if plan is not None else 0,
-            "clusters": plan.clusters if plan is not None else 0,
-            "boilerplate_units": len(plan.boilerplate) if plan is not None else 0,
-            "boilerplate_threshold": plan.boilerplate_threshold if plan is not None else None,
-            "bytes_in": bytes_in,
-            "bytes_out": bytes_out,
-            "bytes_removed": max(0, bytes_in - bytes_out),
-            "changes": dict(sorted(counts.items())),
-            "top_boilerplate": [{"text": t, "documents": c} for t, c in boilerplate_seen.most_common(10)],
-            "skipped_files": skipped_files,
-            "skipped_records": reader.skipped_records,
-            "seconds": round(elapsed, 3),
-            "mb_per_s": round(bytes_in / 1e6 / elapsed, 3) if elapsed > 0 else None,
-            "jobs": engine.jobs,
-        }
+        summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
         if report is not None:
-            if jsonl_report:
-                report.write(json.dumps({"type": "summary", **summary}, ensure_ascii=False) + "\n")
-            else:
-                report.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
-    if skipped_files:
-        for name in skipped_files:
-            print(f"dedup: skipped binary file {name}", file=sys.stderr)
+            report.close(summary)
+    for name in skipped_files:
+        print(f"dedup: skipped binary file {name}", file=sys.stderr)
     return summary
+
+
+def _summary(tally: _Tally, plan: Any, bytes_in: int, bytes_out: int, skipped_files: list[str],
+             reader: _Reader, started: float, engine: Any) -> dict[str, Any]:
+    elapsed = time.perf_counter() - started
+    return {
+        "documents_in": tally.documents_in,
+        "documents_out": tally.documents_out,
+        "duplicate_documents": int((plan.duplicate_of >= 0).sum()) if plan is not None else 0,
+        "clusters": plan.clusters if plan is not None else 0,
+        "boilerplate_units": len(plan.boilerplate) if plan is not None else 0,
+        "boilerplate_threshold": plan.boilerplate_threshold if plan is not None else None,
+        "bytes_in": bytes_in,
+        "bytes_out": bytes_out,
+        "bytes_removed": max(0, bytes_in - bytes_out),
+        "changes": dict(sorted(tally.counts.items())),
+        "top_boilerplate": [{"text": t, "documents": c} for t, c in tally.boilerplate.most_common(10)],
+        "skipped_files": skipped_files,
+        "skipped_records": reader.skipped_records,
+        "seconds": round(elapsed, 3),
+        "mb_per_s": round(bytes_in / 1e6 / elapsed, 3) if elapsed > 0 else None,
+        "jobs": engine.jobs,
+    }
 
 
 def _remember(stream: Iterator[tuple[Source, Document]], pending: list[tuple[Source, Document]]) -> Iterator[Document]:
