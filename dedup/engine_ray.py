@@ -98,6 +98,29 @@ class RayEngine:
         self._start()
         return sharded_candidate_pairs(sigs, bands, rows, shards=max(1, self.jobs))
 
+    def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
+                    boilerplate: dict[int, tuple[int, int]] | None = None) -> Iterator[Any]:
+        """Run ``fn`` once per shard as a Ray task, where the data is read and written; results
+        come back in order, at most ``2 × workers`` in flight."""
+        ray = self._start()
+        task = ray.remote(num_cpus=1, max_retries=2)(_run_source)
+        config_ref = ray.put(self.config)
+        boilerplate_arg = [ray.put(boilerplate)] if boilerplate else []
+        shared_arg = [ray.put(shared)] if shared is not None else []
+        window = max(2, 2 * self.jobs)
+        pending: deque[Any] = deque()
+        try:
+            for item in items:
+                pending.append(task.remote(fn, config_ref, boilerplate_arg, shared_arg, item))
+                if len(pending) >= window:
+                    yield _get(ray, pending.popleft())
+            while pending:
+                yield _get(ray, pending.popleft())
+        finally:
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref)
+
     @contextlib.contextmanager
     def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None,
                 ) -> Iterator[Callable[..., Iterable[Any]]]:
@@ -122,6 +145,24 @@ class RayEngine:
                         ray.cancel(ref)
 
         yield mapper
+
+
+def _run_source(fn: Callable[..., Any], config: DedupConfig, boilerplate: list[Any], shared: list[Any],
+                item: Any) -> Any:
+    """Task body for a whole shard: like :func:`_run_batch`, plus run-wide ``shared`` data
+    (fetched from the object store once per worker process)."""
+    from dedup.run import _WORKER
+
+    if not shared:
+        return _run_batch(fn, config, boilerplate, item)
+    key = shared[0].hex()
+    if _WORKER.get("shared_ref") != key:
+        import ray
+
+        _WORKER["shared_ref"] = key
+        _WORKER["shared"] = ray.get(shared[0])
+    data = _WORKER["shared"]
+    return _run_batch(lambda value: fn(value, data), config, boilerplate, item)
 
 
 def _get(ray: Any, ref: Any) -> Any:

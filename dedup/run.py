@@ -200,17 +200,23 @@ def _stdin_documents(data: bytes, source: Source, read: ReadOptions) -> Iterator
         yield from read_documents(Source(handle.name, "text", "stdin"), read)
 
 
+def _single_output(sources: list[Source], options: RunOptions) -> bool:
+    """Whether the run writes one output file (else a directory mirroring the inputs)."""
+    output = options.output
+    from_directory = any(given != "-" and Path(given).is_dir() for given in options.inputs)
+    return len(sources) <= 1 and not from_directory and (
+        output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
+    )
+
+
 class _Outputs:
     """Writes each source's kept documents to its output, mirroring the input format."""
 
-    def __init__(self, sources: list[Source], options: RunOptions, read: ReadOptions) -> None:
+    def __init__(self, sources: list[Source], options: RunOptions, read: ReadOptions,
+                 single: bool | None = None) -> None:
         self.options = options
         self.read = read
-        output = options.output
-        from_directory = any(given != "-" and Path(given).is_dir() for given in options.inputs)
-        self.single = len(sources) <= 1 and not from_directory and (
-            output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
-        )
+        self.single = _single_output(sources, options) if single is None else single
         self._stack = contextlib.ExitStack()
         self._current: tuple[str, Any, Source] | None = None
         self._rows: list[dict[str, Any]] = []
@@ -364,6 +370,48 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
     return plan_corpus(fingerprints, config, exact, engine.candidates), bytes_in
 
 
+def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
+                 ids: IdTable) -> tuple[Any, int, list[int]]:
+    """Pass 1 with one task per shard (read where the task runs), then the plan."""
+    from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
+
+    parts, starts, bytes_in = [], [], 0
+    items = ((source, reader.read, options.batch_size) for source in reader.sources)
+    for fingerprints, shard_ids, skipped, size in _progress(engine.map_sources(_source_fingerprints, items),
+                                                            options.progress, "fingerprint"):
+        starts.append(len(ids))
+        ids.extend(shard_ids)
+        reader.skipped_records.extend(skipped)
+        parts.append(fingerprints)
+        bytes_in += size
+    joined = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
+
+    def exact(pairs: Any) -> Any:
+        stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
+        return exact_jaccard(pairs, stream, config)
+
+    return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
+
+
+def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
+                  starts: list[int], shared: tuple[Any, IdTable, set[int]], tally: _Tally,
+                  report: _Report | None, reader: _Reader) -> int:
+    """Pass 2 with one task per shard, each writing its own output shard; the driver writes the
+    report in input order. Returns the bytes written."""
+    plan = shared[0]
+    bytes_out = 0
+    items = ((source, read, options, start) for source, start in zip(sources, starts))
+    results = engine.map_sources(_clean_source, items, shared, plan.boilerplate)
+    for records, shard_tally, size, skipped in _progress(results, options.progress, "clean"):
+        tally.merge(shard_tally)
+        reader.skipped_records.extend(skipped)
+        bytes_out += size
+        if report is not None:
+            for record in records:
+                report.document(record)
+    return bytes_out
+
+
 class _Tally:
     """Counts for the summary, kept while documents are written."""
 
@@ -373,6 +421,13 @@ class _Tally:
         self.documents_in = 0
         self.documents_out = 0
 
+    def merge(self, other: _Tally) -> None:
+        """Add another tally (of later documents)."""
+        self.counts.update(other.counts)
+        self.boilerplate.update(other.boilerplate)
+        self.documents_in += other.documents_in
+        self.documents_out += other.documents_out
+
     def add(self, result: CleanResult) -> None:
         self.documents_out += 1
         for change in result.changes:
@@ -381,6 +436,76 @@ class _Tally:
                 self.boilerplate[change.before.strip()[:200]] += 1
         for flag in result.flags:
             self.counts["flag:" + flag.kind] += 1
+
+
+def _emit(document: Document, source: Source, result: CleanResult | None, index: int,
+          shared: tuple[Any, IdTable, set[int]], options: RunOptions, tally: _Tally, outputs: _Outputs,
+          skipped_records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Write document ``index`` (or drop it) and return its report record (None when skipped)."""
+    plan, ids, repeated_ids = shared
+    tally.documents_in += 1
+    if index in repeated_ids:
+        where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
+        skipped_records.append({"source": where[0], "line": where[1], "problem": f"duplicate id {document.id!r}"})
+        return None
+    fields, annotation = _decision_fields(plan, index, ids, options.annotate, tally)
+    record: dict[str, Any] = {"id": document.id, **fields}
+    if result is not None:
+        tally.add(result)
+        record.update(document_record(document.id, result))
+    else:
+        record.update(changes=[], flags=[])
+    outputs.write(source, document, result.text if result is not None else None, annotation)
+    return record
+
+
+# --------------------------------------------------------------------------- shard tasks
+# With an engine that runs tasks where the data is (Ray), each record shard is read, fingerprinted,
+# cleaned and written inside a task of its own: the driver only plans and writes the report.
+
+
+def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, list[str], list[dict[str, Any]], int]:
+    """Pass 1 over one shard, read where the task runs."""
+    from dedup.corpus import Fingerprints, fingerprint_batch
+
+    source, read, batch_size = item
+    config = _WORKER["config"]
+    skipped: list[dict[str, Any]] = []
+    parts: list[Any] = []
+    ids: list[str] = []
+    size = 0
+    for batch in _batches(read_documents(source, read, skipped), batch_size):
+        ids.extend(d.id for d in batch)
+        size += sum(len(d.text.encode("utf-8")) for d in batch)
+        parts.append(fingerprint_batch([d.text for d in batch], config))
+    return Fingerprints.concatenate(parts, config.fingerprint.num_perm), ids, skipped, size
+
+
+def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
+                  shared: tuple[Any, IdTable, set[int]]) -> tuple[list[dict[str, Any]], _Tally, int,
+                                                                  list[dict[str, Any]]]:
+    """Pass 2 over one shard: clean, write its output shard, return its report records."""
+    from dedup.pipeline import explain_text
+    from dedup.policy import Boilerplate
+
+    source, read, options, start = item
+    plan, _, repeated_ids = shared
+    config, units = _WORKER["config"], _WORKER["boilerplate"]
+    tally = _Tally()
+    records: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    with _Outputs([source], options, read, single=False) as outputs:
+        for offset, document in enumerate(read_documents(source, read, [])):
+            index = start + offset
+            drop = (plan.duplicate_of[index] >= 0 and not options.annotate) or index in repeated_ids
+            result = None if drop else explain_text(document.text, config,
+                                                   Boilerplate(units, index) if units else None)
+            record = _emit(document, source, result, index, shared, options, tally, outputs, skipped)
+            if record is not None:
+                records.append(record)
+        outputs.touch(source)
+        bytes_out = outputs.bytes_out
+    return records, tally, bytes_out, skipped
 
 
 def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
@@ -445,7 +570,13 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     repeated_ids: set[int] = set()
     bytes_in = 0
     plan = None
-    if corpus:
+    shards = (corpus and hasattr(engine, "map_sources") and not _single_output(sources, options)
+              and all(source.format in ("jsonl", "parquet") for source in sources))
+    starts: list[int] = []
+    if shards:
+        plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids)
+        repeated_ids = _check_unique_ids(ids, read)
+    elif corpus:
         plan, bytes_in = _plan(reader, engine, options, config, ids)
         repeated_ids = _check_unique_ids(ids, read)
     tally = _Tally()
@@ -458,51 +589,43 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         if options.report:
             report = _Report(stack.enter_context(atomic_writer(options.report)), options.report,
                              run_metadata(config))
-        with second._mapper(plan.boilerplate if plan else None) as mapper, _Outputs(sources, options, read) as outputs:
-            stream = reader.documents(record_skips=not corpus)
-            pending: list[tuple[Source, Document]] = []
+        if shards:
+            bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
+                                      tally, report, reader)
+        else:
+            boilerplate = plan.boilerplate if plan else None
+            with second._mapper(boilerplate) as mapper, _Outputs(sources, options, read) as outputs:
+                stream = reader.documents(record_skips=not corpus)
+                pending: list[tuple[Source, Document]] = []
 
-            def items() -> Iterator[list[tuple[int, str, bool]]]:
-                nonlocal bytes_in
+                def items() -> Iterator[list[tuple[int, str, bool]]]:
+                    nonlocal bytes_in
+                    index = 0
+                    for batch in _batches(_remember(stream, pending), options.batch_size):
+                        work = []
+                        for document in batch:
+                            drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
+                            work.append((index, document.text, drop or index in repeated_ids))
+                            index += 1
+                            if plan is None:
+                                bytes_in += len(document.text.encode("utf-8"))
+                        yield work
+
                 index = 0
-                for batch in _batches(_remember(stream, pending), options.batch_size):
-                    work = []
-                    for document in batch:
-                        drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
-                        work.append((index, document.text, drop or index in repeated_ids))
+                seen_sources: set[Source] = set()
+                for results in _progress(mapper(_pass2, items()), options.progress, "clean"):
+                    for result in results:
+                        source, document = pending.pop(0)
+                        seen_sources.add(source)
+                        record = _emit(document, source, result, index, (plan, ids, repeated_ids), options,
+                                       tally, outputs, reader.skipped_records)
+                        if report is not None and record is not None:
+                            report.document(record)
                         index += 1
-                        if plan is None:
-                            bytes_in += len(document.text.encode("utf-8"))
-                    yield work
-
-            index = 0
-            seen_sources: set[Source] = set()
-            for results in _progress(mapper(_pass2, items()), options.progress, "clean"):
-                for result in results:
-                    source, document = pending.pop(0)
-                    seen_sources.add(source)
-                    tally.documents_in += 1
-                    if index in repeated_ids:
-                        where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
-                        reader.skipped_records.append({"source": where[0], "line": where[1],
-                                                       "problem": f"duplicate id {document.id!r}"})
-                        index += 1
-                        continue
-                    fields, annotation = _decision_fields(plan, index, ids, options.annotate, tally)
-                    record: dict[str, Any] = {"id": document.id, **fields}
-                    if result is not None:
-                        tally.add(result)
-                        record.update(document_record(document.id, result))
-                    else:
-                        record.update(changes=[], flags=[])
-                    outputs.write(source, document, result.text if result is not None else None, annotation)
-                    if report is not None:
-                        report.document(record)
-                    index += 1
-            for source in sources:
-                if source not in seen_sources and (source.format != "text" or read.doc_separator or read.lines):
-                    outputs.touch(source)
-            bytes_out = outputs.bytes_out
+                for source in sources:
+                    if source not in seen_sources and (source.format != "text" or read.doc_separator or read.lines):
+                        outputs.touch(source)
+                bytes_out = outputs.bytes_out
         summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
         if report is not None:
             report.close(summary)

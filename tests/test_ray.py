@@ -107,11 +107,17 @@ def _without_timing(report: dict) -> dict:
 @needs_ray
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("extra", [(), ("--annotate",)], ids=["remove", "annotate"])
-def test_ray_matches_local(ray_session, tmp_path, jobs, extra):
+def test_ray_matches_local(ray_session, tmp_path, jobs, extra, monkeypatch):
+    import dedup.run
+
     inputs = write_corpus(tmp_path / "in")
     local = _clean(inputs, tmp_path / "local", tmp_path / "local.json", "--jobs", jobs, *extra)
+    shard_runs = []
+    clean_shards = dedup.run._clean_shards
+    monkeypatch.setattr(dedup.run, "_clean_shards", lambda *a: shard_runs.append(1) or clean_shards(*a))
     remote = _clean(inputs, tmp_path / "ray", tmp_path / "ray.json", "--jobs", jobs,
                     "--engine", "ray", *extra)
+    assert shard_runs == [1]  # shards were read, cleaned and written inside Ray tasks
     # The corpus exercises what must match: duplicates removed, boilerplate in >= 4 documents.
     summary = local["summary"]
     assert summary["duplicate_documents"] >= 3
