@@ -180,6 +180,8 @@ Examples:
               help="Refuse a document larger than this once decompressed (guards against bombs).")
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
 @click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
+@click.option("--memory", "memory", default=None, callback=lambda ctx, param, value: _bytes(value),
+              help="Memory budget, e.g. 8G: beyond half of it the signatures stay on disk, memory-mapped.")
 @click.option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True,
               help="full: repair and dedup everything; documents: only near-duplicate documents.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
@@ -191,7 +193,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                   verbose: bool, encoding: str, decode_errors: str, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
                   include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
-                  max_document_bytes: int, annotate: bool, jobs: int, mode: str, engine: str, ray_address: str | None,
+                  max_document_bytes: int, annotate: bool, jobs: int, memory: int | None, mode: str,
+                  engine: str, ray_address: str | None,
                   **settings: Any) -> None:
     from dedup.io import ReadOptions
     from dedup.pipeline import RunOptions
@@ -203,7 +206,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                        include=include, exclude=exclude, on_error=on_error,
                        max_document_bytes=max_document_bytes)
     options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
-                         annotate=annotate, jobs=jobs, engine=engine, ray_address=ray_address,
+                         annotate=annotate, jobs=jobs, memory=memory, engine=engine,
+                         ray_address=ray_address,
                          progress=sys.stderr.isatty())
     summary = run(options, read, config)
     if verbose:
@@ -262,6 +266,22 @@ def diff_command(input_file: str, encoding: str, **settings: Any) -> None:
         sys.stdout.writelines(difflib.unified_diff(
             document.text.splitlines(keepends=True), cleaned.splitlines(keepends=True),
             fromfile=input_file, tofile=input_file + " (cleaned)"))
+
+
+def _bytes(value: str | None) -> int | None:
+    """``8G``, ``512M``, ``100000`` → bytes; a bad value is a usage error."""
+    if value is None:
+        return None
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units and text[-1:] else (text, "")
+    try:
+        result = int(float(number) * units[unit])
+    except (ValueError, KeyError):
+        raise click.BadParameter(f"{value!r} is not a size; write it like 8G, 512M or 100000") from None
+    if result <= 0:
+        raise click.BadParameter(f"{value!r} must be more than zero")
+    return result
 
 
 def _install_sigterm() -> None:

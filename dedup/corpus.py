@@ -66,20 +66,33 @@ class Fingerprints:
     unit_docs: np.ndarray  # (m,) int64, batch-local document index of each unit hash
 
     @classmethod
-    def collect(cls, parts: Iterable[Fingerprints], num_perm: int) -> Fingerprints:
+    def collect(cls, parts: Iterable[Fingerprints], num_perm: int, memory: int | None = None,
+                spill_dir: str | None = None) -> Fingerprints:
         """Join batches in order without ever holding the signatures twice: each batch's
-        signatures go to a temporary file as they arrive and are read back once at the end."""
+        signatures go to a file in ``spill_dir`` as they arrive. If they fit in half of the
+        ``memory`` budget (or there is no budget) they are read back once; otherwise they stay
+        on disk, memory-mapped read-only, and the plan reads them through the page cache."""
+        import os
         import tempfile
 
         small: list[Fingerprints] = []
-        with tempfile.TemporaryFile() as spill:
-            for part in parts:
-                spill.write(np.ascontiguousarray(part.signatures, dtype=np.uint32).tobytes())
-                small.append(cls(np.empty((0, num_perm), np.uint32), part.doc_hashes, part.lengths,
-                                 part.unit_hashes, part.unit_docs))
+        handle, path = tempfile.mkstemp(prefix="signatures-", suffix=".u32", dir=spill_dir)
+        try:
+            with os.fdopen(handle, "wb") as spill:
+                for part in parts:
+                    spill.write(np.ascontiguousarray(part.signatures, dtype=np.uint32).tobytes())
+                    small.append(cls(np.empty((0, num_perm), np.uint32), part.doc_hashes, part.lengths,
+                                     part.unit_hashes, part.unit_docs))
             joined = cls.concatenate(small, num_perm)
-            spill.seek(0)
-            joined.signatures = np.fromfile(spill, dtype=np.uint32).reshape(-1, num_perm)
+            rows = len(joined.doc_hashes)
+            if memory is not None and rows * num_perm * 4 > memory // 2 and spill_dir is not None and rows:
+                joined.signatures = np.memmap(path, dtype=np.uint32, mode="r", shape=(rows, num_perm))
+                path = ""  # the caller's spill directory removes it after the plan
+            else:
+                joined.signatures = np.fromfile(path, dtype=np.uint32).reshape(-1, num_perm)
+        finally:
+            if path:
+                os.unlink(path)
         return joined
 
     @classmethod

@@ -346,10 +346,13 @@ def _check_run(options: RunOptions, sources: list[Source]) -> None:
 def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
           ids: IdTable) -> tuple[Any, int]:
     """Pass 1 and the plan between the passes; returns the plan and the bytes read."""
+    import tempfile
+
     from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
 
     bytes_in = 0
-    with engine._mapper(None) as mapper:
+    spill = tempfile.TemporaryDirectory(prefix="dedup-")
+    with spill, engine._mapper(None) as mapper:
         documents = (d for _, d in reader.documents(record_skips=True))
 
         def texts() -> Iterator[list[str]]:
@@ -360,14 +363,17 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
                 yield [d.text for d in batch]
 
         fingerprints = Fingerprints.collect(
-            _progress(mapper(_pass1, texts()), options.progress, "fingerprint"), config.fingerprint.num_perm
+            _progress(mapper(_pass1, texts()), options.progress, "fingerprint"), config.fingerprint.num_perm,
+            options.memory, spill.name,
         )
 
-    def exact(pairs: Any) -> Any:
-        stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
-        return exact_jaccard(pairs, stream, config)
+        def exact(pairs: Any) -> Any:
+            stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
+            return exact_jaccard(pairs, stream, config)
 
-    return plan_corpus(fingerprints, config, exact, engine.candidates), bytes_in
+        plan = plan_corpus(fingerprints, config, exact, engine.candidates)
+        del fingerprints  # release the memory map before the spill directory goes
+    return plan, bytes_in
 
 
 def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,

@@ -221,3 +221,26 @@ def test_unchanged_records_keep_their_bytes(tmp_path):
     written = out.read_text(encoding="utf-8").splitlines()
     assert written[0] == lines[0]  # untouched record: the same bytes, escapes and spacing kept
     assert json.loads(written[1]) == {"n": 2, "text": "It rained. The roads flooded."}
+
+
+def test_memory_budget_keeps_signatures_on_disk_with_the_same_result(tmp_path, monkeypatch):
+    import numpy as np
+
+    import dedup.corpus
+
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, make_corpus())
+    plain, budget = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert invoke("clean", source, "-o", plain, "--jobs", "1").exit_code == 0
+    mapped = []
+    plan_corpus = dedup.corpus.plan_corpus
+
+    def spy(fingerprints, *args):
+        mapped.append(isinstance(fingerprints.signatures, np.memmap))
+        return plan_corpus(fingerprints, *args)
+
+    monkeypatch.setattr(dedup.corpus, "plan_corpus", spy)
+    assert invoke("clean", source, "-o", budget, "--jobs", "1", "--memory", "1K").exit_code == 0
+    assert mapped == [True]
+    assert budget.read_bytes() == plain.read_bytes()
+    assert invoke("clean", source, "-o", tmp_path / "c.jsonl", "--memory", "lots").exit_code == 2
