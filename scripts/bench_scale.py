@@ -55,6 +55,7 @@ def main() -> int:
     parser.add_argument("--mode", default="documents")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--memory", default=None, help="passed to dedup clean --memory (e.g. 256M)")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dedup-eval" / "downloads")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "dedup-bench" / "scale")
     args = parser.parse_args()
@@ -68,12 +69,15 @@ def main() -> int:
     out, report = args.work / "out.jsonl", args.work / "report.jsonl"
     command = [sys.executable, "-m", "dedup", "clean", str(corpus), "-o", str(out), "--report", str(report),
                "--force", "--mode", args.mode, "--jobs", str(args.jobs), "--id-field", "id"]
+    if args.memory:
+        command += ["--memory", args.memory]
     started = time.perf_counter()
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     summary = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
-    print(f"documents: {args.docs}  input: {size / 1e6:.0f} MB  mode: {args.mode}  jobs: {args.jobs}")
+    print(f"documents: {args.docs}  input: {size / 1e6:.0f} MB  mode: {args.mode}  jobs: {args.jobs}  "
+          f"memory: {args.memory or 'no budget'}")
     print(f"time: {seconds:.1f} s  ({size / 1e6 / seconds:.1f} MB/s, {args.docs / seconds:,.0f} docs/s)")
     print(f"peak RSS of the largest process: {peak_kb / 1024:.0f} MB  = {peak_kb * 1024 / args.docs:.0f} B/document")
     print(f"duplicates removed: {summary['duplicate_documents']}  clusters: {summary['clusters']}")
