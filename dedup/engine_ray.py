@@ -98,20 +98,15 @@ class RayEngine:
         self._start()
         return sharded_candidate_pairs(sigs, bands, rows, shards=max(1, self.jobs))
 
-    def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
-                    boilerplate: dict[int, tuple[int, int]] | None = None) -> Iterator[Any]:
-        """Run ``fn`` once per shard as a Ray task, where the data is read and written; results
-        come back in order, at most ``2 × workers`` in flight."""
-        ray = self._start()
-        task = ray.remote(num_cpus=1, max_retries=2)(_run_source)
-        config_ref = ray.put(self.config)
-        boilerplate_arg = [ray.put(boilerplate)] if boilerplate else []
-        shared_arg = [ray.put(shared)] if shared is not None else []
+    def _ordered(self, submit: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """Submit a task per item and yield results in order, with at most ``2 × workers`` in
+        flight (this bounds the driver's memory); pending tasks are cancelled on the way out."""
+        ray = self._ray
         window = max(2, 2 * self.jobs)
         pending: deque[Any] = deque()
         try:
             for item in items:
-                pending.append(task.remote(fn, config_ref, boilerplate_arg, shared_arg, item))
+                pending.append(submit(item))
                 if len(pending) >= window:
                     yield _get(ray, pending.popleft())
             while pending:
@@ -121,6 +116,17 @@ class RayEngine:
                 with contextlib.suppress(Exception):
                     ray.cancel(ref)
 
+    def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
+                    boilerplate: dict[int, tuple[int, int]] | None = None) -> Iterator[Any]:
+        """Run ``fn`` once per shard as a Ray task, where the data is read and written; results
+        come back in order."""
+        ray = self._start()
+        task = ray.remote(num_cpus=1, max_retries=2)(_run_source)
+        config_ref = ray.put(self.config)
+        boilerplate_arg = [ray.put(boilerplate)] if boilerplate else []
+        shared_arg = [ray.put(shared)] if shared is not None else []
+        yield from self._ordered(lambda item: task.remote(fn, config_ref, boilerplate_arg, shared_arg, item), items)
+
     @contextlib.contextmanager
     def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None,
                 ) -> Iterator[Callable[..., Iterable[Any]]]:
@@ -128,21 +134,9 @@ class RayEngine:
         task = ray.remote(num_cpus=1, max_retries=2)(_run_batch)
         config_ref = ray.put(self.config)
         boilerplate_arg = [ray.put(boilerplate)] if boilerplate else []
-        window = max(2, 2 * self.jobs)  # tasks in flight: bounds the driver's memory
 
         def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
-            pending: deque[Any] = deque()
-            try:
-                for item in items:
-                    pending.append(task.remote(fn, config_ref, boilerplate_arg, item))
-                    if len(pending) >= window:
-                        yield _get(ray, pending.popleft())
-                while pending:
-                    yield _get(ray, pending.popleft())
-            finally:
-                for ref in pending:
-                    with contextlib.suppress(Exception):
-                        ray.cancel(ref)
+            return self._ordered(lambda item: task.remote(fn, config_ref, boilerplate_arg, item), items)
 
         yield mapper
 
