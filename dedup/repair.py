@@ -364,12 +364,12 @@ def quote_spaces(text: str) -> list[Edit]:
     >>> [e.start for e in quote_spaces('Karabakh’s"reintegration" into')]
     [10]
     """
-    edits: list[Edit] = []
     info_open = MappingProxyType({"reason": "no space before opening quote"})
     info_close = MappingProxyType({"reason": "no space after closing quote"})
     # Straight quotes alternate open/close within a paragraph.
     paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
     parity: dict[int, int] = {}
+    straight: list[tuple[int, Edit]] = []  # (paragraph, edit)
     for match in _STRAIGHT_QUOTE.finditer(text):
         position = match.start()
         paragraph = bisect.bisect_right(paragraph_starts, position) - 1
@@ -378,20 +378,16 @@ def quote_spaces(text: str) -> list[Edit]:
         before = text[position - 1] if position else " "
         after = text[position + 1] if position + 1 < len(text) else " "
         if count % 2 == 0 and (before.isalnum() or before in "’'") and after.isalnum():
-            edits.append(Edit(position, position, " ", "quote_space", info_open))
+            straight.append((paragraph, Edit(position, position, " ", "quote_space", info_open)))
         elif count % 2 == 1 and before.isalnum() and after.isalpha():
-            edits.append(Edit(position + 1, position + 1, " ", "quote_space", info_close))
+            straight.append((paragraph, Edit(position + 1, position + 1, " ", "quote_space", info_close)))
+    # An unbalanced paragraph gives no reliable parity: its straight-quote edits are dropped.
+    edits = [edit for paragraph, edit in straight if parity[paragraph] % 2 == 0]
     for match in _CURLY_OPEN.finditer(text):
         edits.append(Edit(match.start(), match.start(), " ", "quote_space", info_open))
     for match in _CURLY_CLOSE.finditer(text):
         edits.append(Edit(match.end(), match.end(), " ", "quote_space", info_close))
-    # An unbalanced paragraph gives no reliable parity: drop its straight-quote edits.
-    unbalanced = {p for p, count in parity.items() if count % 2}
-    return [
-        e for e in edits
-        if text[e.start - 1 : e.start + 1].count('"') == 0
-        or bisect.bisect_right(paragraph_starts, e.start) - 1 not in unbalanced
-    ]
+    return edits
 
 
 # --------------------------------------------------------------------------- lines

@@ -16,7 +16,7 @@ from typing import Any
 from dedup.config import DedupConfig
 from dedup.document import CleanResult
 
-__all__ = ["run_metadata", "document_record", "human_summary", "load_report"]
+__all__ = ["run_metadata", "document_record", "ReportWriter", "human_summary", "load_report"]
 
 
 def _version(package: str) -> str | None:
@@ -60,6 +60,47 @@ def document_record(doc_id: str, result: CleanResult) -> dict[str, Any]:
     }
 
 
+
+
+def _line(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+class ReportWriter:
+    """Writes a report record by record to an open text handle: JSON Lines when ``path`` ends in
+    ``.jsonl`` (a ``run`` record, ``change``/``flag``/``document`` records, a ``summary``), else one
+    JSON object. :func:`load_report` reads either back."""
+
+    def __init__(self, handle: Any, path: str, run: Mapping[str, Any]) -> None:
+        self.handle = handle
+        self.jsonl = path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst"))
+        self.first = True
+        if self.jsonl:
+            handle.write(_line({"type": "run", **run}))
+        else:
+            head = json.dumps(run, ensure_ascii=False, indent=1)
+            handle.write(head[:-2] + ',\n "documents": [\n')
+
+    def document(self, record: Mapping[str, Any]) -> None:
+        """One document's entry (see :func:`document_record`, plus duplicate fields)."""
+        if not self.jsonl:
+            self.handle.write(("" if self.first else ",\n") + json.dumps(record, ensure_ascii=False))
+            self.first = False
+            return
+        for change in record.get("changes", ()):
+            self.handle.write(_line({"type": "change", "document": record["id"], **change}))
+        for flag in record.get("flags", ()):
+            self.handle.write(_line({"type": "flag", "document": record["id"], **flag}))
+        if record.get("duplicate_of") is not None:
+            self.handle.write(_line({"type": "document", **{k: v for k, v in record.items()
+                                                             if k not in ("changes", "flags")}}))
+
+    def close(self, summary: Mapping[str, Any]) -> None:
+        """The summary, and the end of the report."""
+        if self.jsonl:
+            self.handle.write(_line({"type": "summary", **summary}))
+        else:
+            self.handle.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
 
 
 def load_report(text: str, path: str = "") -> dict[str, Any]:

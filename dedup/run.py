@@ -25,7 +25,7 @@ from dedup.document import CleanResult, Document
 from dedup.errors import DedupError, InputError
 from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of
 from dedup.pipeline import RunOptions
-from dedup.report import document_record, run_metadata
+from dedup.report import ReportWriter, document_record, run_metadata
 
 __all__ = ["run", "CorpusEngine"]
 
@@ -401,7 +401,7 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
 
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
                   starts: list[int], shared: tuple[Any, IdTable, set[int]], tally: _Tally,
-                  report: _Report | None, reader: _Reader) -> int:
+                  report: ReportWriter | None, reader: _Reader) -> int:
     """Pass 2 with one task per shard, each writing its own output shard; the driver writes the
     report in input order. Returns the bytes written."""
     plan = shared[0]
@@ -538,29 +538,6 @@ def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
     return record, annotation
 
 
-class _Report:
-    """The report file, written record by record as JSON or JSON Lines."""
-
-    def __init__(self, handle: Any, path: str, run_info: dict[str, Any]) -> None:
-        self.handle = handle
-        self.jsonl = path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst"))
-        if self.jsonl:
-            handle.write(json.dumps({"type": "run", **run_info}, ensure_ascii=False) + "\n")
-        else:
-            head = json.dumps(run_info, ensure_ascii=False, indent=1)
-            handle.write(head[:-2] + ',\n "documents": [\n')
-        self.first = True
-
-    def document(self, record: dict[str, Any]) -> None:
-        self.first = _write_record(self.handle, self.jsonl, record, self.first)
-
-    def close(self, summary: dict[str, Any]) -> None:
-        if self.jsonl:
-            self.handle.write(json.dumps({"type": "summary", **summary}, ensure_ascii=False) + "\n")
-        else:
-            self.handle.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
-
-
 def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
     """Clean the inputs and write outputs and report; returns the summary."""
     from dedup.pipeline import changes_nothing
@@ -593,7 +570,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     with contextlib.ExitStack() as stack:
         report = None
         if options.report:
-            report = _Report(stack.enter_context(atomic_writer(options.report)), options.report,
+            report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
                              run_metadata(config))
         if shards:
             bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
@@ -667,20 +644,6 @@ def _remember(stream: Iterator[tuple[Source, Document]], pending: list[tuple[Sou
     for source, document in stream:
         pending.append((source, document))
         yield document
-
-
-def _write_record(report: Any, jsonl: bool, record: dict[str, Any], first: bool) -> bool:
-    if jsonl:
-        for change in record.get("changes", []):
-            report.write(json.dumps({"type": "change", "document": record["id"], **change}, ensure_ascii=False) + "\n")
-        for flag in record.get("flags", []):
-            report.write(json.dumps({"type": "flag", "document": record["id"], **flag}, ensure_ascii=False) + "\n")
-        if record.get("duplicate_of") is not None:
-            extra = {k: v for k, v in record.items() if k not in ("changes", "flags")}
-            report.write(json.dumps({"type": "document", **extra}, ensure_ascii=False) + "\n")
-        return False
-    report.write(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
-    return False
 
 
 def _check_unique_ids(ids: IdTable, read: ReadOptions) -> set[int]:
