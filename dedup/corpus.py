@@ -36,7 +36,6 @@ from dedup.fingerprint import (
     key_word_hashes,
     shingle_hashes,
     signatures,
-    word_hashes,
 )
 from dedup.policy import Boilerplate, boilerplate_units
 
@@ -497,14 +496,14 @@ class Deduplicator:
         kept_signatures: dict[int, np.ndarray] = {}
         kept_ids: dict[int, str] = {}
         exact: dict[int, int] = {}
-        unit_counts: dict[int, list[int]] = {}
+        unit_counts: dict[int, tuple[int, int]] = {}  # unit hash -> (documents, first document)
         threshold = config.policy.boilerplate_threshold(0)
         for position, item in enumerate(documents):
             doc = _as_document(item, position)
             prepared = prepare(doc.text, config)
             key = key_for(prepared.text, fp)
             doc_hash = exact_hash(key)
-            signature = signatures([shingle_hashes(word_hashes(key.split()), fp.shingle_size)], fp.num_perm, fp.seed)[0]
+            signature = signatures(key_shingles([key], fp.shingle_size), fp.num_perm, fp.seed)[0]
             keeper, similarity = exact.get(doc_hash), 1.0
             if keeper is None and config.policy.dedup_documents and key:
                 best = -1.0
@@ -517,11 +516,11 @@ class Deduplicator:
                 yield DocumentResult(doc.id, None, None, kept_ids[keeper], round(similarity, 4))
                 continue
             units = boilerplate_units(prepared.text, prepared.paragraphs, config)
-            seen = {u: (len(unit_counts[u]), unit_counts[u][0]) for u in units
-                    if u in unit_counts and len(unit_counts[u]) + 1 >= threshold}
+            seen = {u: unit_counts[u] for u in units if u in unit_counts and unit_counts[u][0] + 1 >= threshold}
             cleaned = explain_text(doc.text, config, Boilerplate(seen, position), prepared)
             for unit in units:
-                unit_counts.setdefault(unit, []).append(position)
+                count, first = unit_counts.get(unit, (0, position))
+                unit_counts[unit] = (count + 1, first)
             exact.setdefault(doc_hash, position)
             if key:
                 lsh.insert(position, Signature(signature, fp.seed), check_duplication=False)
