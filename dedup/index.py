@@ -1,20 +1,20 @@
-"""Match: find candidate near-duplicate pairs with MinHash LSH (datasketch) and verify them.
+"""Match: LSH parameters for documents, and the exact index of units inside one document.
 
-An LSH candidate only counts once it is verified: the exact Jaccard similarity of the two shingle
-sets (units inside a document) or the signature agreement (documents in a corpus) must reach the
-threshold. The index holds only units that were kept, so a unit is only ever matched against a
-keeper, never through a chain of removed copies.
+Across a corpus, document candidates come from MinHash LSH (bands of datasketch-identical
+signatures, see :mod:`dedup.corpus`) and count only once verified on their signatures or exactly.
+Inside one document, sentences and paragraphs are matched exactly through shared shingles; that
+index holds only units that were kept, so a unit is only ever matched against a keeper, never
+through a chain of removed copies.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Hashable
-from typing import Any
+from itertools import chain
 
 import numpy as np
-
-from dedup.fingerprint import Signature
 
 __all__ = [
     "lsh_params", "recall_lsh_params", "candidate_probability", "UnitIndex", "jaccard", "lsh_for",
@@ -85,66 +85,50 @@ def jaccard(a: set[int] | frozenset[int], b: set[int] | frozenset[int]) -> float
 class UnitIndex:
     """Kept units of one level (sentences or paragraphs) of one document.
 
-    Exact repeats are found by the hash of the matching key. Near repeats are verified with the
-    exact Jaccard of the shingle sets; while the index holds at most ``exhaustive`` units every
-    kept unit is a candidate (cheaper than hashing bands for a few dozen sentences, and it misses
-    nothing); beyond that, candidates come from a datasketch ``MinHashLSH``.
+    Exact repeats are found by the hash of the matching key. Near repeats are found exactly: an
+    inverted index from shingle to the kept units holding it gives, for a new unit, every kept
+    unit that shares a shingle and how many it shares, which is the Jaccard similarity with no
+    set operations (a pair at any positive threshold shares a shingle, so nothing is missed).
+    Within one document this costs less than hashing bands and misses nothing; across a corpus,
+    where pairs cannot be enumerated, documents go through MinHash LSH instead.
     """
 
-    def __init__(self, threshold: float, num_perm: int, seed: int,
-                 params: tuple[int, int] | None = None, exhaustive: int = 64) -> None:
+    def __init__(self, threshold: float) -> None:
         self.threshold = threshold
-        self.seed = seed
-        self.num_perm = num_perm
-        self.params = params if params is not None else recall_lsh_params(threshold, num_perm)
-        self.exhaustive = exhaustive
-        self._lsh: Any = None
         self._exact: dict[int, Hashable] = {}
-        self._shingles: dict[Hashable, frozenset[int]] = {}
-        self._signatures: dict[Hashable, np.ndarray] = {}
+        self._postings: dict[int, list[int]] = {}
+        self._keys: list[Hashable] = []
+        self._sizes: list[int] = []
 
-    def find(self, exact: int, signature: np.ndarray | None,
-             shingles: frozenset[int]) -> tuple[Hashable, float] | None:
-        """The kept unit this one repeats, with the similarity, or None."""
+    def find(self, exact: int, shingles: frozenset[int] | None) -> tuple[Hashable, float] | None:
+        """The kept unit this one repeats, with the similarity, or None. ``shingles`` None
+        matches exact repeats only. Among near repeats the most similar wins, then the earliest."""
         keeper = self._exact.get(exact)
         if keeper is not None:
             return keeper, 1.0
-        if signature is None:
+        if not shingles or not self._keys:
             return None
-        if self._lsh is None:
-            candidates = list(self._shingles)
-        else:
-            candidates = sorted(self._lsh.query(Signature(signature, self.seed)), key=repr)
-        best: tuple[Hashable, float] | None = None
+        postings = self._postings
+        shared = Counter(chain.from_iterable(postings[s] for s in shingles if s in postings))
+        best: tuple[int, float] | None = None
         size = len(shingles)
-        for key in candidates:
-            kept = self._shingles[key]
-            # Jaccard can reach the threshold only if the smaller set is large enough.
-            if min(size, len(kept)) < self.threshold * max(size, len(kept)):
-                continue
-            similarity = jaccard(shingles, kept)
+        for kept in sorted(shared):
+            common = shared[kept]
+            similarity = common / (size + self._sizes[kept] - common)
             if similarity >= self.threshold and (best is None or similarity > best[1]):
-                best = (key, similarity)
-        return best
+                best = (kept, similarity)
+        return None if best is None else (self._keys[best[0]], best[1])
 
-    def add(self, key: Hashable, exact: int, signature: np.ndarray | None,
-            shingles: frozenset[int]) -> None:
-        """Keep a unit: later units are matched against it."""
+    def add(self, key: Hashable, exact: int, shingles: frozenset[int] | None) -> None:
+        """Keep a unit: later units are matched against it (near repeats only if ``shingles``)."""
         self._exact.setdefault(exact, key)
-        if signature is None:
+        if not shingles:
             return
-        self._shingles[key] = shingles
-        if self._lsh is not None:
-            self._lsh.insert(key, Signature(signature, self.seed), check_duplication=False)
-            return
-        self._signatures[key] = signature
-        if len(self._shingles) > self.exhaustive:
-            from datasketch import MinHashLSH
-
-            self._lsh = MinHashLSH(num_perm=self.num_perm, params=self.params)
-            for kept, kept_signature in self._signatures.items():
-                self._lsh.insert(kept, Signature(kept_signature, self.seed), check_duplication=False)
-            self._signatures = {}
+        number = len(self._keys)
+        self._keys.append(key)
+        self._sizes.append(len(shingles))
+        for shingle in shingles:
+            self._postings.setdefault(shingle, []).append(number)
 
 
 def lsh_for(threshold: float, num_perm: int, bands: int | None, rows: int | None) -> tuple[int, int]:

@@ -17,10 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
-from dedup.index import UnitIndex, lsh_for
+from dedup.fingerprint import exact_hash, key_for, key_shingles
+from dedup.index import UnitIndex
 
 if TYPE_CHECKING:
     from dedup.config import DedupConfig
@@ -137,15 +135,13 @@ class _Unit:
     shingles: frozenset[int]
 
 
-def _units(text: str, spans: Sequence[Span], config: DedupConfig) -> tuple[list[_Unit], np.ndarray]:
+def _units(text: str, spans: Sequence[Span], config: DedupConfig) -> list[_Unit]:
     fp = config.fingerprint
     keys = [key_for(text[span.start : span.end], fp) for span in spans]
-    shingle_sets = key_shingles(keys, fp.unit_shingle_size)
-    units = [
+    return [
         _Unit(span, key.count(" ") + 1 if key else 0, exact_hash(key), frozenset(shingles.tolist()))
-        for span, key, shingles in zip(spans, keys, shingle_sets)
+        for span, key, shingles in zip(spans, keys, key_shingles(keys, fp.unit_shingle_size))
     ]
-    return units, signatures(shingle_sets, fp.num_perm, fp.seed)
 
 
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
@@ -153,16 +149,14 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
     if not spans:
         return []
     policy, match = config.policy, config.match
-    units, sigs = _units(text, spans, config)
-    params = lsh_for(match.unit_threshold, config.fingerprint.num_perm, match.bands, match.rows)
-    index = UnitIndex(match.unit_threshold, config.fingerprint.num_perm, config.fingerprint.seed, params)
+    units = _units(text, spans, config)
+    index = UnitIndex(match.unit_threshold)
     removals: list[Removal] = []
     for position, unit in enumerate(units):
         if unit.words == 0 or (protect_short and unit.words < policy.min_sentence_words):
             continue
-        near = unit.words >= policy.near_min_words
-        signature = sigs[position] if near else None
-        found = index.find(unit.exact, signature, unit.shingles)
+        shingles = unit.shingles if unit.words >= policy.near_min_words else None
+        found = index.find(unit.exact, shingles)
         if found is not None:
             keeper = units[int(found[0])]  # type: ignore[call-overload]
             similarity = round(found[1], 4)
@@ -172,7 +166,7 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
                 f"{how} of an earlier {level}", keeper.span.start, keeper.span.end, similarity,
             ))
         else:
-            index.add(position, unit.exact, signature, unit.shingles)
+            index.add(position, unit.exact, shingles)
     return removals
 
 

@@ -35,10 +35,9 @@ def run_metadata(config: DedupConfig) -> dict[str, Any]:
 
     match, fp = config.match, config.fingerprint
     bands, rows = lsh_for(match.threshold, fp.num_perm, match.bands, match.rows)
-    unit_bands, unit_rows = lsh_for(match.unit_threshold, fp.num_perm, match.bands, match.rows)
     return {
         "settings": config.as_dict(),
-        "lsh": {"bands": bands, "rows": rows, "unit_bands": unit_bands, "unit_rows": unit_rows},
+        "lsh": {"bands": bands, "rows": rows},
         "versions": {
             "dedup": __version__,
             "datasketch": _version("datasketch"),
