@@ -37,7 +37,7 @@ from dedup.fingerprint import (
     shingle_hashes,
     signatures,
 )
-from dedup.policy import Boilerplate, boilerplate_units
+from dedup.policy import Boilerplate, Paragraph, boilerplate_units
 
 __all__ = [
     "Fingerprints",
@@ -107,8 +107,10 @@ class Fingerprints:
         )
 
 
-def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
-    """Pass 1 over a batch of document texts."""
+def fingerprint_batch(texts: Sequence[str], config: DedupConfig,
+                      segments: list[tuple[int, tuple[Paragraph, ...]] | None] | None = None) -> Fingerprints:
+    """Pass 1 over a batch of document texts. With a ``segments`` list, each document's
+    paragraphs are appended to it when repair left the text unchanged (else None), for pass 2."""
     from dedup.pipeline import paragraphs_of, repaired_text
     from dedup.segment import segmenter_for
 
@@ -120,14 +122,18 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig) -> Fingerprints
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
     for index, text in enumerate(texts):
-        repaired, _, boundaries = repaired_text(text, config)
+        repaired, edits, boundaries = repaired_text(text, config)
         key = key_for(repaired, fp)
         doc_hashes[index] = exact_hash(key)
         lengths[index] = len(repaired)
         keys.append(key)
         if not want_units:
+            if segments is not None:
+                segments.append(None)
             continue
         paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries)
+        if segments is not None:
+            segments.append(None if edits or boundaries else (len(text), paragraphs))
         units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
         unit_hashes.append(units)
         unit_docs.append(np.full(len(units), index, dtype=np.int64))

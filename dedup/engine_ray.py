@@ -129,7 +129,9 @@ class RayEngine:
 
     @contextlib.contextmanager
     def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None,
-                ) -> Iterator[Callable[..., Iterable[Any]]]:
+                spill: str | None = None) -> Iterator[Callable[..., Iterable[Any]]]:
+        # ``spill`` is a directory of the driver's machine; Ray workers may be elsewhere, so
+        # they segment again in pass 2 instead of reading pass 1's segments from it.
         ray = self._start()
         task = ray.remote(num_cpus=1, max_retries=2)(_run_batch)
         config_ref = ray.put(self.config)

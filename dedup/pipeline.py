@@ -11,15 +11,17 @@ import dataclasses
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+
 from dedup.config import DedupConfig
 from dedup.document import Change, CleanResult, Flag
 from dedup.edits import Edit, OffsetMap, apply_edits, compose
 from dedup.policy import Boilerplate, Paragraph, decide_document
 from dedup.render import removal_edits
 from dedup.repair import fix_encoding, repair
-from dedup.segment import Segmenter, segmenter_for
+from dedup.segment import Segmenter, Span, segmenter_for
 
-__all__ = ["Prepared", "prepare", "explain_text", "paragraphs_of"]
+__all__ = ["Prepared", "prepare", "explain_text", "paragraphs_of", "pack_segments", "unpack_segments"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,56 @@ def prepare(source: str, config: DedupConfig) -> Prepared:
     text, edits, boundaries = repaired_text(source, config)
     paragraphs = paragraphs_of(text, segmenter_for(config.segment), boundaries)
     return Prepared(source, text, tuple(edits), paragraphs, boundaries)
+
+
+def pack_segments(segments: list[tuple[int, tuple[Paragraph, ...]] | None]) -> np.ndarray:
+    """Flatten ``(length, paragraphs)`` of documents that repair left unchanged (None for the
+    others) into one int64 array: pass 1 segments each document once and pass 2 reads it back
+    instead of running Punkt again."""
+    flat: list[int] = []
+    for segment in segments:
+        if segment is None:
+            flat.append(-1)
+            continue
+        length, paragraphs = segment
+        flat += (length, len(paragraphs))
+        for paragraph in paragraphs:
+            flat += (paragraph.span.start, paragraph.span.end, len(paragraph.lines))
+            for span in paragraph.lines:
+                flat += (span.start, span.end)
+            flat.append(len(paragraph.sentences))
+            for span in paragraph.sentences:
+                flat += (span.start, span.end)
+    return np.array(flat, dtype=np.int64)
+
+
+def unpack_segments(packed: np.ndarray) -> list[tuple[int, tuple[Paragraph, ...]] | None]:
+    """The inverse of :func:`pack_segments`."""
+    values = iter(packed.tolist())
+    result: list[tuple[int, tuple[Paragraph, ...]] | None] = []
+
+    def spans(count: int) -> tuple[Span, ...]:
+        return tuple(Span(next(values), next(values)) for _ in range(count))
+
+    for length in values:
+        if length < 0:
+            result.append(None)
+            continue
+        paragraphs = []
+        for _ in range(next(values)):
+            span = Span(next(values), next(values))
+            lines = spans(next(values))
+            paragraphs.append(Paragraph(span, lines, spans(next(values))))
+        result.append((length, tuple(paragraphs)))
+    return result
+
+
+def prepared_from(source: str, segment: tuple[int, tuple[Paragraph, ...]] | None) -> Prepared | None:
+    """The :class:`Prepared` of a document repair leaves unchanged, from its packed segments
+    (None when there are none or they belong to a text of another length)."""
+    if segment is None or segment[0] != len(source):
+        return None
+    return Prepared(source, source, (), segment[1], ())
 
 
 def changes_nothing(config: DedupConfig, boilerplate: Boilerplate | None) -> bool:

@@ -32,12 +32,14 @@ __all__ = ["run", "CorpusEngine"]
 _WORKER: dict[str, Any] = {}  # per worker process: set once by the pool initializer
 
 
-def _init_worker(config: DedupConfig, boilerplate: dict[int, tuple[int, int]] | None) -> None:
+def _init_worker(config: DedupConfig, boilerplate: dict[int, tuple[int, int]] | None,
+                 spill: str | None = None) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["config"] = config
     _WORKER["boilerplate"] = boilerplate or {}
+    _WORKER["spill"] = spill
 
 
 def _preload(config: DedupConfig) -> None:
@@ -52,20 +54,45 @@ def _preload(config: DedupConfig) -> None:
         get_lexicon()
 
 
-def _pass1(texts: list[str]) -> Any:
+def _segments_path(number: int) -> str | None:
+    spill = _WORKER.get("spill")
+    return os.path.join(spill, f"segments-{number}.i64") if spill else None
+
+
+def _pass1(item: tuple[int, list[str]]) -> Any:
+    """Fingerprint batch ``number``; where the run has a local spill directory, its documents'
+    segmentation is kept there for pass 2 (Punkt runs once per document, not once per pass)."""
     from dedup.corpus import fingerprint_batch
+    from dedup.pipeline import pack_segments
 
-    return fingerprint_batch(texts, _WORKER["config"])
+    number, texts = item
+    path = _segments_path(number)
+    segments: list[Any] | None = [] if path else None
+    fingerprints = fingerprint_batch(texts, _WORKER["config"], segments)
+    if path and segments and any(s is not None for s in segments):
+        pack_segments(segments).tofile(path)
+    return fingerprints
 
 
-def _pass2(items: list[tuple[int, str, bool]]) -> list[CleanResult | None]:
-    from dedup.pipeline import explain_text
+def _pass2(item: tuple[int, list[tuple[int, str, bool]]]) -> list[CleanResult | None]:
+    from dedup.pipeline import explain_text, prepared_from, unpack_segments
     from dedup.policy import Boilerplate
 
+    number, items = item
     config, units = _WORKER["config"], _WORKER["boilerplate"]
+    path = _segments_path(number)
+    segments: list[Any] = [None] * len(items)
+    if path and os.path.exists(path):
+        import numpy as np
+
+        segments = unpack_segments(np.fromfile(path, dtype=np.int64))
+        os.unlink(path)
+        if len(segments) != len(items):  # not the same batch: segment again
+            segments = [None] * len(items)
     return [
-        None if drop else explain_text(text, config, Boilerplate(units, index) if units else None)
-        for index, text, drop in items
+        None if drop else explain_text(text, config, Boilerplate(units, index) if units else None,
+                                       prepared_from(text, segment))
+        for (index, text, drop), segment in zip(items, segments)
     ]
 
 
@@ -84,9 +111,10 @@ class CorpusEngine:
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
 
     @contextlib.contextmanager
-    def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None) -> Iterator[Callable[..., Iterable[Any]]]:
+    def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None,
+                spill: str | None = None) -> Iterator[Callable[..., Iterable[Any]]]:
         if self.jobs == 1:
-            _init_worker_local = {"config": self.config, "boilerplate": boilerplate or {}}
+            _init_worker_local = {"config": self.config, "boilerplate": boilerplate or {}, "spill": spill}
             saved = dict(_WORKER)
             _WORKER.clear()
             _WORKER.update(_init_worker_local)
@@ -102,7 +130,7 @@ class CorpusEngine:
             _preload(self.config)  # forked workers inherit the loaded models instead of each loading them
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.config, boilerplate)) as pool:
+                                 initargs=(self.config, boilerplate, spill)) as pool:
             def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterable[Any]:
                 # Keep a bounded number of batches in flight, so reading never runs ahead of
                 # the workers (Executor.map would read every input up front).
@@ -344,27 +372,25 @@ def _check_run(options: RunOptions, sources: list[Source]) -> None:
 
 
 def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
-          ids: IdTable) -> tuple[Any, int]:
-    """Pass 1 and the plan between the passes; returns the plan and the bytes read."""
-    import tempfile
-
+          ids: IdTable, spill: str) -> tuple[Any, int]:
+    """Pass 1 and the plan between the passes; returns the plan and the bytes read. Temporary
+    files go to ``spill`` (the caller removes it after pass 2)."""
     from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
 
     bytes_in = 0
-    spill = tempfile.TemporaryDirectory(prefix="dedup-")
-    with spill, engine._mapper(None) as mapper:
+    with engine._mapper(None, spill) as mapper:
         documents = (d for _, d in reader.documents(record_skips=True))
 
-        def texts() -> Iterator[list[str]]:
+        def texts() -> Iterator[tuple[int, list[str]]]:
             nonlocal bytes_in
-            for batch in _batches(documents, options.batch_size):
+            for number, batch in enumerate(_batches(documents, options.batch_size)):
                 ids.extend(d.id for d in batch)
                 bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
-                yield [d.text for d in batch]
+                yield number, [d.text for d in batch]
 
         fingerprints = Fingerprints.collect(
             _progress(mapper(_pass1, texts()), options.progress, "fingerprint"), config.fingerprint.num_perm,
-            options.memory, spill.name,
+            options.memory, spill,
         )
 
         def exact(pairs: Any) -> Any:
@@ -372,7 +398,7 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
             return exact_jaccard(pairs, stream, config)
 
         plan = plan_corpus(fingerprints, config, exact, engine.candidates)
-        del fingerprints  # release the memory map before the spill directory goes
+        del fingerprints  # release the memory map
     return plan, bytes_in
 
 
@@ -540,6 +566,13 @@ def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
 
 def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
     """Clean the inputs and write outputs and report; returns the summary."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dedup-") as spill:
+        return _run(options, read, config, spill)
+
+
+def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str) -> dict[str, Any]:
     from dedup.pipeline import changes_nothing
     from dedup.policy import Boilerplate
 
@@ -560,7 +593,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids)
         repeated_ids = _check_unique_ids(ids, read)
     elif corpus:
-        plan, bytes_in = _plan(reader, engine, options, config, ids)
+        plan, bytes_in = _plan(reader, engine, options, config, ids, spill)
         repeated_ids = _check_unique_ids(ids, read)
     tally = _Tally()
     # When no document can change (document-level dedup only), pass 2 only copies: shipping
@@ -577,14 +610,14 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                                       tally, report, reader)
         else:
             boilerplate = plan.boilerplate if plan else None
-            with second._mapper(boilerplate) as mapper, _Outputs(sources, options, read) as outputs:
+            with second._mapper(boilerplate, spill) as mapper, _Outputs(sources, options, read) as outputs:
                 stream = reader.documents(record_skips=not corpus)
                 pending: list[tuple[Source, Document]] = []
 
-                def items() -> Iterator[list[tuple[int, str, bool]]]:
+                def items() -> Iterator[tuple[int, list[tuple[int, str, bool]]]]:
                     nonlocal bytes_in
                     index = 0
-                    for batch in _batches(_remember(stream, pending), options.batch_size):
+                    for number, batch in enumerate(_batches(_remember(stream, pending), options.batch_size)):
                         work = []
                         for document in batch:
                             drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
@@ -592,7 +625,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                             index += 1
                             if plan is None:
                                 bytes_in += len(document.text.encode("utf-8"))
-                        yield work
+                        yield number, work
 
                 index = 0
                 seen_sources: set[Source] = set()

@@ -244,3 +244,33 @@ def test_memory_budget_keeps_signatures_on_disk_with_the_same_result(tmp_path, m
     assert mapped == [True]
     assert budget.read_bytes() == plain.read_bytes()
     assert invoke("clean", source, "-o", tmp_path / "c.jsonl", "--memory", "lots").exit_code == 2
+
+
+def test_pass_two_reuses_pass_one_segments_with_the_same_result(tmp_path, monkeypatch):
+    """Pass 1 keeps each unchanged document's segmentation for pass 2; what pass 2 then writes
+    equals segmenting again, and the packed form round-trips."""
+    from dedup import run as run_module
+    from dedup.config import DedupConfig
+    from dedup.pipeline import pack_segments, prepare, unpack_segments
+
+    config = DedupConfig()
+    texts = [r["text"] for r in make_corpus()] + ["Glued.Sentence here and more words follow.", ""]
+    prepared = [prepare(text, config) for text in texts]
+    segments = [None if p.edits else (len(p.source), p.paragraphs) for p in prepared]
+    assert unpack_segments(pack_segments(segments)) == segments
+    assert any(s is None for s in segments) and any(s is not None for s in segments)
+
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, [{"id": str(i), "text": t} for i, t in enumerate(texts)])
+    read_back = []
+    import dedup.pipeline as pipeline  # the worker imports unpack_segments from here when it runs
+
+    real = pipeline.unpack_segments
+    monkeypatch.setattr(pipeline, "unpack_segments", lambda packed: read_back.append(1) or real(packed))
+    out_reused = tmp_path / "reused.jsonl"
+    assert invoke("clean", source, "-o", out_reused, "--jobs", 1).exit_code == 0
+    assert read_back, "pass 2 did not read pass 1's segments"
+    monkeypatch.setattr(run_module, "_segments_path", lambda number: None)
+    out_fresh = tmp_path / "fresh.jsonl"
+    assert invoke("clean", source, "-o", out_fresh, "--jobs", 1).exit_code == 0
+    assert out_reused.read_bytes() == out_fresh.read_bytes()
