@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Sequence
 from itertools import chain
 
 import numpy as np
@@ -82,53 +82,121 @@ def jaccard(a: set[int] | frozenset[int], b: set[int] | frozenset[int]) -> float
     return len(a & b) / len(a | b)
 
 
+#: Beyond this many sharing pairs (a shingle shared by thousands of units), pairs are found
+#: incrementally instead of all at once.
+_PAIR_LIMIT = 1 << 21
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+def shared_pairs(shingle_sets: Sequence[np.ndarray], limit: int | None = None) -> tuple[np.ndarray, ...] | None:
+    """Every pair of sets sharing at least one shingle, with how many they share, in numpy:
+    ``(first, second, shared)`` with ``first < second``, or None when there would be more than
+    ``limit`` (set, set, shingle) triples (default :data:`_PAIR_LIMIT`).
+
+    >>> [a.tolist() for a in shared_pairs([np.array([1, 2, 3]), np.array([3, 4]), np.array([2, 3, 9])])]
+    [[0, 0, 1], [1, 2, 2], [1, 2, 1]]
+    """
+    empty = np.empty(0, np.int64)
+    if not shingle_sets:
+        return empty, empty, empty
+    count = len(shingle_sets)
+    owners = np.repeat(np.arange(count, dtype=np.uint64), [len(s) for s in shingle_sets])
+    flat = np.concatenate(shingle_sets).astype(np.uint64)
+    entries = np.unique((flat << np.uint64(32)) | owners)  # by shingle, then set; no repeats
+    shingles, owners = entries >> np.uint64(32), (entries & _LOW32).astype(np.int64)
+    repeated = np.zeros(len(entries), dtype=bool)
+    same = shingles[1:] == shingles[:-1]
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    shingles, owners = shingles[repeated], owners[repeated]
+    firsts, seconds, total = [], [], 0
+    for gap in range(1, len(shingles)):
+        same = shingles[gap:] == shingles[:-gap]
+        if not same.any():
+            break
+        total += int(same.sum())
+        if total > (_PAIR_LIMIT if limit is None else limit):
+            return None
+        firsts.append(owners[:-gap][same])
+        seconds.append(owners[gap:][same])
+    if not firsts:
+        return empty, empty, empty
+    pairs, shared = np.unique(np.concatenate(firsts) * count + np.concatenate(seconds), return_counts=True)
+    return pairs // count, pairs % count, shared
+
+
 class UnitIndex:
     """Kept units of one level (sentences or paragraphs) of one document.
 
-    Exact repeats are found by the hash of the matching key. Near repeats are found exactly: an
-    inverted index from shingle to the kept units holding it gives, for a new unit, every kept
-    unit that shares a shingle and how many it shares, which is the Jaccard similarity with no
-    set operations (a pair at any positive threshold shares a shingle, so nothing is missed).
-    Within one document this costs less than hashing bands and misses nothing; across a corpus,
-    where pairs cannot be enumerated, documents go through MinHash LSH instead.
+    Exact repeats are found by the hash of the matching key. Near repeats are found exactly, from
+    the number of shingles two units share (which gives their Jaccard similarity with no set
+    operations; a pair at any positive threshold shares a shingle, so nothing is missed): for the
+    whole level at once in numpy (:func:`shared_pairs`), or, when a shingle is shared by so many
+    units that the pairs would not fit, through an inverted index built as units are kept.
+    Within one document this costs less than hashing bands; across a corpus, where pairs cannot
+    be enumerated, documents go through MinHash LSH instead.
+
+    Units are numbered by their position in ``shingle_sets``; a set given as None takes part in
+    exact matching only.
     """
 
-    def __init__(self, threshold: float) -> None:
+    def __init__(self, threshold: float, shingle_sets: Sequence[np.ndarray | None]) -> None:
         self.threshold = threshold
-        self._exact: dict[int, Hashable] = {}
+        self._exact: dict[int, int] = {}
+        self._kept: set[int] = set()
+        self._near: dict[int, list[tuple[int, float]]] | None = None
         self._postings: dict[int, list[int]] = {}
-        self._keys: list[Hashable] = []
-        self._sizes: list[int] = []
+        near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
+        self._sets: list[np.ndarray | None] = [None] * len(shingle_sets)
+        self._sizes = [0] * len(shingle_sets)
+        for k in near:
+            self._sets[k] = unique = np.unique(shingle_sets[k])  # type: ignore[arg-type]
+            self._sizes[k] = len(unique)
+        found = shared_pairs([self._sets[k] for k in near])  # type: ignore[misc]
+        if found is None:
+            return
+        self._near = {}
+        numbers = np.array(near, dtype=np.int64)
+        first, second, shared = found
+        sizes = np.array(self._sizes, dtype=np.int64)
+        first, second = numbers[first], numbers[second]
+        similarity = shared / (sizes[first] + sizes[second] - shared)
+        keep = similarity >= threshold
+        for a, b, sim in zip(first[keep].tolist(), second[keep].tolist(), similarity[keep].tolist()):
+            self._near.setdefault(b, []).append((a, sim))
 
-    def find(self, exact: int, shingles: frozenset[int] | None) -> tuple[Hashable, float] | None:
-        """The kept unit this one repeats, with the similarity, or None. ``shingles`` None
-        matches exact repeats only. Among near repeats the most similar wins, then the earliest."""
+    def find(self, unit: int, exact: int) -> tuple[int, float] | None:
+        """The kept unit this one repeats, with the similarity, or None. Among near repeats the
+        most similar wins, then the earliest."""
         keeper = self._exact.get(exact)
         if keeper is not None:
             return keeper, 1.0
-        if not shingles or not self._keys:
+        shingles = self._sets[unit]
+        if shingles is None:
             return None
-        postings = self._postings
-        shared = Counter(chain.from_iterable(postings[s] for s in shingles if s in postings))
+        if self._near is not None:
+            candidates = sorted((a, sim) for a, sim in self._near.get(unit, ()) if a in self._kept)
+        else:
+            postings = self._postings
+            shared = Counter(chain.from_iterable(postings[s] for s in shingles.tolist() if s in postings))
+            size = self._sizes[unit]
+            candidates = [(a, shared[a] / (size + self._sizes[a] - shared[a])) for a in sorted(shared)]
         best: tuple[int, float] | None = None
-        size = len(shingles)
-        for kept in sorted(shared):
-            common = shared[kept]
-            similarity = common / (size + self._sizes[kept] - common)
+        for kept, similarity in candidates:
             if similarity >= self.threshold and (best is None or similarity > best[1]):
                 best = (kept, similarity)
-        return None if best is None else (self._keys[best[0]], best[1])
+        return best
 
-    def add(self, key: Hashable, exact: int, shingles: frozenset[int] | None) -> None:
-        """Keep a unit: later units are matched against it (near repeats only if ``shingles``)."""
-        self._exact.setdefault(exact, key)
-        if not shingles:
+    def add(self, unit: int, exact: int) -> None:
+        """Keep a unit: later units are matched against it."""
+        self._exact.setdefault(exact, unit)
+        shingles = self._sets[unit]
+        if shingles is None:
             return
-        number = len(self._keys)
-        self._keys.append(key)
-        self._sizes.append(len(shingles))
-        for shingle in shingles:
-            self._postings.setdefault(shingle, []).append(number)
+        self._kept.add(unit)
+        if self._near is None:
+            for shingle in shingles.tolist():
+                self._postings.setdefault(shingle, []).append(unit)
 
 
 def lsh_for(threshold: float, num_perm: int, bands: int | None, rows: int | None) -> tuple[int, int]:

@@ -127,46 +127,32 @@ class Decision:
     flags: list[FlagMark] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Unit:
-    span: Span
-    words: int
-    exact: int
-    shingles: frozenset[int]
-
-
-def _units(text: str, spans: Sequence[Span], config: DedupConfig) -> list[_Unit]:
-    fp = config.fingerprint
-    keys = [key_for(text[span.start : span.end], fp) for span in spans]
-    return [
-        _Unit(span, key.count(" ") + 1 if key else 0, exact_hash(key), frozenset(shingles.tolist()))
-        for span, key, shingles in zip(spans, keys, key_shingles(keys, fp.unit_shingle_size))
-    ]
-
-
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
                  protect_short: bool) -> list[Removal]:
     if not spans:
         return []
-    policy, match = config.policy, config.match
-    units = _units(text, spans, config)
-    index = UnitIndex(match.unit_threshold)
+    policy, fp = config.policy, config.fingerprint
+    keys = [key_for(text[span.start : span.end], fp) for span in spans]
+    words = [key.count(" ") + 1 if key else 0 for key in keys]
+    shingles = key_shingles(keys, fp.unit_shingle_size)
+    index = UnitIndex(config.match.unit_threshold,
+                      [s if n >= policy.near_min_words else None for s, n in zip(shingles, words)])
     removals: list[Removal] = []
-    for position, unit in enumerate(units):
-        if unit.words == 0 or (protect_short and unit.words < policy.min_sentence_words):
+    for position, (span, key, count) in enumerate(zip(spans, keys, words)):
+        if count == 0 or (protect_short and count < policy.min_sentence_words):
             continue
-        shingles = unit.shingles if unit.words >= policy.near_min_words else None
-        found = index.find(unit.exact, shingles)
+        exact = exact_hash(key)
+        found = index.find(position, exact)
         if found is not None:
-            keeper = units[int(found[0])]  # type: ignore[call-overload]
+            keeper = spans[found[0]]
             similarity = round(found[1], 4)
             how = "exact repeat" if similarity == 1.0 else f"near repeat (Jaccard {similarity})"
             removals.append(Removal(
-                unit.span.start, unit.span.end, "duplicate_removed", level,
-                f"{how} of an earlier {level}", keeper.span.start, keeper.span.end, similarity,
+                span.start, span.end, "duplicate_removed", level,
+                f"{how} of an earlier {level}", keeper.start, keeper.end, similarity,
             ))
         else:
-            index.add(position, unit.exact, shingles)
+            index.add(position, exact)
     return removals
 
 
