@@ -88,7 +88,16 @@ _PAIR_LIMIT = 1 << 21
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
-def shared_pairs(shingle_sets: Sequence[np.ndarray], limit: int | None = None) -> tuple[np.ndarray, ...] | None:
+def _entries(shingle_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(shingle, set)`` of every distinct shingle of every set, sorted by shingle, then set."""
+    owners = np.repeat(np.arange(len(shingle_sets), dtype=np.uint64), [len(s) for s in shingle_sets])
+    flat = np.concatenate(shingle_sets).astype(np.uint64) if shingle_sets else owners
+    entries = np.unique((flat << np.uint64(32)) | owners)
+    return entries >> np.uint64(32), (entries & _LOW32).astype(np.int64)
+
+
+def shared_pairs(shingle_sets: Sequence[np.ndarray], limit: int | None = None,
+                 entries: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...] | None:
     """Every pair of sets sharing at least one shingle, with how many they share, in numpy:
     ``(first, second, shared)`` with ``first < second``, or None when there would be more than
     ``limit`` (set, set, shingle) triples (default :data:`_PAIR_LIMIT`).
@@ -97,14 +106,8 @@ def shared_pairs(shingle_sets: Sequence[np.ndarray], limit: int | None = None) -
     [[0, 0, 1], [1, 2, 2], [1, 2, 1]]
     """
     empty = np.empty(0, np.int64)
-    if not shingle_sets:
-        return empty, empty, empty
-    count = len(shingle_sets)
-    owners = np.repeat(np.arange(count, dtype=np.uint64), [len(s) for s in shingle_sets])
-    flat = np.concatenate(shingle_sets).astype(np.uint64)
-    entries = np.unique((flat << np.uint64(32)) | owners)  # by shingle, then set; no repeats
-    shingles, owners = entries >> np.uint64(32), (entries & _LOW32).astype(np.int64)
-    repeated = np.zeros(len(entries), dtype=bool)
+    shingles, owners = _entries(shingle_sets) if entries is None else entries
+    repeated = np.zeros(len(shingles), dtype=bool)
     same = shingles[1:] == shingles[:-1]
     repeated[1:] |= same
     repeated[:-1] |= same
@@ -121,6 +124,7 @@ def shared_pairs(shingle_sets: Sequence[np.ndarray], limit: int | None = None) -
         seconds.append(owners[gap:][same])
     if not firsts:
         return empty, empty, empty
+    count = len(shingle_sets)
     pairs, shared = np.unique(np.concatenate(firsts) * count + np.concatenate(seconds), return_counts=True)
     return pairs // count, pairs % count, shared
 
@@ -146,19 +150,24 @@ class UnitIndex:
         self._kept: set[int] = set()
         self._near: dict[int, list[tuple[int, float]]] | None = None
         self._postings: dict[int, list[int]] = {}
+        self._unique: dict[int, np.ndarray] = {}
         near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
-        self._sets: list[np.ndarray | None] = [None] * len(shingle_sets)
-        self._sizes = [0] * len(shingle_sets)
-        for k in near:
-            self._sets[k] = unique = np.unique(shingle_sets[k])  # type: ignore[arg-type]
-            self._sizes[k] = len(unique)
-        found = shared_pairs([self._sets[k] for k in near])  # type: ignore[misc]
+        sets: list[np.ndarray] = [shingle_sets[k] for k in near]  # type: ignore[misc]
+        entries = _entries(sets)
+        numbers = np.array(near, dtype=np.int64)
+        sizes = np.zeros(len(shingle_sets), dtype=np.int64)
+        sizes[numbers] = np.bincount(entries[1], minlength=len(near))
+        self._sizes = sizes.tolist()
+        self._near_units = frozenset(near)
+        found = shared_pairs(sets, entries=entries)
         if found is None:
+            # Distinct shingles of each unit, for the inverted index.
+            order = np.argsort(entries[1], kind="stable")
+            bounds = np.cumsum(sizes[numbers])[:-1]
+            self._unique = dict(zip(near, np.split(entries[0][order], bounds)))
             return
         self._near = {}
-        numbers = np.array(near, dtype=np.int64)
         first, second, shared = found
-        sizes = np.array(self._sizes, dtype=np.int64)
         first, second = numbers[first], numbers[second]
         similarity = shared / (sizes[first] + sizes[second] - shared)
         keep = similarity >= threshold
@@ -171,14 +180,14 @@ class UnitIndex:
         keeper = self._exact.get(exact)
         if keeper is not None:
             return keeper, 1.0
-        shingles = self._sets[unit]
-        if shingles is None:
+        if unit not in self._near_units:
             return None
         if self._near is not None:
             candidates = sorted((a, sim) for a, sim in self._near.get(unit, ()) if a in self._kept)
         else:
             postings = self._postings
-            shared = Counter(chain.from_iterable(postings[s] for s in shingles.tolist() if s in postings))
+            shingles = self._unique[unit].tolist()
+            shared = Counter(chain.from_iterable(postings[s] for s in shingles if s in postings))
             size = self._sizes[unit]
             candidates = [(a, shared[a] / (size + self._sizes[a] - shared[a])) for a in sorted(shared)]
         best: tuple[int, float] | None = None
@@ -190,12 +199,11 @@ class UnitIndex:
     def add(self, unit: int, exact: int) -> None:
         """Keep a unit: later units are matched against it."""
         self._exact.setdefault(exact, unit)
-        shingles = self._sets[unit]
-        if shingles is None:
+        if unit not in self._near_units:
             return
         self._kept.add(unit)
         if self._near is None:
-            for shingle in shingles.tolist():
+            for shingle in self._unique[unit].tolist():
                 self._postings.setdefault(shingle, []).append(unit)
 
 

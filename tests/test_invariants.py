@@ -81,3 +81,18 @@ def test_compose_replays(text, raw_first, raw_second):
     second = _normalise(middle, raw_second)
     composed = compose(first, second, middle)
     assert apply_edits(text, composed) == apply_edits(middle, second)
+
+
+CAPTION_PARTS = ["(AP Photo/Jo Lee)", "(reuters)", "Photo by Ana", "images courtesy of", "via Getty",
+                 "FILE - ", "FILE: ", "on Sept. 25, 2023.", "Jan 5, 2005", ", Monday, March 3, 1999.",
+                 "/ Shutterstock", "staff photographer", "Smoke rises near", "the", "Photo", "AP", ",", " "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(CAPTION_PARTS + WORDS), max_size=14).map(" ".join), st.booleans())
+def test_caption_hint_is_necessary_for_any_caption_score(sentence, glued):
+    """The per-document caption gate skips only texts where every sentence scores zero."""
+    from dedup.policy import _caption_hint, caption_score
+
+    if caption_score(sentence, glued)[0] > 0:
+        assert _caption_hint(sentence)
