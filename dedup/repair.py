@@ -134,16 +134,21 @@ def fix_encoding(text: str) -> tuple[str, list[Edit]]:
     ftfy_config = ftfy.TextFixerConfig(
         uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False, explain=False
     )
-    if ftfy.fix_text(text, ftfy_config) == text:
+    # Only lines with a character outside printable ASCII can hold mojibake or bad Unicode
+    # (a wholly printable-ASCII document is never sent to ftfy, and neither is such a line).
+    lines = text.split("\n")
+    suspects = [k for k, line in enumerate(lines) if _NEEDS_FTFY.search(line)]
+    joined = "\n".join(lines[k] for k in suspects)
+    if ftfy.fix_text(joined, ftfy_config) == joined:
         return text, []  # one call decides the common case: nothing to fix
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
     edits: list[Edit] = []
-    position = 0
-    for line in text.split("\n"):
-        if _NEEDS_FTFY.search(line):
-            fixed = ftfy.fix_text(line, ftfy_config)
-            if fixed != line:
-                edits.extend(_line_edits(line, fixed, position))
-        position += len(line) + 1
+    for k in suspects:
+        fixed = ftfy.fix_text(lines[k], ftfy_config)
+        if fixed != lines[k]:
+            edits.extend(_line_edits(lines[k], fixed, starts[k]))
     return (apply_edits(text, edits) if edits else text), edits
 
 
