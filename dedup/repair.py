@@ -164,12 +164,36 @@ def _line_edits(line: str, fixed: str, offset: int) -> list[Edit]:
     info = MappingProxyType({"reason": "ftfy"})
     if len(old) <= 64 or len(old) > 20000:
         return [Edit(offset + prefix, offset + prefix + len(old), new, "encoding_fixed", info)]
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [
-        Edit(offset + prefix + i1, offset + prefix + i2, new[j1:j2], "encoding_fixed", info)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    ]
+    # ftfy's fixes are local, so align words (a character-level diff of a long line is slow),
+    # then trim each changed run of words to the characters that differ.
+    old_words, new_words = _WORDS_AND_SPACES.findall(old), _WORDS_AND_SPACES.findall(new)
+    old_at, new_at = _starts(old_words), _starts(new_words)
+    edits = []
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        start, end, after = old_at[i1], old_at[i2], new[new_at[j1] : new_at[j2]]
+        head = 0
+        while head < min(end - start, len(after)) and old[start + head] == after[head]:
+            head += 1
+        tail = 0
+        while tail < min(end - start, len(after)) - head and old[end - 1 - tail] == after[-1 - tail]:
+            tail += 1
+        edits.append(Edit(offset + prefix + start + head, offset + prefix + end - tail,
+                          after[head : len(after) - tail], "encoding_fixed", info))
+    return edits
+
+
+_WORDS_AND_SPACES = re.compile(r"\s+|\S+")
+
+
+def _starts(pieces: list[str]) -> list[int]:
+    """Offsets of consecutive pieces of a string, and its length."""
+    starts = [0]
+    for piece in pieces:
+        starts.append(starts[-1] + len(piece))
+    return starts
 
 
 # --------------------------------------------------------------------------- repair
