@@ -33,7 +33,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -67,14 +67,17 @@ _TECH_SUFFIXES = frozenset({"Net", "Js", "NET", "Io"})
 
 _GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[\"“‘]?[^\W\d_])")
 _SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
+_DOT_BEFORE_LOWER = re.compile(r"\.(?=[a-z]{2})")
 _STRAIGHT_QUOTE = re.compile(r'"')
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
-_CURLY_OPEN = re.compile(r"(?<=[\w’'.!?,;:])“(?=\w)")
+# The quote comes first and the look-behind after it, so the search skips to each quote mark
+# instead of testing the look-behind at every character (same matches as (?<=[…])“(?=\w)).
+_CURLY_OPEN = re.compile(r"“(?<=[\w’'.!?,;:]“)(?=\w)")
 _GLUED_PAREN = re.compile(r"\)(?=[\"“‘]?[A-Z][a-z])")
 _CREDIT_WORDS = re.compile(r"\b(?:AP|AFP|EPA|Reuters|Getty|Photo|Photograph|Image|Picture|Credit|File)\b",
                            re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
-_CURLY_CLOSE = re.compile(r"(?<=[\w.,!?])”(?=[A-Za-z])")
+_CURLY_CLOSE = re.compile(r"”(?<=[\w.,!?]”)(?=[A-Za-z])")
 _LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\))\s")
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -372,7 +375,7 @@ def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list
     []
     """
     edits: list[Edit] = []
-    for match in _SPLICE.finditer(text):
+    for match in _splice_matches(text):
         left, right = match.group(1), match.group(2)
         if right in _TLDS_AND_EXTENSIONS or left in abbreviations:
             continue
@@ -385,6 +388,19 @@ def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list
         })
         edits.append(Edit(position, position, " ", "suspected_splice", info))
     return edits
+
+
+def _splice_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_SPLICE.finditer(text)``, found from the rare ``.`` before two lower-case letters: a
+    match can only start where the run of lower-case letters before that dot starts."""
+    for dot in _DOT_BEFORE_LOWER.finditer(text):
+        start = dot.start()
+        while start > 0 and "a" <= text[start - 1] <= "z":
+            start -= 1
+        if dot.start() - start >= 2:
+            match = _SPLICE.match(text, start)
+            if match is not None:
+                yield match
 
 
 def quote_spaces(text: str) -> list[Edit]:

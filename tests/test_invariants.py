@@ -3,7 +3,7 @@ no invented text."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import dedup
@@ -96,3 +96,28 @@ def test_caption_hint_is_necessary_for_any_caption_score(sentence, glued):
 
     if caption_score(sentence, glued)[0] > 0:
         assert _caption_hint(sentence)
+
+
+REGEX_PIECES = ["ab", "xyz", "q", ".", " ", "“", "”", "’", "'", "@", "/", "-", "\n", ",", ")", "!", "Z", "1"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(REGEX_PIECES), max_size=16).map("".join))
+@example("said Tuesday morning.took place")
+@example("xyz.ab")
+@example("q.ab, Zab.xyz ab.ab.ab -ab.ab /xyz.ab")
+@example("ab“xyz ’“ab .“q ab”xyz !”Z ”ab")
+def test_fast_repair_expressions_find_what_the_plain_ones_find(text):
+    """The reordered quote expressions and the dot-first splice search match exactly where the
+    straightforward expressions do."""
+    import re
+
+    from dedup import repair
+
+    plain = {
+        "open": re.compile(r"(?<=[\w’'.!?,;:])“(?=\w)"),
+        "close": re.compile(r"(?<=[\w.,!?])”(?=[A-Za-z])"),
+    }
+    assert [m.span() for m in repair._CURLY_OPEN.finditer(text)] == [m.span() for m in plain["open"].finditer(text)]
+    assert [m.span() for m in repair._CURLY_CLOSE.finditer(text)] == [m.span() for m in plain["close"].finditer(text)]
+    assert [m.span() for m in repair._splice_matches(text)] == [m.span() for m in repair._SPLICE.finditer(text)]
