@@ -54,17 +54,22 @@ _PAST = re.compile(r"\b(?:was|were|had|said|says|told)\b")
 # What a text must contain for any of its sentences to score above zero: the fixed parts of the
 # credit, 'FILE' and date patterns (a few substring scans per document instead of three regular
 # expressions per sentence).
-_CREDIT_HINTS = ("photo", "image", "picture", "illustration", "getty", "shutterstock", "(ap", "(afp",
-                 "(reuters", "(epa", "(xinhua", "(bloomberg", "(credit")
+_CREDIT_HINTS = ("(ap", "(afp", "(reuters", "(epa", "(xinhua", "(bloomberg", "(credit", "(getty", "(photo",
+                 "(image", "photo/", "getty images", "via getty", "shutterstock", "staff photographer")
+_CREDITED = re.compile(r"(?:photo|image|picture|illustration)s?\s?(?:by|courtesy of|credit)")
 _YEAR_HINT = re.compile(r",\s\d{4}")
+_DATE_HINT = re.compile(r"\d,\s\d{4}")
 
 
 def _caption_hint(text: str) -> bool:
     """False only when no sentence of ``text`` can have a caption score above zero."""
-    if "FILE" in text or _YEAR_HINT.search(text):
+    if "FILE" in text or (_YEAR_HINT.search(text) and _DATE_HINT.search(text)):
         return True
     folded = text.casefold()  # what IGNORECASE matching compares
-    return any(hint in folded for hint in _CREDIT_HINTS)
+    if any(hint in folded for hint in _CREDIT_HINTS):
+        return True
+    return any(word in folded for word in ("photo", "image", "picture", "illustration")) and bool(
+        _CREDITED.search(folded))
 
 
 def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
