@@ -49,6 +49,12 @@ class RepairConfig:
     dehyphenate: bool = True
     rejoin_paragraphs: bool = True
 
+    @property
+    def enabled(self) -> bool:
+        """Whether any repair (or the encoding fix) is on."""
+        return (self.fix_encoding or self.split_glued or self.split_splices or self.quote_space
+                or self.unwrap_lines or self.dehyphenate or self.rejoin_paragraphs)
+
 
 @dataclass(frozen=True, kw_only=True)
 class SegmentConfig:

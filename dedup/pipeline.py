@@ -7,7 +7,6 @@ offsets and replaying the report reproduces the output exactly.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -50,7 +49,7 @@ def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) 
 
 def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tuple[int, ...]]:
     """Fix encoding and repair one document: the text, the edits, the forced boundaries."""
-    if not any(dataclasses.astuple(config.repair)):
+    if not config.repair.enabled:
         return source, [], ()
     segmenter = segmenter_for(config.segment)
     text, edits = source, list[Edit]()
@@ -156,7 +155,7 @@ def changes_nothing(config: DedupConfig, boilerplate: Boilerplate | None) -> boo
     """True when a config can change no document (document-level dedup only)."""
     policy = config.policy
     return (
-        not any(dataclasses.astuple(config.repair))
+        not config.repair.enabled
         and not policy.dedup_paragraphs
         and not policy.dedup_sentences
         and policy.captions == "keep"

@@ -5,7 +5,6 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import sys
@@ -49,7 +48,7 @@ def _preload(config: DedupConfig) -> None:
     from dedup.segment import segmenter_for
 
     permutations(config.fingerprint.num_perm, config.fingerprint.seed)
-    if any(dataclasses.astuple(config.repair)) or config.policy.dedup_sentences or config.policy.captions != "keep":
+    if config.repair.enabled or config.policy.dedup_sentences or config.policy.captions != "keep":
         segmenter_for(config.segment)
         get_lexicon()
 
