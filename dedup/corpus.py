@@ -469,10 +469,11 @@ class Deduplicator:
 
     def run(self, documents: Iterable[Document | str]) -> CorpusResult:
         """Two passes over ``documents`` (held in memory; for files use the CLI)."""
-        from dedup.pipeline import explain_text
+        from dedup.pipeline import explain_text, prepared_from
 
         docs = [_as_document(item, i) for i, item in enumerate(documents)]
-        fingerprints = fingerprint_batch([d.text for d in docs], self.config)
+        segments: list[tuple[int, tuple[Paragraph, ...]] | None] = []
+        fingerprints = fingerprint_batch([d.text for d in docs], self.config, segments)
         plan = plan_corpus(fingerprints, self.config, lambda pairs: exact_jaccard(
             pairs, ((i, docs[i].text) for i in sorted(set(pairs.ravel().tolist()))), self.config))
         results = []
@@ -483,7 +484,8 @@ class Deduplicator:
                 results.append(DocumentResult(doc.id, None, None, docs[keeper].id,
                                               float(plan.similarity[index]), cluster))
                 continue
-            cleaned = explain_text(doc.text, self.config, plan.boilerplate_for(index))
+            cleaned = explain_text(doc.text, self.config, plan.boilerplate_for(index),
+                                   prepared_from(doc.text, segments[index]))
             results.append(DocumentResult(doc.id, cleaned.text, cleaned, None, None, cluster))
         return CorpusResult(tuple(results), plan.clusters, plan.boilerplate_threshold, len(plan.boilerplate))
 
