@@ -117,9 +117,11 @@ class RayEngine:
                     ray.cancel(ref)
 
     def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
-                    boilerplate: dict[int, tuple[int, int]] | None = None) -> Iterator[Any]:
+                    boilerplate: dict[int, tuple[int, int]] | None = None,
+                    spill: str | None = None) -> Iterator[Any]:
         """Run ``fn`` once per shard as a Ray task, where the data is read and written; results
-        come back in order."""
+        come back in order. ``spill`` (the driver's directory) is not used: tasks may run on
+        other machines, so pass 2 segments again."""
         ray = self._start()
         task = ray.remote(num_cpus=1, max_retries=2)(_run_source)
         config_ref = ray.put(self.config)

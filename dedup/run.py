@@ -32,13 +32,17 @@ _WORKER: dict[str, Any] = {}  # per worker process: set once by the pool initial
 
 
 def _init_worker(config: DedupConfig, boilerplate: dict[int, tuple[int, int]] | None,
-                 spill: str | None = None) -> None:
+                 spill: str | None = None, shared: Any = None) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER["config"] = config
-    _WORKER["boilerplate"] = boilerplate or {}
-    _WORKER["spill"] = spill
+    _WORKER.update(config=config, boilerplate=boilerplate or {}, spill=spill, shared=shared)
+
+
+def _with_shared(item: tuple[Callable[..., Any], Any]) -> Any:
+    """Run ``fn(value, shared)`` with the run-wide data the pool was started with."""
+    fn, value = item
+    return fn(value, _WORKER["shared"])
 
 
 def _preload(config: DedupConfig) -> None:
@@ -53,9 +57,13 @@ def _preload(config: DedupConfig) -> None:
         get_lexicon()
 
 
-def _segments_path(number: int) -> str | None:
+def _segments_path(number: int | str) -> str | None:
     spill = _WORKER.get("spill")
     return os.path.join(spill, f"segments-{number}.i64") if spill else None
+
+
+def _shard_segments_path(source: Source) -> str | None:
+    return _segments_path("shard-" + xxhash.xxh64_hexdigest(source.path.encode("utf-8", "surrogateescape")))
 
 
 def _pass1(item: tuple[int, list[str]]) -> Any:
@@ -109,11 +117,24 @@ class CorpusEngine:
         self.config = config
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
 
+    def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
+                    boilerplate: dict[int, tuple[int, int]] | None = None,
+                    spill: str | None = None) -> Iterator[Any]:
+        """Run ``fn`` once per shard in a worker, which reads (and in pass 2 writes) the shard
+        itself; results come back in order. ``shared`` reaches the workers once, when they start
+        (forked, they inherit it), not with every shard."""
+        with self._mapper(boilerplate, spill, shared) as mapper:
+            if shared is None:
+                yield from mapper(fn, items)
+            else:
+                yield from mapper(_with_shared, ((fn, item) for item in items))
+
     @contextlib.contextmanager
     def _mapper(self, boilerplate: dict[int, tuple[int, int]] | None,
-                spill: str | None = None) -> Iterator[Callable[..., Iterable[Any]]]:
+                spill: str | None = None, shared: Any = None) -> Iterator[Callable[..., Iterable[Any]]]:
         if self.jobs == 1:
-            _init_worker_local = {"config": self.config, "boilerplate": boilerplate or {}, "spill": spill}
+            _init_worker_local = {"config": self.config, "boilerplate": boilerplate or {}, "spill": spill,
+                                  "shared": shared}
             saved = dict(_WORKER)
             _WORKER.clear()
             _WORKER.update(_init_worker_local)
@@ -129,7 +150,7 @@ class CorpusEngine:
             _preload(self.config)  # forked workers inherit the loaded models instead of each loading them
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.config, boilerplate, spill)) as pool:
+                                 initargs=(self.config, boilerplate, spill, shared)) as pool:
             def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterable[Any]:
                 # Keep a bounded number of batches in flight, so reading never runs ahead of
                 # the workers (Executor.map would read every input up front).
@@ -402,13 +423,14 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
 
 
 def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
-                 ids: IdTable) -> tuple[Any, int, list[int]]:
+                 ids: IdTable, spill: str) -> tuple[Any, int, list[int]]:
     """Pass 1 with one task per shard (read where the task runs), then the plan."""
     from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
 
     parts, starts, bytes_in = [], [], 0
     items = ((source, reader.read, options.batch_size) for source in reader.sources)
-    for fingerprints, shard_ids, skipped, size in _progress(engine.map_sources(_source_fingerprints, items),
+    for fingerprints, shard_ids, skipped, size in _progress(engine.map_sources(_source_fingerprints, items,
+                                                                               spill=spill),
                                                             options.progress, "fingerprint"):
         starts.append(len(ids))
         ids.extend(shard_ids)
@@ -426,13 +448,13 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
 
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
                   starts: list[int], shared: tuple[Any, IdTable, set[int]], tally: _Tally,
-                  report: ReportWriter | None, reader: _Reader) -> int:
+                  report: ReportWriter | None, reader: _Reader, spill: str | None = None) -> int:
     """Pass 2 with one task per shard, each writing its own output shard; the driver writes the
     report in input order. Returns the bytes written."""
     plan = shared[0]
     bytes_out = 0
     items = ((source, read, options, start) for source, start in zip(sources, starts))
-    results = engine.map_sources(_clean_source, items, shared, plan.boilerplate)
+    results = engine.map_sources(_clean_source, items, shared, plan.boilerplate, spill)
     for records, shard_tally, size, skipped in _progress(results, options.progress, "clean"):
         tally.merge(shard_tally)
         reader.skipped_records.extend(skipped)
@@ -498,6 +520,7 @@ def _emit(document: Document, source: Source, result: CleanResult | None, index:
 def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, list[str], list[dict[str, Any]], int]:
     """Pass 1 over one shard, read where the task runs."""
     from dedup.corpus import Fingerprints, fingerprint_batch
+    from dedup.pipeline import pack_segments
 
     source, read, batch_size = item
     config = _WORKER["config"]
@@ -505,10 +528,14 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, li
     parts: list[Any] = []
     ids: list[str] = []
     size = 0
+    path = _shard_segments_path(source)
+    segments: list[Any] | None = [] if path else None
     for batch in _batches(read_documents(source, read, skipped), batch_size):
         ids.extend(d.id for d in batch)
         size += sum(len(d.text.encode("utf-8")) for d in batch)
-        parts.append(fingerprint_batch([d.text for d in batch], config))
+        parts.append(fingerprint_batch([d.text for d in batch], config, segments))
+    if path and segments and any(s is not None for s in segments):
+        pack_segments(segments).tofile(path)  # for pass 2 over this shard (see _pass1)
     return Fingerprints.concatenate(parts, config.fingerprint.num_perm), ids, skipped, size
 
 
@@ -516,7 +543,7 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
                   shared: tuple[Any, IdTable, set[int]]) -> tuple[list[dict[str, Any]], _Tally, int,
                                                                   list[dict[str, Any]]]:
     """Pass 2 over one shard: clean, write its output shard, return its report records."""
-    from dedup.pipeline import explain_text
+    from dedup.pipeline import explain_text, prepared_from, unpack_segments
     from dedup.policy import Boilerplate
 
     source, read, options, start = item
@@ -525,12 +552,21 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
     tally = _Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    path = _shard_segments_path(source)
+    segments: list[Any] = []
+    if path and os.path.exists(path):
+        import numpy as np
+
+        segments = unpack_segments(np.fromfile(path, dtype=np.int64))
+        os.unlink(path)
     with _Outputs([source], options, read, single=False) as outputs:
         for offset, document in enumerate(read_documents(source, read, [])):
             index = start + offset
             drop = (plan.duplicate_of[index] >= 0 and not options.annotate) or index in repeated_ids
+            segment = segments[offset] if offset < len(segments) else None
             result = None if drop else explain_text(document.text, config,
-                                                   Boilerplate(units, index) if units else None)
+                                                   Boilerplate(units, index) if units else None,
+                                                   prepared_from(document.text, segment))
             record = _emit(document, source, result, index, shared, options, tally, outputs, skipped)
             if record is not None:
                 records.append(record)
@@ -589,7 +625,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
               and all(source.format in ("jsonl", "parquet") for source in sources))
     starts: list[int] = []
     if shards:
-        plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids)
+        plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids, spill)
         repeated_ids = _check_unique_ids(ids, read)
     elif corpus:
         plan, bytes_in = _plan(reader, engine, options, config, ids, spill)
@@ -606,7 +642,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
                              run_metadata(config))
         if shards:
             bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
-                                      tally, report, reader)
+                                      tally, report, reader, spill)
         else:
             boilerplate = plan.boilerplate if plan else None
             with second._mapper(boilerplate, spill) as mapper, _Outputs(sources, options, read) as outputs:

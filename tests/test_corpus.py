@@ -274,3 +274,29 @@ def test_pass_two_reuses_pass_one_segments_with_the_same_result(tmp_path, monkey
     out_fresh = tmp_path / "fresh.jsonl"
     assert invoke("clean", source, "-o", out_fresh, "--jobs", 1).exit_code == 0
     assert out_reused.read_bytes() == out_fresh.read_bytes()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_shards_read_and_written_by_workers_match_the_batch_path(tmp_path, monkeypatch, jobs):
+    """With several record shards and an output directory, each worker reads, cleans and writes
+    whole shards; the bytes and the report equal those of the batch path (parent reads)."""
+    from dedup.run import CorpusEngine
+
+    records = make_corpus() + make_corpus(seed=9)
+    source = tmp_path / "in"
+    source.mkdir()
+    for shard in range(3):
+        write_jsonl(source / f"part-{shard}.jsonl", records[shard::3])
+    runs = {}
+    for path in ("shards", "batches"):
+        if path == "batches":
+            monkeypatch.delattr(CorpusEngine, "map_sources")
+        out, report = tmp_path / path, tmp_path / f"{path}.jsonl"
+        assert invoke("clean", source, "-o", out, "--report", report, "--jobs", jobs).exit_code == 0
+        lines = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
+        for timing in ("seconds", "mb_per_s", "jobs"):
+            lines[-1].pop(timing)
+        runs[path] = ({p.name: p.read_bytes() for p in sorted(out.iterdir())}, lines)
+    assert len(runs["shards"][0]) == 3
+    assert runs["shards"] == runs["batches"]
+    assert runs["shards"][1][-1]["duplicate_documents"] > 0
