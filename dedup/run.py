@@ -427,17 +427,22 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
     """Pass 1 with one task per shard (read where the task runs), then the plan."""
     from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
 
-    parts, starts, bytes_in = [], [], 0
+    starts: list[int] = []
+    bytes_in = 0
     items = ((source, reader.read, options.batch_size) for source in reader.sources)
-    for fingerprints, shard_ids, skipped, size in _progress(engine.map_sources(_source_fingerprints, items,
-                                                                               spill=spill),
-                                                            options.progress, "fingerprint"):
-        starts.append(len(ids))
-        ids.extend(shard_ids)
-        reader.skipped_records.extend(skipped)
-        parts.append(fingerprints)
-        bytes_in += size
-    joined = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
+
+    def parts() -> Iterator[Any]:
+        nonlocal bytes_in
+        for fingerprints, shard_ids, skipped, size in _progress(
+                engine.map_sources(_source_fingerprints, items, spill=spill), options.progress, "fingerprint"):
+            starts.append(len(ids))
+            ids.extend(shard_ids)
+            reader.skipped_records.extend(skipped)
+            bytes_in += size
+            yield fingerprints
+
+    # Shard by shard to the spill file, as the batch path does (never all signatures twice).
+    joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill)
 
     def exact(pairs: Any) -> Any:
         stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
