@@ -95,20 +95,26 @@ def timed(cmd: list[str], repeat: int, env: dict, cwd=None, prepare=None, timeou
     }
 
 
-def run_dedup(corpus, workers, repeat, tmp: Path, all_ids) -> dict:
-    out = tmp / "dedup-out.jsonl"
+def run_dedup(corpus, workers, repeat, tmp: Path, all_ids, sharded: bool = False) -> dict:
+    """dedup on the corpus file (the parent reads it, workers clean batches), or with
+    ``sharded`` on the same shard folder datatrove reads (each worker reads and writes shards)."""
+    source = shards(corpus, workers) if sharded else corpus.jsonl
+    out = tmp / ("dedup-out" if sharded else "dedup-out.jsonl")
     probe = measure.run([sys.executable, "-m", "dedup", "clean", "--help"], cwd=REPO, env=child_env(),
                         sample_tree=False)
     if probe.returncode != 0:
         return {"unavailable": f"dedup clean: not available ({tail(probe.stderr)})"}
-    cmd = [sys.executable, "-m", "dedup", "clean", str(corpus.jsonl), "-o", str(out),
+    cmd = [sys.executable, "-m", "dedup", "clean", str(source), "-o", str(out),
            "--report", str(tmp / "dedup-report.jsonl")]
     cmd += dedup_cli.clean_args(probe.stdout, "documents")
     if "--jobs" in probe.stdout:
         cmd += ["--jobs", str(workers)]
+    cmd.append("--force")  # the output exists after the first repetition
     res, stats = timed(cmd, repeat, child_env(), cwd=REPO)
     if stats is None:
         return {"error": f"exit {res.returncode}: {tail(res.stderr)}"}
+    if sharded:
+        stats["note"] = f"shards: {source.name}, as datatrove reads them"
     try:
         kept = set(dedup_cli.output_ids(out))
     except (KeyError, json.JSONDecodeError) as err:
@@ -269,7 +275,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="repetitions per tool (median)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes each tool may use (default: all cores)")
-    parser.add_argument("--tools", default="dedup,datasketch,text-dedup,text-dedup-noverify,datatrove")
+    parser.add_argument("--tools", default="dedup,dedup-shards,datasketch,text-dedup,text-dedup-noverify,datatrove")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--setup-only", action="store_true", help="create the peer venvs and stop")
     args = parser.parse_args()
@@ -297,6 +303,7 @@ def main() -> int:
         tmp = Path(tmp_name)
         runners = {
             "dedup": lambda: run_dedup(corpus, args.workers, args.repeat, tmp, all_ids),
+            "dedup-shards": lambda: run_dedup(corpus, args.workers, args.repeat, tmp, all_ids, sharded=True),
             "datasketch": lambda: run_datasketch(corpus, args.repeat, tmp),
             "text-dedup": lambda: run_text_dedup(corpus, args.workers, args.repeat, tmp),
             "text-dedup-noverify": lambda: run_text_dedup(corpus, args.workers, args.repeat, tmp,
