@@ -20,7 +20,7 @@ process pool, or on a distributed engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -164,6 +164,11 @@ def exact_jaccard(pairs: np.ndarray, texts: Iterable[tuple[int, str]], config: D
             shingles[index] = document_shingles(text, config)
             if len(shingles) == len(needed):
                 break
+    return pair_jaccard(pairs, shingles)
+
+
+def pair_jaccard(pairs: np.ndarray, shingles: Mapping[int, np.ndarray]) -> np.ndarray:
+    """Exact Jaccard of document ``pairs`` from each document's sorted unique shingles."""
     result = np.zeros(len(pairs))
     for k, (i, j) in enumerate(pairs.tolist()):
         a, b = shingles[i], shingles[j]

@@ -5,6 +5,7 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import xxhash
 
@@ -207,8 +208,11 @@ class IdTable:
         return repeated
 
 
-def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    batch: list[Document] = []
+_T = TypeVar("_T")
+
+
+def _batches(documents: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    batch: list[_T] = []
     for document in documents:
         batch.append(document)
         if len(batch) >= size:
@@ -395,7 +399,7 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
           ids: IdTable, spill: str) -> tuple[Any, int]:
     """Pass 1 and the plan between the passes; returns the plan and the bytes read. Temporary
     files go to ``spill`` (the caller removes it after pass 2)."""
-    from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
+    from dedup.corpus import Fingerprints, pair_jaccard, plan_corpus
 
     bytes_in = 0
     with engine._mapper(None, spill) as mapper:
@@ -414,8 +418,12 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
         )
 
         def exact(pairs: Any) -> Any:
+            # The parent reads the documents the pairs name; the workers shingle them.
+            needed = set(pairs.ravel().tolist())
             stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
-            return exact_jaccard(pairs, stream, config)
+            wanted = itertools.islice(((i, text) for i, text in stream if i in needed), len(needed))
+            batches = _batches(wanted, options.batch_size)
+            return pair_jaccard(pairs, dict(itertools.chain.from_iterable(mapper(_shingle_batch, batches))))
 
         plan = plan_corpus(fingerprints, config, exact, engine.candidates)
         del fingerprints  # release the memory map
@@ -425,7 +433,7 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
 def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
                  ids: IdTable, spill: str) -> tuple[Any, int, list[int]]:
     """Pass 1 with one task per shard (read where the task runs), then the plan."""
-    from dedup.corpus import Fingerprints, exact_jaccard, plan_corpus
+    from dedup.corpus import Fingerprints, pair_jaccard, plan_corpus
 
     starts: list[int] = []
     bytes_in = 0
@@ -445,8 +453,18 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
     joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill)
 
     def exact(pairs: Any) -> Any:
-        stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
-        return exact_jaccard(pairs, stream, config)
+        import numpy as np
+
+        # Each shard's worker reads and shingles the documents of its shard the pairs name.
+        needed = np.unique(pairs.ravel())
+        bounds = [*starts, len(ids)]
+        items = []
+        for k, source in enumerate(reader.sources):
+            wanted = needed[(needed >= bounds[k]) & (needed < bounds[k + 1])].tolist()
+            if wanted:
+                items.append((source, reader.read, bounds[k], wanted))
+        found = engine.map_sources(_source_shingles, items)
+        return pair_jaccard(pairs, dict(itertools.chain.from_iterable(found)))
 
     return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
 
@@ -542,6 +560,27 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, li
     if path and segments and any(s is not None for s in segments):
         pack_segments(segments).tofile(path)  # for pass 2 over this shard (see _pass1)
     return Fingerprints.concatenate(parts, config.fingerprint.num_perm), ids, skipped, size
+
+
+def _shingle_batch(items: list[tuple[int, str]]) -> list[tuple[int, Any]]:
+    """Exact shingles of documents ``(index, text)``, for verifying pairs near the threshold."""
+    from dedup.corpus import document_shingles
+
+    return [(index, document_shingles(text, _WORKER["config"])) for index, text in items]
+
+
+def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[tuple[int, Any]]:
+    """:func:`_shingle_batch` of the documents ``wanted`` of one shard starting at ``start``."""
+    source, read, start, wanted = item
+    remaining = set(wanted)
+    texts = []
+    for offset, document in enumerate(read_documents(source, read, [])):
+        if start + offset in remaining:
+            texts.append((start + offset, document.text))
+            remaining.discard(start + offset)
+            if not remaining:
+                break
+    return _shingle_batch(texts)
 
 
 def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
