@@ -85,6 +85,8 @@ def jaccard(a: set[int] | frozenset[int], b: set[int] | frozenset[int]) -> float
 #: Beyond this many sharing pairs (a shingle shared by thousands of units), pairs are found
 #: incrementally instead of all at once.
 _PAIR_LIMIT = 1 << 21
+#: Levels with at most this many shingles in all are matched through the inverted index directly.
+_SMALL_LEVEL = 256
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
@@ -150,21 +152,28 @@ class UnitIndex:
         self._kept: set[int] = set()
         self._near: dict[int, list[tuple[int, float]]] | None = None
         self._postings: dict[int, list[int]] = {}
-        self._unique: dict[int, np.ndarray] = {}
+        self._unique: dict[int, list[int]] = {}
         near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
         sets: list[np.ndarray] = [shingle_sets[k] for k in near]  # type: ignore[misc]
+        self._near_units = frozenset(near)
+        if sum(len(s) for s in sets) <= _SMALL_LEVEL:
+            # A few sentences: numpy's per-call cost exceeds the work; count through the index.
+            self._sizes = [0] * len(shingle_sets)
+            for k, shingles in zip(near, sets):
+                self._unique[k] = list(set(shingles.tolist()))
+                self._sizes[k] = len(self._unique[k])
+            return
         entries = _entries(sets)
         numbers = np.array(near, dtype=np.int64)
         sizes = np.zeros(len(shingle_sets), dtype=np.int64)
         sizes[numbers] = np.bincount(entries[1], minlength=len(near))
         self._sizes = sizes.tolist()
-        self._near_units = frozenset(near)
         found = shared_pairs(sets, entries=entries)
         if found is None:
             # Distinct shingles of each unit, for the inverted index.
             order = np.argsort(entries[1], kind="stable")
             bounds = np.cumsum(sizes[numbers])[:-1]
-            self._unique = dict(zip(near, np.split(entries[0][order], bounds)))
+            self._unique = {k: u.tolist() for k, u in zip(near, np.split(entries[0][order], bounds))}
             return
         self._near = {}
         first, second, shared = found
@@ -186,7 +195,7 @@ class UnitIndex:
             candidates = sorted((a, sim) for a, sim in self._near.get(unit, ()) if a in self._kept)
         else:
             postings = self._postings
-            shingles = self._unique[unit].tolist()
+            shingles = self._unique[unit]
             shared = Counter(chain.from_iterable(postings[s] for s in shingles if s in postings))
             size = self._sizes[unit]
             candidates = [(a, shared[a] / (size + self._sizes[a] - shared[a])) for a in sorted(shared)]
@@ -203,7 +212,7 @@ class UnitIndex:
             return
         self._kept.add(unit)
         if self._near is None:
-            for shingle in self._unique[unit].tolist():
+            for shingle in self._unique[unit]:
                 self._postings.setdefault(shingle, []).append(unit)
 
 

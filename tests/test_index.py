@@ -47,17 +47,24 @@ def _run(sets: list[list[int] | None], threshold: float) -> list[tuple[int, int,
     return answers
 
 
+PATHS = {  # (_SMALL_LEVEL, _PAIR_LIMIT) that force each way of finding pairs
+    "small level, inverted index": (10**9, 10**9),
+    "numpy pairs": (0, 10**9),
+    "numpy gives up, inverted index": (0, 0),
+}
+
+
 @settings(max_examples=150, deadline=None)
 @given(sets_strategy, st.sampled_from([0.3, 0.5, 0.8]))
-def test_unit_index_equals_set_algebra_on_both_paths(sets, threshold):
+def test_unit_index_equals_set_algebra_on_every_path(sets, threshold):
     expected = _greedy_by_hand(sets, threshold)
-    assert _run(sets, threshold) == expected
-    saved = index_module._PAIR_LIMIT
-    index_module._PAIR_LIMIT = 0  # every level takes the incremental inverted-index path
+    saved = index_module._SMALL_LEVEL, index_module._PAIR_LIMIT
     try:
-        assert _run(sets, threshold) == expected
+        for small, limit in PATHS.values():
+            index_module._SMALL_LEVEL, index_module._PAIR_LIMIT = small, limit
+            assert _run(sets, threshold) == expected
     finally:
-        index_module._PAIR_LIMIT = saved
+        index_module._SMALL_LEVEL, index_module._PAIR_LIMIT = saved
 
 
 @settings(max_examples=100, deadline=None)
@@ -77,7 +84,10 @@ def test_shared_pairs_gives_up_beyond_its_limit():
     assert len(shared_pairs(same, limit=10_000)[0]) == 4950  # type: ignore[index]
 
 
-def test_ties_go_to_the_earliest_keeper():
+def test_ties_go_to_the_earliest_keeper(monkeypatch):
     sets = [[1, 2], [3, 4], [1, 2, 3, 4]]  # the third is at 0.5 of both kept units
     assert _greedy_by_hand(sets, 0.5)[2] == (2, 0, 0.5)
-    assert _run(sets, 0.5)[2] == (2, 0, 0.5)
+    for small, limit in PATHS.values():
+        monkeypatch.setattr(index_module, "_SMALL_LEVEL", small)
+        monkeypatch.setattr(index_module, "_PAIR_LIMIT", limit)
+        assert _run(sets, 0.5)[2] == (2, 0, 0.5)
