@@ -50,7 +50,6 @@ _QUOTES = str.maketrans({
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s']+")
 _LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'+|'+(?!\w)")
-_LOOSE_APOSTROPHE_BYTES = re.compile(rb"(?<!\w)'+|'+(?!\w)")
 _DIGITS_BYTES = re.compile(rb"\d+")
 # Lower-case ASCII letters, keep digits, '_' and the apostrophe, everything else is a space.
 _PUNCT_NON_ASCII = re.compile(r"[^\x00-\x7f\w\s]+")
@@ -81,9 +80,11 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     >>> normalize_key("Azerbaijan's swift - operation", fold_punctuation=False)
     "azerbaijan's swift - operation"
     """
+    if fold_punctuation:
+        folded = _folded_bytes(text, fold_digits)
+        if folded is not None:
+            return b" ".join(folded.split()).decode("utf-8")
     if text.isascii():
-        if fold_punctuation:
-            return _ascii_key(text, fold_digits)
         key = text.lower()  # NFKC, case folding and the quote table change nothing else here
     else:
         key = unicodedata.normalize("NFKC", text).casefold()
@@ -114,15 +115,73 @@ def _has_loose_apostrophe(key: str) -> bool:
     return "'" in key and (" '" in key or "' " in key or "''" in key or key[:1] == "'" or key[-1:] == "'")
 
 
-def _ascii_key(text: str, fold_digits: bool) -> str:
-    """:func:`normalize_key` of ASCII text with punctuation folded, on bytes (one table pass
-    instead of a regular expression over the text; the same result)."""
-    key = text.encode("ascii").translate(_ASCII_FOLD)
+# Blocks whose characters are common in (mostly English) text: Latin, Greek, Cyrillic, general
+# punctuation, currency and letter-like symbols, enclosed and fullwidth forms, ligatures.
+_FOLD_BLOCKS = ((0x80, 0x530), (0x2000, 0x2070), (0x20A0, 0x20D0), (0x2100, 0x2190),
+                (0x2460, 0x2500), (0x3000, 0x3004), (0xFB00, 0xFB07), (0xFF01, 0xFF5F))
+_ASCII_BYTES = bytes(range(128))  # deleted, they leave a text's non-ASCII characters
+_WORD = re.compile(r"\w")
+_DIGIT = re.compile(r"\d")
+
+
+@functools.cache
+def _high_fold() -> dict[str, bytes]:
+    """What :func:`normalize_key` (punctuation folded) makes of each non-ASCII character that
+    can be keyed on its own, as UTF-8.
+
+    A character qualifies if neither it nor its NFKC form holds a combining mark (no character of
+    these blocks then composes with its neighbours under NFKC: a test checks every pair), and its
+    key is ASCII or non-digit word characters (which the byte table keeps and the digit fold leaves
+    alone). Whitespace is a space, as splitting on whitespace makes it.
+    """
+    table = {}
+    for low, high in _FOLD_BLOCKS:
+        for point in range(low, high):
+            char = chr(point)
+            if unicodedata.category(char) in ("Cn", "Cs", "Co"):
+                continue
+            normal = unicodedata.normalize("NFKC", char)
+            if any(unicodedata.combining(c) for c in char + normal):
+                continue
+            key = normal.casefold()
+            for apostrophe in "’‘ʼ′":
+                key = key.replace(apostrophe, "'")
+            key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
+            key = "".join(" " if c.isspace() else c for c in _PUNCT_NON_ASCII.sub(" ", key))
+            if all(c.isascii() or (_WORD.match(c) and not _DIGIT.match(c)) for c in key):
+                table[char] = key.encode("utf-8")
+    return table
+
+
+def _folded_bytes(text: str, fold_digits: bool) -> bytes | None:
+    """:func:`normalize_key` with punctuation folded, as UTF-8, before runs of spaces are
+    collapsed (and leading and trailing ones dropped); None if the text needs the general path.
+
+    ASCII text goes through one byte table. So does text whose non-ASCII characters can all be
+    keyed on their own (curly quotes, dashes, £, mojibake, accented letters: nearly all of them),
+    once each is replaced in the UTF-8 by its key. What is left is word characters, apostrophes
+    and spaces, so an apostrophe is loose exactly when a space, another apostrophe or an end is
+    next to it.
+    """
+    if text.isascii():
+        key = text.encode("ascii").translate(_ASCII_FOLD)
+    else:
+        key = text.encode("utf-8")
+        present = set(key.translate(None, _ASCII_BYTES).decode("utf-8"))
+        fold = _high_fold()
+        if not present.issubset(fold.keys()):
+            return None
+        for char in present:
+            key = key.replace(char.encode("utf-8"), fold[char])
+        key = key.translate(_ASCII_FOLD_KEEP_HIGH)
     if b"'" in key and (b" '" in key or b"' " in key or b"''" in key or key[:1] == b"'" or key[-1:] == b"'"):
-        key = _LOOSE_APOSTROPHE_BYTES.sub(b" ", key)
+        key = b" " + key + b" "
+        while b"''" in key:
+            key = key.replace(b"''", b"  ")
+        key = key.replace(b" '", b"  ").replace(b"' ", b"  ")
     if fold_digits:
         key = _DIGITS_BYTES.sub(b"0", key)
-    return b" ".join(key.split()).decode("ascii")
+    return key
 
 
 def key_for(text: str, config: FingerprintConfig) -> str:
