@@ -169,7 +169,7 @@ def _folded_bytes(text: str, fold_digits: bool) -> bytes | None:
         key = text.encode("utf-8")
         present = set(key.translate(None, _ASCII_BYTES).decode("utf-8"))
         fold = _high_fold()
-        if not present.issubset(fold.keys()):
+        if not fold.keys() >= present:
             return None
         for char in present:
             key = key.replace(char.encode("utf-8"), fold[char])
@@ -225,6 +225,20 @@ _L = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _powers(base: np.uint64, count: int) -> np.ndarray:
+    """``base**0 .. base**(count-1)`` (mod 2**64); tables of up to 2**18 are kept, read-only."""
+    if count <= 1 << 18:
+        return _power_table(base, max(1 << 12, 1 << (count - 1).bit_length()))[:count]
+    return _compute_powers(base, count)
+
+
+@functools.lru_cache(maxsize=16)
+def _power_table(base: np.uint64, count: int) -> np.ndarray:
+    powers = _compute_powers(base, count)
+    powers.setflags(write=False)
+    return powers
+
+
+def _compute_powers(base: np.uint64, count: int) -> np.ndarray:
     powers = np.empty(count, dtype=np.uint64)
     if count:
         powers[0] = 1
@@ -240,20 +254,29 @@ def key_word_hashes(key: str) -> np.ndarray:
     >>> h = key_word_hashes("a b a"); bool(h[0] == h[2] and h[0] != h[1])
     True
     """
-    data = np.frombuffer(key.encode("utf-8"), dtype=np.uint8)
-    if len(data) == 0:
-        return np.empty(0, dtype=np.uint64)
+    return _word_hashes([key.encode("utf-8")])[0]
+
+
+def _word_hashes(keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The word hashes of many keys in UTF-8, one array for all, and each key's number of words.
+    Words are the runs of bytes other than a space (keys may have runs of spaces)."""
+    data = np.frombuffer(b" ".join(keys), dtype=np.uint8)
     count = len(data)
+    spaces = np.flatnonzero(data == 0x20)
+    starts = np.concatenate(([0], spaces + 1))
+    ends = np.concatenate((spaces, [count]))
+    nonempty = ends > starts
+    starts, ends = starts[nonempty], ends[nonempty]
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    key_starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=key_starts[1:])
+    counts = np.diff(np.searchsorted(starts, key_starts))
     with np.errstate(over="ignore"):
         prefix = np.zeros(count + 1, dtype=np.uint64)
-        np.cumsum(data.astype(np.uint64) * _powers(_P, count), out=prefix[1:])
-        spaces = np.flatnonzero(data == 0x20)
-        starts = np.concatenate(([0], spaces + 1))
-        ends = np.concatenate((spaces, [count]))
-        keep = ends > starts  # no empty words (keys have single spaces; be safe anyway)
-        starts, ends = starts[keep], ends[keep]
+        np.multiply(data, _powers(_P, count), out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
         sums = (prefix[ends] - prefix[starts]) * _powers(_P_INVERSE, count)[starts]
-        return _fmix64(sums + (ends - starts).astype(np.uint64) * _L)
+        return _fmix64(sums + (ends - starts).astype(np.uint64) * _L), counts
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -292,8 +315,11 @@ def key_shingles(keys: Sequence[str], n: int) -> list[np.ndarray]:
     >>> all((x == shingle_hashes(key_word_hashes(k), 3)).all() for x, k in zip(key_shingles(keys, 3), keys))
     True
     """
-    counts = np.array([k.count(" ") + 1 if k else 0 for k in keys], dtype=np.int64)
-    hashes = key_word_hashes(" ".join(k for k in keys if k))
+    return _shingles_by_key(*_word_hashes([key.encode("utf-8") for key in keys]), n)
+
+
+def _shingles_by_key(hashes: np.ndarray, counts: np.ndarray, n: int) -> list[np.ndarray]:
+    """Each key's shingle hashes, given the word hashes of all keys and each one's word count."""
     offsets = np.concatenate(([0], np.cumsum(counts)))
     total = len(hashes)
     full = shingle_hashes(hashes, n) if total >= n else np.empty(0, dtype=np.uint32)
@@ -419,10 +445,21 @@ def document_signatures(texts: Sequence[str], config: FingerprintConfig) -> np.n
         while end < len(texts) and (size < 65536 or end == start):
             size += len(texts[end])
             end += 1
-        keys = [key_for(text, config) for text in texts[start:end]]
-        out[start:end] = signatures(key_shingles(keys, config.shingle_size), config.num_perm, config.seed)
+        keys = [_key_bytes(text, config) for text in texts[start:end]]
+        shingle_sets = _shingles_by_key(*_word_hashes(keys), config.shingle_size)
+        out[start:end] = signatures(shingle_sets, config.num_perm, config.seed)
         start = end
     return out
+
+
+def _key_bytes(text: str, config: FingerprintConfig) -> bytes:
+    """A document's key in UTF-8 for word hashing: words are the same as in :func:`key_for`'s,
+    the spaces between them need not be collapsed."""
+    if config.fold_punctuation:
+        folded = _folded_bytes(text, config.fold_digits)
+        if folded is not None:
+            return folded
+    return key_for(text, config).encode("utf-8")
 
 
 def tokens(key: str) -> list[str]:

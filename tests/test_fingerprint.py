@@ -176,3 +176,28 @@ def test_folded_characters_are_keyed_the_same_beside_any_neighbour():
         # Replacing one character never produces another that would be replaced differently.
         assert all(c.isascii() or fold.get(c, c.encode()) == c.encode() for c in key.decode()), char
     assert len(fold) > 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=MIXED_ALPHABET, max_size=60) | st.text(max_size=20), max_size=8),
+       st.booleans(), st.sampled_from([1, 3, 5]))
+def test_document_signatures_equal_the_composed_stages(texts, fold_digits, n):
+    # The stage hashes uncollapsed key bytes; it must sign exactly the keys key_for gives.
+    from dedup.config import FingerprintConfig
+    from dedup.fingerprint import document_signatures, key_for, key_shingles, key_word_hashes
+
+    config = FingerprintConfig(num_perm=32, shingle_size=n, fold_digits=fold_digits)
+    keys = [key_for(t, config) for t in texts]
+    expected = signatures(key_shingles(keys, n), 32, config.seed)
+    assert np.array_equal(document_signatures(texts, config), expected)
+    for key, shingles in zip(keys, key_shingles(keys, n)):
+        assert np.array_equal(shingles, shingle_hashes(key_word_hashes(key), n))
+        assert len(key_word_hashes(key)) == len(key.split())
+
+
+def test_word_hashes_are_pinned():
+    # Changing the word or shingle hash changes every stored signature: it must be deliberate.
+    from dedup.fingerprint import key_word_hashes
+
+    assert key_word_hashes("the cat").tolist() == [9107429846345146972, 12845478136782925517]
+    assert shingle_hashes(key_word_hashes("a b c d e f"), 5).tolist() == [2677675569, 4164439361]
