@@ -174,14 +174,23 @@ def _folded_bytes(text: str, fold_digits: bool) -> bytes | None:
         for char in present:
             key = key.replace(char.encode("utf-8"), fold[char])
         key = key.translate(_ASCII_FOLD_KEEP_HIGH)
-    if b"'" in key and (b" '" in key or b"' " in key or b"''" in key or key[:1] == b"'" or key[-1:] == b"'"):
-        key = b" " + key + b" "
-        while b"''" in key:
-            key = key.replace(b"''", b"  ")
-        key = key.replace(b" '", b"  ").replace(b"' ", b"  ")
+    if b"'" in key:
+        key = _drop_loose_apostrophes(key)
     if fold_digits:
         key = _DIGITS_BYTES.sub(b"0", key)
     return key
+
+
+def _drop_loose_apostrophes(key: bytes) -> bytes:
+    """Each apostrophe of a folded key not between two word characters becomes a space (what the
+    expression ``(?<!\\w)'+|'+(?!\\w)`` does, by looking only at the apostrophes)."""
+    pieces = key.split(b"'")
+    joined = [pieces[0]]
+    for before, after in zip(pieces, pieces[1:]):
+        inside = before and after and before[-1] != 0x20 and after[0] != 0x20
+        joined.append(b"'" if inside else b" ")
+        joined.append(after)
+    return b"".join(joined)
 
 
 def key_for(text: str, config: FingerprintConfig) -> str:
