@@ -132,7 +132,8 @@ def _high_fold() -> dict[str, bytes]:
     A character qualifies if neither it nor its NFKC form holds a combining mark (no character of
     these blocks then composes with its neighbours under NFKC: a test checks every pair), and its
     key is ASCII or non-digit word characters (which the byte table keeps and the digit fold leaves
-    alone). Whitespace is a space, as splitting on whitespace makes it.
+    alone). Whitespace is a space, as splitting on whitespace makes it (and only the words
+    matter, so a run of spaces is as good as one).
     """
     table = {}
     for low, high in _FOLD_BLOCKS:
@@ -149,7 +150,9 @@ def _high_fold() -> dict[str, bytes]:
             key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
             key = "".join(" " if c.isspace() else c for c in _PUNCT_NON_ASCII.sub(" ", key))
             if all(c.isascii() or (_WORD.match(c) and not _DIGIT.match(c)) for c in key):
-                table[char] = key.encode("utf-8")
+                # A character that is only space is as many spaces as its bytes: the same words,
+                # and a same-length replacement is a single pass.
+                table[char] = b" " * len(char.encode("utf-8")) if key.isspace() else key.encode("utf-8")
     return table
 
 
