@@ -50,7 +50,6 @@ _QUOTES = str.maketrans({
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s']+")
 _LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'+|'+(?!\w)")
-_LOOSE_APOSTROPHE_BYTES = re.compile(rb"(?<!\w)'+|'+(?!\w)")
 _DIGITS_BYTES = re.compile(rb"\d+")
 # Lower-case ASCII letters, keep digits, '_' and the apostrophe, everything else is a space.
 _PUNCT_NON_ASCII = re.compile(r"[^\x00-\x7f\w\s]+")
@@ -81,9 +80,11 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     >>> normalize_key("Azerbaijan's swift - operation", fold_punctuation=False)
     "azerbaijan's swift - operation"
     """
+    if fold_punctuation:
+        folded = _folded_bytes(text, fold_digits)
+        if folded is not None:
+            return b" ".join(folded.split()).decode("utf-8")
     if text.isascii():
-        if fold_punctuation:
-            return _ascii_key(text, fold_digits)
         key = text.lower()  # NFKC, case folding and the quote table change nothing else here
     else:
         key = unicodedata.normalize("NFKC", text).casefold()
@@ -114,15 +115,85 @@ def _has_loose_apostrophe(key: str) -> bool:
     return "'" in key and (" '" in key or "' " in key or "''" in key or key[:1] == "'" or key[-1:] == "'")
 
 
-def _ascii_key(text: str, fold_digits: bool) -> str:
-    """:func:`normalize_key` of ASCII text with punctuation folded, on bytes (one table pass
-    instead of a regular expression over the text; the same result)."""
-    key = text.encode("ascii").translate(_ASCII_FOLD)
-    if b"'" in key and (b" '" in key or b"' " in key or b"''" in key or key[:1] == b"'" or key[-1:] == b"'"):
-        key = _LOOSE_APOSTROPHE_BYTES.sub(b" ", key)
+# Blocks whose characters are common in (mostly English) text: Latin, Greek, Cyrillic, general
+# punctuation, currency and letter-like symbols, enclosed and fullwidth forms, ligatures.
+_FOLD_BLOCKS = ((0x80, 0x530), (0x2000, 0x2070), (0x20A0, 0x20D0), (0x2100, 0x2190),
+                (0x2460, 0x2500), (0x3000, 0x3004), (0xFB00, 0xFB07), (0xFF01, 0xFF5F))
+_ASCII_BYTES = bytes(range(128))  # deleted, they leave a text's non-ASCII characters
+_WORD = re.compile(r"\w")
+_DIGIT = re.compile(r"\d")
+
+
+@functools.cache
+def _high_fold() -> dict[str, bytes]:
+    """What :func:`normalize_key` (punctuation folded) makes of each non-ASCII character that
+    can be keyed on its own, as UTF-8.
+
+    A character qualifies if neither it nor its NFKC form holds a combining mark (no character of
+    these blocks then composes with its neighbours under NFKC: a test checks every pair), and its
+    key is ASCII or non-digit word characters (which the byte table keeps and the digit fold leaves
+    alone). Whitespace is a space, as splitting on whitespace makes it (and only the words
+    matter, so a run of spaces is as good as one).
+    """
+    table = {}
+    for low, high in _FOLD_BLOCKS:
+        for point in range(low, high):
+            char = chr(point)
+            if unicodedata.category(char) in ("Cn", "Cs", "Co"):
+                continue
+            normal = unicodedata.normalize("NFKC", char)
+            if any(unicodedata.combining(c) for c in char + normal):
+                continue
+            key = normal.casefold()
+            for apostrophe in "’‘ʼ′":
+                key = key.replace(apostrophe, "'")
+            key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
+            key = "".join(" " if c.isspace() else c for c in _PUNCT_NON_ASCII.sub(" ", key))
+            if all(c.isascii() or (_WORD.match(c) and not _DIGIT.match(c)) for c in key):
+                # A character that is only space is as many spaces as its bytes: the same words,
+                # and a same-length replacement is a single pass.
+                table[char] = b" " * len(char.encode("utf-8")) if key.isspace() else key.encode("utf-8")
+    return table
+
+
+def _folded_bytes(text: str, fold_digits: bool) -> bytes | None:
+    """:func:`normalize_key` with punctuation folded, as UTF-8, before runs of spaces are
+    collapsed (and leading and trailing ones dropped); None if the text needs the general path.
+
+    ASCII text goes through one byte table. So does text whose non-ASCII characters can all be
+    keyed on their own (curly quotes, dashes, £, mojibake, accented letters: nearly all of them),
+    once each is replaced in the UTF-8 by its key. What is left is word characters, apostrophes
+    and spaces, so an apostrophe is loose exactly when a space, another apostrophe or an end is
+    next to it.
+    """
+    if text.isascii():
+        key = text.encode("ascii").translate(_ASCII_FOLD)
+    else:
+        key = text.encode("utf-8")
+        present = set(key.translate(None, _ASCII_BYTES).decode("utf-8"))
+        fold = _high_fold()
+        if not fold.keys() >= present:
+            return None
+        for char in present:
+            key = key.replace(char.encode("utf-8"), fold[char])
+        key = key.translate(_ASCII_FOLD_KEEP_HIGH)
+    if b"'" in key:
+        key = _drop_loose_apostrophes(key)
     if fold_digits:
         key = _DIGITS_BYTES.sub(b"0", key)
-    return b" ".join(key.split()).decode("ascii")
+    return key
+
+
+def _drop_loose_apostrophes(key: bytes) -> bytes:
+    """Each apostrophe of a folded key not between two word characters becomes a space (what the
+    expression ``(?<!\\w)'+|'+(?!\\w)`` does, by looking only at the apostrophes)."""
+    pieces = key.split(b"'")
+    joined = [pieces[0]]
+    for before, after in zip(pieces, pieces[1:]):
+        inside = before and after and before[-1] != 0x20 and after[0] != 0x20
+        joined.append(b"'" if inside else b" ")
+        joined.append(after)
+    return b"".join(joined)
 
 
 def key_for(text: str, config: FingerprintConfig) -> str:
@@ -166,6 +237,20 @@ _L = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _powers(base: np.uint64, count: int) -> np.ndarray:
+    """``base**0 .. base**(count-1)`` (mod 2**64); tables of up to 2**18 are kept, read-only."""
+    if count <= 1 << 18:
+        return _power_table(base, max(1 << 12, 1 << (count - 1).bit_length()))[:count]
+    return _compute_powers(base, count)
+
+
+@functools.lru_cache(maxsize=16)
+def _power_table(base: np.uint64, count: int) -> np.ndarray:
+    powers = _compute_powers(base, count)
+    powers.setflags(write=False)
+    return powers
+
+
+def _compute_powers(base: np.uint64, count: int) -> np.ndarray:
     powers = np.empty(count, dtype=np.uint64)
     if count:
         powers[0] = 1
@@ -181,20 +266,29 @@ def key_word_hashes(key: str) -> np.ndarray:
     >>> h = key_word_hashes("a b a"); bool(h[0] == h[2] and h[0] != h[1])
     True
     """
-    data = np.frombuffer(key.encode("utf-8"), dtype=np.uint8)
-    if len(data) == 0:
-        return np.empty(0, dtype=np.uint64)
+    return _word_hashes([key.encode("utf-8")])[0]
+
+
+def _word_hashes(keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The word hashes of many keys in UTF-8, one array for all, and each key's number of words.
+    Words are the runs of bytes other than a space (keys may have runs of spaces)."""
+    data = np.frombuffer(b" ".join(keys), dtype=np.uint8)
     count = len(data)
+    spaces = np.flatnonzero(data == 0x20)
+    starts = np.concatenate(([0], spaces + 1))
+    ends = np.concatenate((spaces, [count]))
+    nonempty = ends > starts
+    starts, ends = starts[nonempty], ends[nonempty]
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    key_starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=key_starts[1:])
+    counts = np.diff(np.searchsorted(starts, key_starts))
     with np.errstate(over="ignore"):
         prefix = np.zeros(count + 1, dtype=np.uint64)
-        np.cumsum(data.astype(np.uint64) * _powers(_P, count), out=prefix[1:])
-        spaces = np.flatnonzero(data == 0x20)
-        starts = np.concatenate(([0], spaces + 1))
-        ends = np.concatenate((spaces, [count]))
-        keep = ends > starts  # no empty words (keys have single spaces; be safe anyway)
-        starts, ends = starts[keep], ends[keep]
+        np.multiply(data, _powers(_P, count), out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
         sums = (prefix[ends] - prefix[starts]) * _powers(_P_INVERSE, count)[starts]
-        return _fmix64(sums + (ends - starts).astype(np.uint64) * _L)
+        return _fmix64(sums + (ends - starts).astype(np.uint64) * _L), counts
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -233,8 +327,11 @@ def key_shingles(keys: Sequence[str], n: int) -> list[np.ndarray]:
     >>> all((x == shingle_hashes(key_word_hashes(k), 3)).all() for x, k in zip(key_shingles(keys, 3), keys))
     True
     """
-    counts = np.array([k.count(" ") + 1 if k else 0 for k in keys], dtype=np.int64)
-    hashes = key_word_hashes(" ".join(k for k in keys if k))
+    return _shingles_by_key(*_word_hashes([key.encode("utf-8") for key in keys]), n)
+
+
+def _shingles_by_key(hashes: np.ndarray, counts: np.ndarray, n: int) -> list[np.ndarray]:
+    """Each key's shingle hashes, given the word hashes of all keys and each one's word count."""
     offsets = np.concatenate(([0], np.cumsum(counts)))
     total = len(hashes)
     full = shingle_hashes(hashes, n) if total >= n else np.empty(0, dtype=np.uint32)
@@ -319,11 +416,19 @@ def _fill(out: np.ndarray, rows: list[int], shingle_sets: Sequence[np.ndarray], 
     flat = np.concatenate(parts)
     starts = np.zeros(len(parts), dtype=np.int64)
     np.cumsum([len(p) for p in parts[:-1]], out=starts[1:])
+    mixed = _fmix32(flat)
+    # (permutations, shingles): each permutation's row is contiguous for the segmented min, and
+    # 16 permutations at a time (512 KiB for 8192 shingles) stay in cache between the passes.
+    block = 16
+    buffer = np.empty(block * len(mixed), dtype=np.uint32)
+    result = np.empty((len(a), len(rows)), dtype=np.uint32)
     with np.errstate(over="ignore"):
-        # (num_perm, shingles): each permutation's row is contiguous for the segmented min.
-        permuted = np.outer(a, _fmix32(flat))
-        permuted += b[:, None]
-    out[rows] = np.minimum.reduceat(permuted, starts, axis=1).T
+        for first in range(0, len(a), block):
+            permuted = buffer[: len(a[first : first + block]) * len(mixed)].reshape(-1, len(mixed))
+            np.multiply(a[first : first + block, None], mixed, out=permuted)
+            permuted += b[first : first + block, None]
+            np.minimum.reduceat(permuted, starts, axis=1, out=result[first : first + block])
+    out[rows] = result.T
 
 
 def _big(shingles: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -364,10 +469,21 @@ def document_signatures(texts: Sequence[str], config: FingerprintConfig) -> np.n
         while end < len(texts) and (size < 65536 or end == start):
             size += len(texts[end])
             end += 1
-        keys = [key_for(text, config) for text in texts[start:end]]
-        out[start:end] = signatures(key_shingles(keys, config.shingle_size), config.num_perm, config.seed)
+        keys = [_key_bytes(text, config) for text in texts[start:end]]
+        shingle_sets = _shingles_by_key(*_word_hashes(keys), config.shingle_size)
+        out[start:end] = signatures(shingle_sets, config.num_perm, config.seed)
         start = end
     return out
+
+
+def _key_bytes(text: str, config: FingerprintConfig) -> bytes:
+    """A document's key in UTF-8 for word hashing: words are the same as in :func:`key_for`'s,
+    the spaces between them need not be collapsed."""
+    if config.fold_punctuation:
+        folded = _folded_bytes(text, config.fold_digits)
+        if folded is not None:
+            return folded
+    return key_for(text, config).encode("utf-8")
 
 
 def tokens(key: str) -> list[str]:

@@ -100,3 +100,104 @@ KEY_ALPHABET = "ab C1_'’‘—–“”…é£ÉßﬁＡ\u00a0\u2028 .,!?-\"\x
 @given(st.text(alphabet=KEY_ALPHABET, max_size=40) | st.text(max_size=40), st.booleans())
 def test_fast_key_paths_equal_the_reference(text, fold_digits):
     assert normalize_key(text, fold_digits=fold_digits) == _reference_key(text, fold_digits)
+
+
+def _general_key(text, fold_digits):
+    """The general (NFKC, casefold, expression) path of ``normalize_key`` with punctuation folded,
+    as it was before non-ASCII characters were keyed one by one: the fast path must agree."""
+    import unicodedata
+
+    from dedup.fingerprint import (
+        _ASCII_FOLD_KEEP_HIGH,
+        _DIGITS,
+        _LOOSE_APOSTROPHE,
+        _PUNCT_NON_ASCII,
+        _has_loose_apostrophe,
+    )
+
+    key = unicodedata.normalize("NFKC", text).casefold()
+    key = key.replace("’", "'").replace("‘", "'").replace("ʼ", "'").replace("′", "'")
+    key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
+    key = " ".join(_PUNCT_NON_ASCII.sub(" ", key).split())
+    if _has_loose_apostrophe(key):
+        key = " ".join(_LOOSE_APOSTROPHE.sub(" ", key).split())
+    if fold_digits:
+        key = _DIGITS.sub("0", key)
+    return key
+
+
+def _high_fold_chars():
+    from dedup.fingerprint import _high_fold
+
+    return sorted(_high_fold())
+
+
+# Letters of many scripts, combining marks, compatibility forms (ﬁ ① Ａ ²), case-folding oddities
+# (ß İ ς ſ K), mojibake, whitespace and punctuation of all kinds, digits of other scripts.
+MIXED_ALPHABET = (
+    "aZ09_' .,-`\t\n\x1c\x85\u00a0\u2028\u3000"
+    "’‘ʼ′“”„‚—–…£€™¢¬âÂÃ©®°±½¼éÉèçñßẞİıſKÅΣσςΐΆάЁёЯ中ｶﾞ가각ᄀ ᅡ"
+    "ﬁﬂ①⑳ＡＺ０²ℌℵⅫ\u0301\u0308\u0327\u0338\u0345\u0307=<>٣߁\u200b\u200d\ufeff"
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="ab1_' \t.-`", max_size=20)
+       | st.text(alphabet=MIXED_ALPHABET, max_size=30)
+       | st.text(alphabet=st.sampled_from(_high_fold_chars()) | st.characters(max_codepoint=127), max_size=30)
+       | st.text(max_size=30),
+       st.booleans())
+def test_character_fold_equals_the_general_path(text, fold_digits):
+    assert normalize_key(text, fold_digits=fold_digits) == _general_key(text, fold_digits)
+
+
+def test_character_fold_is_taken_for_typical_text():
+    from dedup.fingerprint import _folded_bytes
+
+    text = "Donâ€™t pay £5 — ﬁne Œuvre naïve ①\u00a0“Ελλάδα” Straße İstanbul."
+    assert b" ".join(_folded_bytes(text, False).split()).decode() == _general_key(text, False)
+    assert _folded_bytes("e\u0301", False) is None  # a combining mark: the general path
+
+
+def test_folded_characters_are_keyed_the_same_beside_any_neighbour():
+    # NFKC composes neighbours; no pair of folded (or ASCII) characters may do so.
+    import unicodedata
+
+    from dedup.fingerprint import _high_fold
+
+    fold = _high_fold()
+    alphabet = [chr(c) for c in range(128)] + sorted(fold)
+    single = {c: unicodedata.normalize("NFKC", c) for c in alphabet}
+    for x in alphabet:
+        for y in alphabet:
+            assert unicodedata.normalize("NFKC", x + y) == single[x] + single[y], (x, y)
+    for char, key in fold.items():
+        assert normalize_key(f"a{char}b {char}") == _general_key(f"a{char}b {char}", False), char
+        # Replacing one character never produces another that would be replaced differently.
+        assert all(c.isascii() or fold.get(c, c.encode()) == c.encode() for c in key.decode()), char
+    assert len(fold) > 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=MIXED_ALPHABET, max_size=60) | st.text(max_size=20), max_size=8),
+       st.booleans(), st.sampled_from([1, 3, 5]))
+def test_document_signatures_equal_the_composed_stages(texts, fold_digits, n):
+    # The stage hashes uncollapsed key bytes; it must sign exactly the keys key_for gives.
+    from dedup.config import FingerprintConfig
+    from dedup.fingerprint import document_signatures, key_for, key_shingles, key_word_hashes
+
+    config = FingerprintConfig(num_perm=32, shingle_size=n, fold_digits=fold_digits)
+    keys = [key_for(t, config) for t in texts]
+    expected = signatures(key_shingles(keys, n), 32, config.seed)
+    assert np.array_equal(document_signatures(texts, config), expected)
+    for key, shingles in zip(keys, key_shingles(keys, n)):
+        assert np.array_equal(shingles, shingle_hashes(key_word_hashes(key), n))
+        assert len(key_word_hashes(key)) == len(key.split())
+
+
+def test_word_hashes_are_pinned():
+    # Changing the word or shingle hash changes every stored signature: it must be deliberate.
+    from dedup.fingerprint import key_word_hashes
+
+    assert key_word_hashes("the cat").tolist() == [9107429846345146972, 12845478136782925517]
+    assert shingle_hashes(key_word_hashes("a b c d e f"), 5).tolist() == [2677675569, 4164439361]
