@@ -126,6 +126,9 @@ class _Group(click.Group):
             click.echo(f"dedup: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
+            from dedup.io import remove_pending
+
+            remove_pending()
             click.echo("dedup: interrupted; no partial output was left", err=True)
             ctx.exit(Interrupted.exit_code)
         except BrokenPipeError:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -394,12 +393,16 @@ def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
             if not parent.is_dir():
                 raise OutputError(f"{path}: cannot write: {parent} is a file, not a directory")
             break
+    # The name is recorded before the file exists, so an interruption at any point (SIGTERM
+    # arrives as KeyboardInterrupt) leaves nothing that remove_pending() would not find.
+    temporary = str(directory / f".{target.name}.{os.urandom(6).hex()}.part")
+    PENDING_OUTPUTS.add(temporary)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
-    try:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as error:
+            raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
         with os.fdopen(handle, "wb") as raw:
             lowered = path.lower()
             if lowered.endswith(".gz"):
@@ -430,3 +433,17 @@ def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    finally:
+        PENDING_OUTPUTS.discard(temporary)
+
+
+#: Temporary outputs being written (see :func:`atomic_writer`).
+PENDING_OUTPUTS: set[str] = set()
+
+
+def remove_pending() -> None:
+    """Remove every temporary output still being written (after an interruption)."""
+    for temporary in list(PENDING_OUTPUTS):
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        PENDING_OUTPUTS.discard(temporary)

@@ -166,6 +166,9 @@ class CorpusEngine:
                         yield in_flight.popleft().result()
                 except BrokenProcessPool:
                     raise DedupError("a worker process died (out of memory or killed); no output was written") from None
+                finally:
+                    for future in in_flight:  # on the way out (an error, an interruption) start nothing more
+                        future.cancel()
             yield mapper
 
 
