@@ -4,8 +4,9 @@ The key folds what should not make two copies differ (Unicode compatibility form
 and dash styles, whitespace; punctuation and digits on request); the text itself is never
 changed. Signatures are computed in numpy, in batches, bit-identical to datasketch's default
 ``affine32`` MinHash scheme fed with our shingle hash (a test holds this against
-``datasketch.MinHash``): each word is hashed once with xxh3, ``n`` word hashes combine into a
-shingle hash with no string building, and the permutations are datasketch's own.
+``datasketch.MinHash``): each word is hashed once (a polynomial hash of its UTF-8 bytes over
+the whole batch in numpy, avalanched with the MurmurHash3 finaliser), ``n`` word hashes combine
+into a shingle hash with no string building, and the permutations are datasketch's own.
 """
 
 from __future__ import annotations
