@@ -82,6 +82,7 @@ _LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _NEEDS_FTFY = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the ASCII part of _NEEDS_FTFY
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,10 @@ def fix_encoding(text: str) -> tuple[str, list[Edit]]:
     # Only lines with a character outside printable ASCII can hold mojibake or bad Unicode
     # (a wholly printable-ASCII document is never sent to ftfy, and neither is such a line).
     lines = text.split("\n")
-    suspects = [k for k, line in enumerate(lines) if _NEEDS_FTFY.search(line)]
+    if _CONTROL.search(text):
+        suspects = [k for k, line in enumerate(lines) if _NEEDS_FTFY.search(line)]
+    else:  # then only a non-ASCII character makes a line need ftfy
+        suspects = [k for k, line in enumerate(lines) if not line.isascii()]
     joined = "\n".join(lines[k] for k in suspects)
     if ftfy.fix_text(joined, ftfy_config) == joined:
         return text, []  # one call decides the common case: nothing to fix
