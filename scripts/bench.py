@@ -128,13 +128,16 @@ def dedup_cli_help() -> tuple[str | None, str]:
 
 
 def run_e2e(corpus: corpus_mod.Corpus, mode: str, jobs: int | None, repeat: int, timeout: float,
-            extra: list[str], help_text: str) -> dict:
+            extra: list[str], help_text: str, shards: int = 0) -> dict:
+    """``dedup clean`` on the corpus file, or with ``shards`` on the corpus split into that many
+    JSONL files written to an output directory (each worker then reads and writes shards)."""
     mode_args = dedup_cli.clean_args(help_text, mode)
+    source = corpus_mod.shards(corpus, shards) if shards else corpus.jsonl
     runs, kept = [], None
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
-            out, report = Path(tmp) / "out.jsonl", Path(tmp) / "report.jsonl"
-            cmd = [sys.executable, "-m", "dedup", "clean", str(corpus.jsonl), "-o", str(out),
+            out, report = Path(tmp) / ("out" if shards else "out.jsonl"), Path(tmp) / "report.jsonl"
+            cmd = [sys.executable, "-m", "dedup", "clean", str(source), "-o", str(out),
                    "--report", str(report), *mode_args, *extra]
             if jobs is not None:
                 cmd += ["--jobs", str(jobs)]
@@ -154,7 +157,8 @@ def run_e2e(corpus: corpus_mod.Corpus, mode: str, jobs: int | None, repeat: int,
         "peak_tree_rss_kb": max(r.peak_tree_rss_kb for r in runs),
         "docs": corpus.n_docs, "bytes": corpus.n_bytes, "kept": kept,
         "removed": corpus.n_docs - kept if kept is not None and kept >= 0 else None,
-        "cmd": " ".join(["python -m dedup clean CORPUS -o OUT --report REPORT", *mode_args, *extra]
+        "cmd": " ".join([f"python -m dedup clean {'SHARDS/' if shards else 'CORPUS'} -o OUT --report REPORT",
+                         *mode_args, *extra]
                         + ([] if jobs is None else ["--jobs", str(jobs)])),
     }
 
@@ -169,6 +173,8 @@ def main() -> int:
                         help="run datasketch naive on the first N MB only (it is slow); 0 = all")
     parser.add_argument("--jobs", default="1,2", help="worker counts for dedup clean (default 1,2)")
     parser.add_argument("--modes", default="documents,full", help="dedup clean modes to run")
+    parser.add_argument("--shards", type=int, default=0,
+                        help="also run dedup clean on the corpus split into N JSONL shards (0: no)")
     parser.add_argument("--dedup-func", default="signatures",
                         help="function in dedup.fingerprint for the signature stage")
     parser.add_argument("--clean-arg", action="append", default=[],
@@ -219,6 +225,11 @@ def main() -> int:
                           flush=True)
                     results["e2e"][key] = run_e2e(corpus, mode, jobs, args.repeat, args.timeout,
                                                   args.clean_arg, help_text)
+                    if args.shards:
+                        print(f"  measuring dedup clean --mode {mode} --jobs {jobs} on {args.shards} shards ...",
+                              file=sys.stderr, flush=True)
+                        results["e2e"][f"{key}/shards={args.shards}"] = run_e2e(
+                            corpus, mode, jobs, args.repeat, args.timeout, args.clean_arg, help_text, args.shards)
             idle = measure.run([sys.executable, "-m", "dedup", "clean", "--help"], cwd=REPO,
                                env=child_env())
             results["e2e"]["baseline_rss_kb"] = idle.peak_rss_kb
@@ -278,12 +289,12 @@ def print_report(results: dict) -> None:
             rows.append([key, None, None, None, None, None, None, None, None, r["error"]])
             continue
         per_core = r["mb_s"] / r["cores"]
-        mode = key.split("/")[0]
+        group = key.replace(f"/jobs={r['cores']}", "")  # the same mode and input, any jobs
         note = ""
         if r["cores"] == 1:
-            single[mode] = r["seconds"]
-        elif mode in single:
-            note = f"speed-up vs 1 job: {single[mode] / r['seconds']:.2f}x"
+            single[group] = r["seconds"]
+        elif group in single:
+            note = f"speed-up vs 1 job: {single[group] / r['seconds']:.2f}x"
         per_doc = max(0, r["peak_tree_rss_kb"] - base_kb) * 1024 / r["docs"]
         rows.append([key, r["seconds"], r["mb_s"], per_core, ratio(per_core, bound_a),
                      r["peak_rss_kb"] / 1024, r["peak_tree_rss_kb"] / 1024, per_doc, r["removed"], note])

@@ -49,19 +49,6 @@ def child_env(extra: dict | None = None) -> dict:
     return env
 
 
-def shards(corpus: corpus_mod.Corpus, n: int) -> Path:
-    """The corpus split into ``n`` contiguous JSONL shards (datatrove runs one task per file)."""
-    folder = corpus.root / f"shards-{n}"
-    if folder.exists() and len(list(folder.glob("*.jsonl"))) == n:
-        return folder
-    folder.mkdir(exist_ok=True)
-    lines = corpus.jsonl.read_text(encoding="utf-8").splitlines(keepends=True)
-    for k in range(n):
-        (folder / f"{k:05d}.jsonl").write_text("".join(lines[k * len(lines) // n:(k + 1) * len(lines) // n]),
-                                               encoding="utf-8")
-    return folder
-
-
 def read_ids(path: Path) -> list[str]:
     ids = []
     with path.open(encoding="utf-8") as f:
@@ -98,7 +85,7 @@ def timed(cmd: list[str], repeat: int, env: dict, cwd=None, prepare=None, timeou
 def run_dedup(corpus, workers, repeat, tmp: Path, all_ids, sharded: bool = False) -> dict:
     """dedup on the corpus file (the parent reads it, workers clean batches), or with
     ``sharded`` on the same shard folder datatrove reads (each worker reads and writes shards)."""
-    source = shards(corpus, workers) if sharded else corpus.jsonl
+    source = corpus_mod.shards(corpus, workers) if sharded else corpus.jsonl
     out = tmp / ("dedup-out" if sharded else "dedup-out.jsonl")
     probe = measure.run([sys.executable, "-m", "dedup", "clean", "--help"], cwd=REPO, env=child_env(),
                         sample_tree=False)
@@ -235,7 +222,7 @@ def run_datatrove(corpus, workers, repeat, tmp: Path) -> dict:
         peer = peers.ensure(peers.datatrove_peer())
     except Exception as err:  # noqa: BLE001
         return {"unavailable": f"datatrove could not be installed: {err}"}
-    folder = shards(corpus, workers)
+    folder = corpus_mod.shards(corpus, workers)
     work, removed = tmp / "datatrove", tmp / "datatrove-removed.txt"
 
     def prepare():

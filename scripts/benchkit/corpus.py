@@ -325,3 +325,16 @@ if __name__ == "__main__":
     args = parser.parse_args()
     c = build(args.mb, args.seed, force=args.force)
     print(f"{c.jsonl}: {c.n_docs} docs, {c.n_bytes / 1e6:.1f} MB, {c.kinds}")
+
+
+def shards(corpus: Corpus, n: int) -> Path:
+    """The corpus split into ``n`` contiguous JSONL shards (datatrove runs one task per file)."""
+    folder = corpus.root / f"shards-{n}"
+    if folder.exists() and len(list(folder.glob("*.jsonl"))) == n:
+        return folder
+    folder.mkdir(exist_ok=True)
+    lines = corpus.jsonl.read_text(encoding="utf-8").splitlines(keepends=True)
+    for k in range(n):
+        (folder / f"{k:05d}.jsonl").write_text("".join(lines[k * len(lines) // n:(k + 1) * len(lines) // n]),
+                                               encoding="utf-8")
+    return folder
