@@ -13,7 +13,9 @@ survived repair is real) and it splits where the repairer found a glued boundary
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -71,6 +73,7 @@ class Segmenter:
     """
 
     def __init__(self, extra_abbreviations: Sequence[str] = ()) -> None:
+        _import_nltk_without_scipy()
         from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
         from punkt.data import load_module
 
@@ -128,6 +131,45 @@ class Segmenter:
         if forced:
             spans = _split_at(text, spans, forced)
         return spans
+
+
+class _HoldBack(importlib.abc.MetaPathFinder):
+    """An import finder that makes one package (and its submodules) fail to import."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname == self.name or fullname.startswith(self.name + "."):
+            raise ModuleNotFoundError(f"{fullname} held back while nltk is imported", name=fullname)
+        return None
+
+
+def _fisher_exact(*args: Any, **kwargs: Any) -> Any:
+    """``scipy.stats.fisher_exact``, imported when first called (see below)."""
+    try:
+        from scipy.stats import fisher_exact
+    except ImportError:
+        raise NotImplementedError from None  # what nltk binds when scipy is missing
+    return fisher_exact(*args, **kwargs)
+
+
+def _import_nltk_without_scipy() -> None:
+    """Import nltk without the half second of ``scipy.stats`` it loads only to bind
+    ``nltk.metrics.association.fisher_exact``, which Punkt never calls. When neither is imported
+    yet, scipy.stats is held back during the import and that one name is then bound to a shim
+    that imports scipy.stats on first call, so the process behaves as after a plain import."""
+    if "nltk" in sys.modules or "scipy.stats" in sys.modules:
+        return
+    finder = _HoldBack("scipy.stats")
+    sys.meta_path.insert(0, finder)
+    try:
+        import nltk  # noqa: F401
+    finally:
+        sys.meta_path.remove(finder)
+    association = sys.modules.get("nltk.metrics.association")
+    if association is not None and getattr(association, "fisher_exact", None) is not None:
+        setattr(association, "fisher_exact", _fisher_exact)  # noqa: B010
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:

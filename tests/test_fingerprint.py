@@ -201,3 +201,4 @@ def test_word_hashes_are_pinned():
 
     assert key_word_hashes("the cat").tolist() == [9107429846345146972, 12845478136782925517]
     assert shingle_hashes(key_word_hashes("a b c d e f"), 5).tolist() == [2677675569, 4164439361]
+
