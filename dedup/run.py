@@ -67,36 +67,49 @@ def _shard_segments_path(source: Source) -> str | None:
     return _segments_path("shard-" + xxhash.xxh64_hexdigest(source.path.encode("utf-8", "surrogateescape")))
 
 
+def _keep_segments(path: str | None, segments: list[Any] | None) -> None:
+    """Write pass 1's segments of a batch or shard for pass 2 (nothing when none were kept)."""
+    from dedup.pipeline import pack_segments
+
+    if path and segments and any(s is not None for s in segments):
+        pack_segments(segments).tofile(path)
+
+
+def _take_segments(path: str | None) -> list[Any]:
+    """Read (and remove) what :func:`_keep_segments` wrote; empty when there is nothing."""
+    if not path or not os.path.exists(path):
+        return []
+    import numpy as np
+
+    from dedup.pipeline import unpack_segments
+
+    segments = unpack_segments(np.fromfile(path, dtype=np.int64))
+    os.unlink(path)
+    return segments
+
+
 def _pass1(item: tuple[int, list[str]]) -> Any:
     """Fingerprint batch ``number``; where the run has a local spill directory, its documents'
     segmentation is kept there for pass 2 (Punkt runs once per document, not once per pass)."""
     from dedup.corpus import fingerprint_batch
-    from dedup.pipeline import pack_segments
 
     number, texts = item
     path = _segments_path(number)
     segments: list[Any] | None = [] if path else None
     fingerprints = fingerprint_batch(texts, _WORKER["config"], segments)
-    if path and segments and any(s is not None for s in segments):
-        pack_segments(segments).tofile(path)
+    _keep_segments(path, segments)
     return fingerprints
 
 
 def _pass2(item: tuple[int, list[tuple[int, str, bool]]]) -> list[CleanResult | None]:
-    from dedup.pipeline import explain_text, prepared_from, unpack_segments
+    from dedup.pipeline import explain_text, prepared_from
     from dedup.policy import Boilerplate
 
     number, items = item
     config, units = _WORKER["config"], _WORKER["boilerplate"]
-    path = _segments_path(number)
-    segments: list[Any] = [None] * len(items)
-    if path and os.path.exists(path):
-        import numpy as np
-
-        segments = unpack_segments(np.fromfile(path, dtype=np.int64))
-        os.unlink(path)
-        if len(segments) != len(items):  # not the same batch: segment again
-            segments = [None] * len(items)
+    segments = _take_segments(_segments_path(number))
+    if len(segments) != len(items):  # none kept, or not the same batch: segment again
+        segments = [None] * len(items)
     return [
         None if drop else explain_text(text, config, Boilerplate(units, index) if units else None,
                                        prepared_from(text, segment))
@@ -546,7 +559,6 @@ def _emit(document: Document, source: Source, result: CleanResult | None, index:
 def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, list[str], list[dict[str, Any]], int]:
     """Pass 1 over one shard, read where the task runs."""
     from dedup.corpus import Fingerprints, fingerprint_batch
-    from dedup.pipeline import pack_segments
 
     source, read, batch_size = item
     config = _WORKER["config"]
@@ -560,8 +572,7 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, li
         ids.extend(d.id for d in batch)
         size += sum(len(d.text.encode("utf-8")) for d in batch)
         parts.append(fingerprint_batch([d.text for d in batch], config, segments))
-    if path and segments and any(s is not None for s in segments):
-        pack_segments(segments).tofile(path)  # for pass 2 over this shard (see _pass1)
+    _keep_segments(path, segments)  # for pass 2 over this shard (see _pass1)
     return Fingerprints.concatenate(parts, config.fingerprint.num_perm), ids, skipped, size
 
 
@@ -590,7 +601,7 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
                   shared: tuple[Any, IdTable, set[int]]) -> tuple[list[dict[str, Any]], _Tally, int,
                                                                   list[dict[str, Any]]]:
     """Pass 2 over one shard: clean, write its output shard, return its report records."""
-    from dedup.pipeline import explain_text, prepared_from, unpack_segments
+    from dedup.pipeline import explain_text, prepared_from
     from dedup.policy import Boilerplate
 
     source, read, options, start = item
@@ -599,13 +610,7 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
     tally = _Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    path = _shard_segments_path(source)
-    segments: list[Any] = []
-    if path and os.path.exists(path):
-        import numpy as np
-
-        segments = unpack_segments(np.fromfile(path, dtype=np.int64))
-        os.unlink(path)
+    segments = _take_segments(_shard_segments_path(source))
     with _Outputs([source], options, read, single=False) as outputs:
         for offset, document in enumerate(read_documents(source, read, [])):
             index = start + offset
