@@ -41,6 +41,7 @@ from dedup.policy import Boilerplate, boilerplate_units
 
 __all__ = [
     "Fingerprints",
+    "SignatureFile",
     "fingerprint_batch",
     "document_shingles",
     "exact_jaccard",
@@ -54,11 +55,69 @@ __all__ = [
 ]
 
 
+class SignatureFile:
+    """Signatures that stay on disk (row-major ``uint32``, ``rows × num_perm``) when they exceed
+    half of a ``memory`` budget. They are read in row chunks or by row index with plain reads,
+    never mapped whole, so what is resident is only what a step holds (file pages sit in the
+    page cache, which the kernel can drop, and do not count in the process's RSS)."""
+
+    def __init__(self, path: str, rows: int, num_perm: int, memory: int) -> None:
+        self.path = path
+        self.rows = rows
+        self.num_perm = num_perm
+        self.memory = memory
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.num_perm
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @property
+    def row_bytes(self) -> int:
+        return self.num_perm * 4
+
+    def chunk_rows(self, fraction: int) -> int:
+        """Rows in a chunk of ``1 / fraction`` of the budget (at least one)."""
+        return max(1, self.memory // fraction // self.row_bytes)
+
+    def chunks(self, rows: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first row, signatures)`` for consecutive chunks of ``rows`` rows."""
+        for start in range(0, self.rows, rows):
+            count = min(rows, self.rows - start)
+            chunk = np.fromfile(self.path, dtype=np.uint32, count=count * self.num_perm,
+                                offset=start * self.row_bytes)
+            yield start, chunk.reshape(count, self.num_perm)
+
+    def take(self, indices: np.ndarray) -> np.ndarray:
+        """The signatures of rows ``indices`` (any order, repeats allowed), reading each distinct
+        row once, runs of consecutive rows in one read."""
+        import os
+
+        wanted, inverse = np.unique(np.asarray(indices, dtype=np.int64), return_inverse=True)
+        out = np.empty((len(wanted), self.num_perm), dtype=np.uint32)
+        if len(wanted):
+            view = out.data.cast("B")
+            breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+            starts = np.concatenate([[0], breaks]).tolist()
+            ends = np.concatenate([breaks, [len(wanted)]]).tolist()
+            size = self.row_bytes
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                for a, b in zip(starts, ends):
+                    if os.preadv(fd, [view[a * size : b * size]], int(wanted[a]) * size) != (b - a) * size:
+                        raise OSError(f"{self.path}: short read")
+            finally:
+                os.close(fd)
+        return out[inverse.reshape(-1)]
+
+
 @dataclass
 class Fingerprints:
     """Pass-1 output for a batch of documents, as flat numpy arrays."""
 
-    signatures: np.ndarray  # (n, num_perm) uint32
+    signatures: np.ndarray | SignatureFile  # (n, num_perm) uint32, in memory or on disk
     doc_hashes: np.ndarray  # (n,) uint64
     lengths: np.ndarray  # (n,) int64, characters of the repaired text
     unit_hashes: np.ndarray  # (m,) uint64, unique per document
@@ -70,7 +129,7 @@ class Fingerprints:
         """Join batches in order without ever holding the signatures twice: each batch's
         signatures go to a file in ``spill_dir`` as they arrive. If they fit in half of the
         ``memory`` budget (or there is no budget) they are read back once; otherwise they stay
-        on disk, memory-mapped read-only, and the plan reads them through the page cache."""
+        on disk as a :class:`SignatureFile`, and the plan reads them in chunks sized to the budget."""
         import os
         import tempfile
 
@@ -85,7 +144,7 @@ class Fingerprints:
             joined = cls.concatenate(small, num_perm)
             rows = len(joined.doc_hashes)
             if memory is not None and rows * num_perm * 4 > memory // 2 and spill_dir is not None and rows:
-                joined.signatures = np.memmap(path, dtype=np.uint32, mode="r", shape=(rows, num_perm))
+                joined.signatures = SignatureFile(path, rows, num_perm, memory)
                 path = ""  # the caller's spill directory removes it after the plan
             else:
                 joined.signatures = np.fromfile(path, dtype=np.uint32).reshape(-1, num_perm)
@@ -187,24 +246,34 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int, first: int = 0) -> np.nda
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     """Candidate pairs ``(i, j)`` with ``i < j`` sharing a band key, as stars: each document in a
     bucket is paired with the bucket's first document, never all pairs (cliques)."""
-    n, bands = keys.shape
+    return band_shard_pairs(keys, np.arange(len(keys), dtype=np.int64))
+
+
+def band_shard_pairs(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The reduce of a band shard: star edges ``(head, doc)`` of every bucket, where ``keys`` is
+    ``(m, b)`` (one column per band of the shard) and ``docs`` the ``(m,)`` document of each row.
+    A bucket is the rows with equal keys in one column; its head is its smallest document. The
+    rows may be any subset of documents that holds every bucket whole (all documents, or one
+    radix partition of the key space), in any order. Sorted, unique pairs with ``head < doc``."""
+    m, bands = keys.shape
     pairs: list[np.ndarray] = []
-    docs = np.arange(n, dtype=np.int64)
+    positions = np.arange(m)
     for band in range(bands):
         column = keys[:, band]
         order = np.lexsort((docs, column))
         sorted_keys = column[order]
-        starts = np.ones(n, dtype=bool)
+        starts = np.ones(m, dtype=bool)
         starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-        head = order[np.maximum.accumulate(np.where(starts, np.arange(n), 0))]
-        mask = head != order
+        del sorted_keys
+        sorted_docs = docs[order]
+        del order
+        head = sorted_docs[np.maximum.accumulate(np.where(starts, positions, 0))]
+        mask = head != sorted_docs
         if mask.any():
-            pairs.append(np.stack([head[mask], order[mask]], axis=1))
+            pairs.append(np.stack([head[mask], sorted_docs[mask]], axis=1))
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(pairs), axis=0)
-
-
 
 
 @dataclass
@@ -257,7 +326,7 @@ class _Similarity:
         if len(pairs) == 0:
             return np.zeros(0)
         sigs, hashes = self.fingerprints.signatures, self.fingerprints.doc_hashes
-        sims = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+        sims = _estimates(sigs, pairs)
         same = hashes[pairs[:, 0]] == hashes[pairs[:, 1]]
         sims[same] = 1.0
         if self.exact is not None:
@@ -276,6 +345,19 @@ class _Similarity:
         return self.known[pair]
 
 
+def _estimates(sigs: np.ndarray | SignatureFile, pairs: np.ndarray) -> np.ndarray:
+    """Signature agreement of each pair. From a :class:`SignatureFile`, only the rows the pairs
+    name are read, a batch of pairs at a time (an eighth of the budget)."""
+    if not isinstance(sigs, SignatureFile):
+        return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+    step = max(1, sigs.chunk_rows(8) // 2)
+    parts = []
+    for k in range(0, len(pairs), step):
+        rows = sigs.take(pairs[k : k + step].ravel())
+        parts.append((rows[0::2] == rows[1::2]).mean(axis=1))
+    return np.concatenate(parts)
+
+
 CandidatePairs = Callable[[np.ndarray, int, int], np.ndarray]
 """Candidate pairs from signatures, bands and rows (local, or band-sharded on an engine)."""
 
@@ -287,6 +369,67 @@ def local_candidates(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return np.unique(np.concatenate(parts), axis=0) if parts else np.empty((0, 2), dtype=np.int64)
 
 
+#: Bytes of working memory per record while a partition is resolved (the records, their sort
+#: order and the bucket heads), used to size radix partitions to the budget.
+_REDUCE_BYTES = 96
+#: Band-key records ``(key, doc)`` as they are spilled.
+_RECORD = np.dtype([("key", "<u8"), ("doc", "<i8")])
+#: At most 2**10 radix partitions per band (a budget too small for that is not met).
+_MAX_RADIX_BITS = 10
+
+
+def spilled_candidates(sigs: SignatureFile, bands: int, rows: int) -> np.ndarray:
+    """:func:`local_candidates` out of core, with the same result.
+
+    The signature file is streamed in row chunks of an eighth of the budget; each chunk's band
+    keys (a key depends only on its row, so chunking changes nothing) are appended to disk as
+    ``(key, doc)`` records, one file per band and radix partition (the high bits of the key),
+    with as many partitions as it takes for one to be sorted in a quarter of the budget. Each
+    partition holds whole buckets and is resolved in memory by :func:`band_shard_pairs`, the
+    reduce the Ray engine runs per band shard. The files live in a temporary directory beside the
+    signature file and are removed as they are read, and in any case on the way out.
+    """
+    import os
+    import tempfile
+
+    n = len(sigs)
+    wanted_parts = -(-n * _REDUCE_BYTES // max(1, sigs.memory // 4))
+    bits = min(_MAX_RADIX_BITS, max(0, int(wanted_parts - 1).bit_length()))
+    parts = 1 << bits
+    found: list[np.ndarray] = []
+    with tempfile.TemporaryDirectory(prefix="band-keys-", dir=os.path.dirname(sigs.path) or None) as directory:
+        def path(band: int, part: int) -> str:
+            return os.path.join(directory, f"band{band}-part{part}.rec")
+
+        for start, chunk in sigs.chunks(sigs.chunk_rows(8)):
+            docs = np.arange(start, start + len(chunk), dtype=np.int64)
+            for band in range(bands):
+                keys = band_keys(chunk, band + 1, rows, band)[:, 0]
+                records = np.empty(len(chunk), dtype=_RECORD)
+                if bits:
+                    part_of = (keys >> np.uint64(64 - bits)).astype(np.int64)
+                    order = np.argsort(part_of, kind="stable")
+                    records["key"], records["doc"] = keys[order], docs[order]
+                    bounds = np.searchsorted(part_of[order], np.arange(parts + 1))
+                else:
+                    records["key"], records["doc"] = keys, docs
+                    bounds = np.array([0, len(chunk)])
+                for part in np.flatnonzero(np.diff(bounds)).tolist():
+                    with open(path(band, part), "ab") as handle:
+                        records[bounds[part] : bounds[part + 1]].tofile(handle)
+        for band in range(bands):
+            for part in range(parts):
+                if not os.path.exists(path(band, part)):
+                    continue
+                records = np.fromfile(path(band, part), dtype=_RECORD)
+                os.unlink(path(band, part))
+                edges = band_shard_pairs(records["key"].reshape(-1, 1), records["doc"].copy())
+                del records
+                if len(edges):
+                    found.append(edges)
+    return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=np.int64)
+
+
 def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
                 exact: ExactJaccard | None = None,
                 candidates: CandidatePairs = local_candidates) -> DocumentPlan:
@@ -295,7 +438,9 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     Candidate pairs come from LSH with bands and rows chosen so that a pair at the threshold is
     found with probability ≥ 0.985; each candidate is verified on its signatures, and, when
     ``exact`` is given, exactly when the estimate is within :data:`VERIFY_MARGIN` of the
-    threshold.
+    threshold. Signatures left on disk (a :class:`SignatureFile`) are resolved out of core in this
+    process by :func:`spilled_candidates` (same pairs); ``candidates`` is used for signatures
+    in memory. The candidate pairs themselves are held in memory (a few per duplicate).
     """
     from dedup.index import lsh_for
 
@@ -311,7 +456,10 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     if policy.dedup_documents and n > 1:
         measure = _Similarity(fingerprints, match.threshold, exact)
         bands, rows = lsh_for(match.threshold, config.fingerprint.num_perm, match.bands, match.rows)
-        pairs = candidates(sigs, bands, rows)
+        if isinstance(sigs, SignatureFile):
+            pairs = spilled_candidates(sigs, bands, rows)  # out of core, in this process
+        else:
+            pairs = candidates(sigs, bands, rows)
         # Exact duplicates (same normalised text) are always candidates.
         order = np.argsort(fingerprints.doc_hashes, kind="stable")
         same = fingerprints.doc_hashes[order][1:] == fingerprints.doc_hashes[order][:-1]
