@@ -475,7 +475,7 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
             ri, rj = _find(parent, i), _find(parent, j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
-        roots = np.array([_find(parent, i) for i in range(n)], dtype=np.int64)
+        roots = _roots(parent)
         _resolve_components(roots, measure)
         plan.clusters = _assign(roots, measure, fingerprints, config, plan)
     units, docs = fingerprints.unit_hashes, fingerprints.unit_docs
@@ -496,12 +496,32 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     return plan
 
 
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """The root of every document, by pointer jumping (the union keeps ``parent[x] <= x``, so
+    this ends at the roots :func:`_find` would give), with no Python object per document."""
+    roots = parent.copy()
+    while True:
+        jumped = roots[roots]
+        if np.array_equal(jumped, roots):
+            return roots
+        roots = jumped
+
+
+def _components(roots: np.ndarray) -> list[np.ndarray]:
+    """The members of every component of two or more documents, components in order of root and
+    members in document order (singletons, most of a corpus, get no array)."""
+    sizes = np.bincount(roots, minlength=len(roots))
+    grouped = np.flatnonzero(sizes[roots] > 1)
+    order = grouped[np.argsort(roots[grouped], kind="stable")]
+    if not len(order):
+        return []
+    return np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)
+
+
 def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
     """Resolve, in one batch, every pair inside each small component (for the chain guard)."""
-    order = np.argsort(roots, kind="stable")
-    groups = np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)
     wanted = [
-        (a, b) for members in groups if 1 < len(members) <= _PAIRWISE_LIMIT
+        (a, b) for members in _components(roots) if len(members) <= _PAIRWISE_LIMIT
         for a, b in combinations(sorted(members.tolist()), 2) if (a, b) not in measure.known
     ]
     if wanted:
@@ -513,13 +533,8 @@ def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints,
     """Choose keepers per connected component, guarding against chains."""
     threshold = config.match.threshold
     keep = config.policy.keep
-    order = np.argsort(roots, kind="stable")
-    sorted_roots = roots[order]
-    boundaries = np.flatnonzero(np.diff(sorted_roots)) + 1
     clusters = 0
-    for members in np.split(order, boundaries):
-        if len(members) < 2:
-            continue
+    for members in _components(roots):
         members = np.sort(members)
         if keep == "longest":
             members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]

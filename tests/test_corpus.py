@@ -332,3 +332,24 @@ def test_signature_file_reads_only_named_rows_with_the_same_estimates(tmp_path):
         assert np.array_equal(spilled.take(pairs[:, 1]), sigs[pairs[:, 1]])
         assert np.array_equal(_estimates(spilled, pairs), _estimates(sigs, pairs))
         assert np.array_equal(np.concatenate([c for _, c in spilled.chunks(7)]), sigs)
+
+
+def test_roots_and_components_match_union_find():
+    import numpy as np
+
+    from dedup.corpus import _components, _find, _roots
+
+    rng = np.random.default_rng(7)
+    n = 2_000
+    parent = np.arange(n, dtype=np.int64)
+    for i, j in rng.integers(0, n, size=(1_200, 2)).tolist():
+        ri, rj = _find(parent, i), _find(parent, j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    roots = _roots(parent)
+    assert roots.tolist() == [_find(parent.copy(), i) for i in range(n)]
+    groups = _components(roots)
+    expected = {}
+    for i, root in enumerate(roots.tolist()):
+        expected.setdefault(root, []).append(i)
+    assert [g.tolist() for g in groups] == [m for _, m in sorted(expected.items()) if len(m) > 1]
