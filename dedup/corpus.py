@@ -312,6 +312,43 @@ VERIFY_MARGIN = 0.12
 _PAIRWISE_LIMIT = 64
 
 
+class _KnownPairs:
+    """Similarities of resolved pairs ``(i, j)``, keyed by ``i * n + j``: batches in sorted arrays
+    (16 bytes a pair, not a Python tuple and float each), single pairs in a small dict."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.keys = np.empty(0, dtype=np.int64)
+        self.sims = np.empty(0, dtype=np.float64)
+        self.single: dict[int, float] = {}
+
+    def add(self, pairs: np.ndarray, sims: np.ndarray) -> None:
+        keys = pairs[:, 0] * self.n + pairs[:, 1]
+        if len(keys) == 1:
+            self.single[int(keys[0])] = float(sims[0])
+            return
+        keys, sims = np.concatenate([self.keys, keys]), np.concatenate([self.sims, sims])
+        order = np.argsort(keys, kind="stable")
+        keys, sims = keys[order], sims[order]
+        last = np.ones(len(keys), dtype=bool)  # of equal keys the latest wins, as in a dict
+        last[:-1] = keys[1:] != keys[:-1]
+        self.keys, self.sims = keys[last], sims[last]
+
+    def missing(self, pairs: np.ndarray) -> np.ndarray:
+        """Which of ``pairs`` have no similarity yet."""
+        keys = pairs[:, 0] * self.n + pairs[:, 1]
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        return ~found & np.array([k not in self.single for k in keys.tolist()], dtype=bool)
+
+    def get(self, i: int, j: int) -> float | None:
+        key = i * self.n + j
+        if key in self.single:
+            return self.single[key]
+        at = int(np.searchsorted(self.keys, key))
+        return float(self.sims[at]) if at < len(self.keys) and self.keys[at] == key else None
+
+
 class _Similarity:
     """Pair similarities: signature estimates, made exact near the threshold when possible."""
 
@@ -319,7 +356,7 @@ class _Similarity:
         self.fingerprints = fingerprints
         self.threshold = threshold
         self.exact = exact
-        self.known: dict[tuple[int, int], float] = {}
+        self.known = _KnownPairs(len(fingerprints.doc_hashes))
 
     def resolve(self, pairs: np.ndarray) -> np.ndarray:
         """Similarities of ``pairs`` (each ``i < j``), remembering them."""
@@ -333,16 +370,16 @@ class _Similarity:
             unsure = np.flatnonzero(~same & (np.abs(sims - self.threshold) < VERIFY_MARGIN))
             if len(unsure):
                 sims[unsure] = self.exact(pairs[unsure])
-        for (i, j), sim in zip(pairs.tolist(), sims.tolist()):
-            self.known[(i, j)] = sim
+        self.known.add(pairs, sims)
         return sims
 
     def get(self, i: int, j: int) -> float:
         """Similarity of one pair (resolved earlier, or estimated now)."""
         pair = (i, j) if i < j else (j, i)
-        if pair not in self.known:
+        known = self.known.get(*pair)
+        if known is None:
             return float(self.resolve(np.array([pair], dtype=np.int64))[0])
-        return self.known[pair]
+        return known
 
 
 def _estimates(sigs: np.ndarray | SignatureFile, pairs: np.ndarray) -> np.ndarray:
@@ -522,10 +559,13 @@ def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
     """Resolve, in one batch, every pair inside each small component (for the chain guard)."""
     wanted = [
         (a, b) for members in _components(roots) if len(members) <= _PAIRWISE_LIMIT
-        for a, b in combinations(sorted(members.tolist()), 2) if (a, b) not in measure.known
+        for a, b in combinations(sorted(members.tolist()), 2)
     ]
     if wanted:
-        measure.resolve(np.array(wanted, dtype=np.int64))
+        pairs = np.array(wanted, dtype=np.int64)
+        pairs = pairs[measure.known.missing(pairs)]
+        if len(pairs):
+            measure.resolve(pairs)
 
 
 def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints, config: DedupConfig,
