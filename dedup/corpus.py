@@ -9,7 +9,8 @@ Between the passes (in the parent): LSH band keys are bucketed with a sort (the 
 ranges as datasketch's ``MinHashLSH``, checked against it in the tests), candidate pairs are
 verified by signature agreement, clusters are formed with a chain guard (every member must be
 similar to its keeper, not merely linked through a chain), and unit hashes found in at least K
-documents become boilerplate.
+documents become boilerplate. Under a ``--memory`` budget too small for the signatures, they stay
+on disk and the buckets are resolved out of core (:func:`spilled_candidates`), with the same result.
 
 Pass 2 (map, in worker processes): each document is cleaned with the boilerplate set, or
 dropped (or annotated) as a duplicate of its keeper.
