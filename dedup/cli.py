@@ -184,7 +184,8 @@ Examples:
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
 @click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
 @click.option("--memory", "memory", default=None, callback=lambda ctx, param, value: _bytes(value),
-              help="Memory budget, e.g. 8G: beyond half of it the signatures stay on disk, memory-mapped.")
+              help="Memory budget, e.g. 8G: beyond half of it the signatures and LSH band keys stay on "
+                   "disk and are resolved in chunks sized to the budget.")
 @click.option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True,
               help="full: repair and dedup everything; documents: only near-duplicate documents.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,

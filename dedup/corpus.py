@@ -9,7 +9,8 @@ Between the passes (in the parent): LSH band keys are bucketed with a sort (the 
 ranges as datasketch's ``MinHashLSH``, checked against it in the tests), candidate pairs are
 verified by signature agreement, clusters are formed with a chain guard (every member must be
 similar to its keeper, not merely linked through a chain), and unit hashes found in at least K
-documents become boilerplate.
+documents become boilerplate. Under a ``--memory`` budget too small for the signatures, they stay
+on disk and the buckets are resolved out of core (:func:`spilled_candidates`), with the same result.
 
 Pass 2 (map, in worker processes): each document is cleaned with the boilerplate set, or
 dropped (or annotated) as a duplicate of its keeper.
@@ -41,6 +42,7 @@ from dedup.policy import Boilerplate, Paragraph, boilerplate_units
 
 __all__ = [
     "Fingerprints",
+    "SignatureFile",
     "fingerprint_batch",
     "document_shingles",
     "exact_jaccard",
@@ -54,11 +56,69 @@ __all__ = [
 ]
 
 
+class SignatureFile:
+    """Signatures that stay on disk (row-major ``uint32``, ``rows × num_perm``) when they exceed
+    half of a ``memory`` budget. They are read in row chunks or by row index with plain reads,
+    never mapped whole, so what is resident is only what a step holds (file pages sit in the
+    page cache, which the kernel can drop, and do not count in the process's RSS)."""
+
+    def __init__(self, path: str, rows: int, num_perm: int, memory: int) -> None:
+        self.path = path
+        self.rows = rows
+        self.num_perm = num_perm
+        self.memory = memory
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.num_perm
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @property
+    def row_bytes(self) -> int:
+        return self.num_perm * 4
+
+    def chunk_rows(self, fraction: int) -> int:
+        """Rows in a chunk of ``1 / fraction`` of the budget (at least one)."""
+        return max(1, self.memory // fraction // self.row_bytes)
+
+    def chunks(self, rows: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first row, signatures)`` for consecutive chunks of ``rows`` rows."""
+        for start in range(0, self.rows, rows):
+            count = min(rows, self.rows - start)
+            chunk = np.fromfile(self.path, dtype=np.uint32, count=count * self.num_perm,
+                                offset=start * self.row_bytes)
+            yield start, chunk.reshape(count, self.num_perm)
+
+    def take(self, indices: np.ndarray) -> np.ndarray:
+        """The signatures of rows ``indices`` (any order, repeats allowed), reading each distinct
+        row once, runs of consecutive rows in one read."""
+        import os
+
+        wanted, inverse = np.unique(np.asarray(indices, dtype=np.int64), return_inverse=True)
+        out = np.empty((len(wanted), self.num_perm), dtype=np.uint32)
+        if len(wanted):
+            view = out.data.cast("B")
+            breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+            starts = np.concatenate([[0], breaks]).tolist()
+            ends = np.concatenate([breaks, [len(wanted)]]).tolist()
+            size = self.row_bytes
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                for a, b in zip(starts, ends):
+                    if os.preadv(fd, [view[a * size : b * size]], int(wanted[a]) * size) != (b - a) * size:
+                        raise OSError(f"{self.path}: short read")
+            finally:
+                os.close(fd)
+        return out[inverse.reshape(-1)]
+
+
 @dataclass
 class Fingerprints:
     """Pass-1 output for a batch of documents, as flat numpy arrays."""
 
-    signatures: np.ndarray  # (n, num_perm) uint32
+    signatures: np.ndarray | SignatureFile  # (n, num_perm) uint32, in memory or on disk
     doc_hashes: np.ndarray  # (n,) uint64
     lengths: np.ndarray  # (n,) int64, characters of the repaired text
     unit_hashes: np.ndarray  # (m,) uint64, unique per document
@@ -70,7 +130,7 @@ class Fingerprints:
         """Join batches in order without ever holding the signatures twice: each batch's
         signatures go to a file in ``spill_dir`` as they arrive. If they fit in half of the
         ``memory`` budget (or there is no budget) they are read back once; otherwise they stay
-        on disk, memory-mapped read-only, and the plan reads them through the page cache."""
+        on disk as a :class:`SignatureFile`, and the plan reads them in chunks sized to the budget."""
         import os
         import tempfile
 
@@ -85,7 +145,7 @@ class Fingerprints:
             joined = cls.concatenate(small, num_perm)
             rows = len(joined.doc_hashes)
             if memory is not None and rows * num_perm * 4 > memory // 2 and spill_dir is not None and rows:
-                joined.signatures = np.memmap(path, dtype=np.uint32, mode="r", shape=(rows, num_perm))
+                joined.signatures = SignatureFile(path, rows, num_perm, memory)
                 path = ""  # the caller's spill directory removes it after the plan
             else:
                 joined.signatures = np.fromfile(path, dtype=np.uint32).reshape(-1, num_perm)
@@ -198,24 +258,34 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int, first: int = 0) -> np.nda
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     """Candidate pairs ``(i, j)`` with ``i < j`` sharing a band key, as stars: each document in a
     bucket is paired with the bucket's first document, never all pairs (cliques)."""
-    n, bands = keys.shape
+    return band_shard_pairs(keys, np.arange(len(keys), dtype=np.int64))
+
+
+def band_shard_pairs(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The reduce of a band shard: star edges ``(head, doc)`` of every bucket, where ``keys`` is
+    ``(m, b)`` (one column per band of the shard) and ``docs`` the ``(m,)`` document of each row.
+    A bucket is the rows with equal keys in one column; its head is its smallest document. The
+    rows may be any subset of documents that holds every bucket whole (all documents, or one
+    radix partition of the key space), in any order. Sorted, unique pairs with ``head < doc``."""
+    m, bands = keys.shape
     pairs: list[np.ndarray] = []
-    docs = np.arange(n, dtype=np.int64)
+    positions = np.arange(m)
     for band in range(bands):
         column = keys[:, band]
         order = np.lexsort((docs, column))
         sorted_keys = column[order]
-        starts = np.ones(n, dtype=bool)
+        starts = np.ones(m, dtype=bool)
         starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-        head = order[np.maximum.accumulate(np.where(starts, np.arange(n), 0))]
-        mask = head != order
+        del sorted_keys
+        sorted_docs = docs[order]
+        del order
+        head = sorted_docs[np.maximum.accumulate(np.where(starts, positions, 0))]
+        mask = head != sorted_docs
         if mask.any():
-            pairs.append(np.stack([head[mask], order[mask]], axis=1))
+            pairs.append(np.stack([head[mask], sorted_docs[mask]], axis=1))
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(pairs), axis=0)
-
-
 
 
 @dataclass
@@ -254,6 +324,43 @@ VERIFY_MARGIN = 0.12
 _PAIRWISE_LIMIT = 64
 
 
+class _KnownPairs:
+    """Similarities of resolved pairs ``(i, j)``, keyed by ``i * n + j``: batches in sorted arrays
+    (16 bytes a pair, not a Python tuple and float each), single pairs in a small dict."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.keys = np.empty(0, dtype=np.int64)
+        self.sims = np.empty(0, dtype=np.float64)
+        self.single: dict[int, float] = {}
+
+    def add(self, pairs: np.ndarray, sims: np.ndarray) -> None:
+        keys = pairs[:, 0] * self.n + pairs[:, 1]
+        if len(keys) == 1:
+            self.single[int(keys[0])] = float(sims[0])
+            return
+        keys, sims = np.concatenate([self.keys, keys]), np.concatenate([self.sims, sims])
+        order = np.argsort(keys, kind="stable")
+        keys, sims = keys[order], sims[order]
+        last = np.ones(len(keys), dtype=bool)  # of equal keys the latest wins, as in a dict
+        last[:-1] = keys[1:] != keys[:-1]
+        self.keys, self.sims = keys[last], sims[last]
+
+    def missing(self, pairs: np.ndarray) -> np.ndarray:
+        """Which of ``pairs`` have no similarity yet."""
+        keys = pairs[:, 0] * self.n + pairs[:, 1]
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        return ~found & np.array([k not in self.single for k in keys.tolist()], dtype=bool)
+
+    def get(self, i: int, j: int) -> float | None:
+        key = i * self.n + j
+        if key in self.single:
+            return self.single[key]
+        at = int(np.searchsorted(self.keys, key))
+        return float(self.sims[at]) if at < len(self.keys) and self.keys[at] == key else None
+
+
 class _Similarity:
     """Pair similarities: signature estimates, made exact near the threshold when possible."""
 
@@ -261,30 +368,43 @@ class _Similarity:
         self.fingerprints = fingerprints
         self.threshold = threshold
         self.exact = exact
-        self.known: dict[tuple[int, int], float] = {}
+        self.known = _KnownPairs(len(fingerprints.doc_hashes))
 
     def resolve(self, pairs: np.ndarray) -> np.ndarray:
         """Similarities of ``pairs`` (each ``i < j``), remembering them."""
         if len(pairs) == 0:
             return np.zeros(0)
         sigs, hashes = self.fingerprints.signatures, self.fingerprints.doc_hashes
-        sims = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+        sims = _estimates(sigs, pairs)
         same = hashes[pairs[:, 0]] == hashes[pairs[:, 1]]
         sims[same] = 1.0
         if self.exact is not None:
             unsure = np.flatnonzero(~same & (np.abs(sims - self.threshold) < VERIFY_MARGIN))
             if len(unsure):
                 sims[unsure] = self.exact(pairs[unsure])
-        for (i, j), sim in zip(pairs.tolist(), sims.tolist()):
-            self.known[(i, j)] = sim
+        self.known.add(pairs, sims)
         return sims
 
     def get(self, i: int, j: int) -> float:
         """Similarity of one pair (resolved earlier, or estimated now)."""
         pair = (i, j) if i < j else (j, i)
-        if pair not in self.known:
+        known = self.known.get(*pair)
+        if known is None:
             return float(self.resolve(np.array([pair], dtype=np.int64))[0])
-        return self.known[pair]
+        return known
+
+
+def _estimates(sigs: np.ndarray | SignatureFile, pairs: np.ndarray) -> np.ndarray:
+    """Signature agreement of each pair. From a :class:`SignatureFile`, only the rows the pairs
+    name are read, a batch of pairs at a time (an eighth of the budget)."""
+    if not isinstance(sigs, SignatureFile):
+        return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+    step = max(1, sigs.chunk_rows(8) // 2)
+    parts = []
+    for k in range(0, len(pairs), step):
+        rows = sigs.take(pairs[k : k + step].ravel())
+        parts.append((rows[0::2] == rows[1::2]).mean(axis=1))
+    return np.concatenate(parts)
 
 
 CandidatePairs = Callable[[np.ndarray, int, int], np.ndarray]
@@ -298,6 +418,67 @@ def local_candidates(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return np.unique(np.concatenate(parts), axis=0) if parts else np.empty((0, 2), dtype=np.int64)
 
 
+#: Bytes of working memory per record while a partition is resolved (the records, their sort
+#: order and the bucket heads), used to size radix partitions to the budget.
+_REDUCE_BYTES = 96
+#: Band-key records ``(key, doc)`` as they are spilled.
+_RECORD = np.dtype([("key", "<u8"), ("doc", "<i8")])
+#: At most 2**10 radix partitions per band (a budget too small for that is not met).
+_MAX_RADIX_BITS = 10
+
+
+def spilled_candidates(sigs: SignatureFile, bands: int, rows: int) -> np.ndarray:
+    """:func:`local_candidates` out of core, with the same result.
+
+    The signature file is streamed in row chunks of an eighth of the budget; each chunk's band
+    keys (a key depends only on its row, so chunking changes nothing) are appended to disk as
+    ``(key, doc)`` records, one file per band and radix partition (the high bits of the key),
+    with as many partitions as it takes for one to be sorted in a quarter of the budget. Each
+    partition holds whole buckets and is resolved in memory by :func:`band_shard_pairs`, the
+    reduce the Ray engine runs per band shard. The files live in a temporary directory beside the
+    signature file and are removed as they are read, and in any case on the way out.
+    """
+    import os
+    import tempfile
+
+    n = len(sigs)
+    wanted_parts = -(-n * _REDUCE_BYTES // max(1, sigs.memory // 4))
+    bits = min(_MAX_RADIX_BITS, max(0, int(wanted_parts - 1).bit_length()))
+    parts = 1 << bits
+    found: list[np.ndarray] = []
+    with tempfile.TemporaryDirectory(prefix="band-keys-", dir=os.path.dirname(sigs.path) or None) as directory:
+        def path(band: int, part: int) -> str:
+            return os.path.join(directory, f"band{band}-part{part}.rec")
+
+        for start, chunk in sigs.chunks(sigs.chunk_rows(8)):
+            docs = np.arange(start, start + len(chunk), dtype=np.int64)
+            for band in range(bands):
+                keys = band_keys(chunk, band + 1, rows, band)[:, 0]
+                records = np.empty(len(chunk), dtype=_RECORD)
+                if bits:
+                    part_of = (keys >> np.uint64(64 - bits)).astype(np.int64)
+                    order = np.argsort(part_of, kind="stable")
+                    records["key"], records["doc"] = keys[order], docs[order]
+                    bounds = np.searchsorted(part_of[order], np.arange(parts + 1))
+                else:
+                    records["key"], records["doc"] = keys, docs
+                    bounds = np.array([0, len(chunk)])
+                for part in np.flatnonzero(np.diff(bounds)).tolist():
+                    with open(path(band, part), "ab") as handle:
+                        records[bounds[part] : bounds[part + 1]].tofile(handle)
+        for band in range(bands):
+            for part in range(parts):
+                if not os.path.exists(path(band, part)):
+                    continue
+                records = np.fromfile(path(band, part), dtype=_RECORD)
+                os.unlink(path(band, part))
+                edges = band_shard_pairs(records["key"].reshape(-1, 1), records["doc"].copy())
+                del records
+                if len(edges):
+                    found.append(edges)
+    return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=np.int64)
+
+
 def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
                 exact: ExactJaccard | None = None,
                 candidates: CandidatePairs = local_candidates) -> DocumentPlan:
@@ -306,7 +487,9 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     Candidate pairs come from LSH with bands and rows chosen so that a pair at the threshold is
     found with probability ≥ 0.985; each candidate is verified on its signatures, and, when
     ``exact`` is given, exactly when the estimate is within :data:`VERIFY_MARGIN` of the
-    threshold.
+    threshold. Signatures left on disk (a :class:`SignatureFile`) are resolved out of core in this
+    process by :func:`spilled_candidates` (same pairs); ``candidates`` is used for signatures
+    in memory. The candidate pairs themselves are held in memory (a few per duplicate).
     """
     from dedup.index import lsh_for
 
@@ -322,7 +505,10 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     if policy.dedup_documents and n > 1:
         measure = _Similarity(fingerprints, match.threshold, exact)
         bands, rows = lsh_for(match.threshold, config.fingerprint.num_perm, match.bands, match.rows)
-        pairs = candidates(sigs, bands, rows)
+        if isinstance(sigs, SignatureFile):
+            pairs = spilled_candidates(sigs, bands, rows)  # out of core, in this process
+        else:
+            pairs = candidates(sigs, bands, rows)
         # Exact duplicates (same normalised text) are always candidates.
         order = np.argsort(fingerprints.doc_hashes, kind="stable")
         same = fingerprints.doc_hashes[order][1:] == fingerprints.doc_hashes[order][:-1]
@@ -338,7 +524,7 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
             ri, rj = _find(parent, i), _find(parent, j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
-        roots = np.array([_find(parent, i) for i in range(n)], dtype=np.int64)
+        roots = _roots(parent)
         _resolve_components(roots, measure)
         plan.clusters = _assign(roots, measure, fingerprints, config, plan)
     units, docs = fingerprints.unit_hashes, fingerprints.unit_docs
@@ -359,16 +545,39 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     return plan
 
 
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """The root of every document, by pointer jumping (the union keeps ``parent[x] <= x``, so
+    this ends at the roots :func:`_find` would give), with no Python object per document."""
+    roots = parent.copy()
+    while True:
+        jumped = roots[roots]
+        if np.array_equal(jumped, roots):
+            return roots
+        roots = jumped
+
+
+def _components(roots: np.ndarray) -> list[np.ndarray]:
+    """The members of every component of two or more documents, components in order of root and
+    members in document order (singletons, most of a corpus, get no array)."""
+    sizes = np.bincount(roots, minlength=len(roots))
+    grouped = np.flatnonzero(sizes[roots] > 1)
+    order = grouped[np.argsort(roots[grouped], kind="stable")]
+    if not len(order):
+        return []
+    return np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)
+
+
 def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
     """Resolve, in one batch, every pair inside each small component (for the chain guard)."""
-    order = np.argsort(roots, kind="stable")
-    groups = np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)
     wanted = [
-        (a, b) for members in groups if 1 < len(members) <= _PAIRWISE_LIMIT
-        for a, b in combinations(sorted(members.tolist()), 2) if (a, b) not in measure.known
+        (a, b) for members in _components(roots) if len(members) <= _PAIRWISE_LIMIT
+        for a, b in combinations(sorted(members.tolist()), 2)
     ]
     if wanted:
-        measure.resolve(np.array(wanted, dtype=np.int64))
+        pairs = np.array(wanted, dtype=np.int64)
+        pairs = pairs[measure.known.missing(pairs)]
+        if len(pairs):
+            measure.resolve(pairs)
 
 
 def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints, config: DedupConfig,
@@ -376,13 +585,8 @@ def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints,
     """Choose keepers per connected component, guarding against chains."""
     threshold = config.match.threshold
     keep = config.policy.keep
-    order = np.argsort(roots, kind="stable")
-    sorted_roots = roots[order]
-    boundaries = np.flatnonzero(np.diff(sorted_roots)) + 1
     clusters = 0
-    for members in np.split(order, boundaries):
-        if len(members) < 2:
-            continue
+    for members in _components(roots):
         members = np.sort(members)
         if keep == "longest":
             members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]

@@ -179,12 +179,15 @@ def _get(ray: Any, ref: Any) -> Any:
 
 def _band_shard_pairs(sigs: Any, band_range: tuple[int, int], rows: int) -> Any:
     """Reducer for one band shard: band keys of its bands, then star edges per bucket."""
-    from dedup.corpus import band_keys, candidate_pairs
+    import numpy as np
+
+    from dedup.corpus import band_keys, band_shard_pairs
 
     first, last = band_range
     # band_keys seeds each band by its global position, so a shard's keys (and any 64-bit
-    # collision) are exactly those of the single-process plan.
-    return candidate_pairs(band_keys(sigs, last, rows, first))
+    # collision) are exactly those of the single-process plan. The reduce is the one the
+    # out-of-core path runs per spilled partition.
+    return band_shard_pairs(band_keys(sigs, last, rows, first), np.arange(len(sigs), dtype=np.int64))
 
 
 def sharded_candidate_pairs(sigs: Any, bands: int, rows: int, shards: int) -> Any:

@@ -38,15 +38,19 @@ def clean_batch(batch: dict[str, list[Any]], text_column: str = "text",
 
 
 def _fingerprint(batch: dict[str, list[Any]], text_column: str, config: DedupConfig) -> dict[str, list[Any]]:
+    import numpy as np
+
     from dedup.corpus import fingerprint_batch
 
     texts = batch[text_column]
     fingerprints = fingerprint_batch(texts, config)
+    signatures = fingerprints.signatures
+    assert isinstance(signatures, np.ndarray)  # a batch's signatures are always in memory
     units: list[list[int]] = [[] for _ in texts]
     for unit, doc in zip(fingerprints.unit_hashes.tolist(), fingerprints.unit_docs.tolist()):
         units[doc].append(unit)
     return {
-        "_dedup_signature": [row.tolist() for row in fingerprints.signatures],
+        "_dedup_signature": [row.tolist() for row in signatures],
         "_dedup_hash": [str(h) for h in fingerprints.doc_hashes.tolist()],
         "_dedup_length": fingerprints.lengths.tolist(),
         "_dedup_units": [[str(u) for u in row] for row in units],

@@ -261,6 +261,6 @@ class RunOptions:
     jobs: int = 0
     batch_size: int = 32
     progress: bool = False
-    memory: int | None = None  # bytes; above half of it, signatures stay on disk (memory-mapped)
+    memory: int | None = None  # bytes; above half of it, signatures and band keys stay on disk
     engine: str = "local"  # "local" (in-process or a process pool) or "ray"
     ray_address: str | None = None  # with engine "ray": an existing cluster; None starts a local one

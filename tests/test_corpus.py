@@ -224,27 +224,100 @@ def test_unchanged_records_keep_their_bytes(tmp_path):
 
 
 def test_memory_budget_keeps_signatures_on_disk_with_the_same_result(tmp_path, monkeypatch):
+    import tempfile
+
+    import dedup.corpus
+
+    records = make_corpus()
+    rng = random.Random(11)
+    for k in range(60):  # more documents and reprints, so the budget makes many chunks and partitions
+        text = _article(rng, TOPICS[k % len(TOPICS)])
+        records.append({"id": f"extra-{k}", "text": text, "source": "wire"})
+        if k % 3 == 0:
+            words = text.split(" ")
+            words[5] = "reportedly"
+            records.append({"id": f"extra-{k}-reprint", "text": " ".join(words), "source": "reprint"})
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, records)
+    plain, budget = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    reports = tmp_path / "a.report.jsonl", tmp_path / "b.report.jsonl"
+    assert invoke("clean", source, "-o", plain, "--report", reports[0], "--jobs", "1").exit_code == 0
+    seen = []
+    spilled = dedup.corpus.spilled_candidates
+
+    def spy(sigs, bands, rows):
+        seen.append(sigs)
+        pairs = spilled(sigs, bands, rows)
+        left = [p.name for p in Path(sigs.path).parent.iterdir() if p.name.startswith("band-keys-")]
+        assert len(pairs) and left == []  # the band-key files are gone
+        return pairs
+
+    monkeypatch.setattr(dedup.corpus, "spilled_candidates", spy)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for memory in ("1K", "64K"):  # one row per chunk; several rows per chunk
+        assert invoke("clean", source, "-o", budget, "--report", reports[1], "--jobs", "1", "--memory", memory,
+                      "--force").exit_code == 0
+        assert budget.read_bytes() == plain.read_bytes()
+        summaries = [json.loads(r.read_text(encoding="utf-8").splitlines()[-1]) for r in reports]
+        assert summaries[0]["duplicate_documents"] == summaries[1]["duplicate_documents"] > 5
+        assert list(scratch.iterdir()) == []  # the spill directory is gone
+    assert [type(s).__name__ for s in seen] == ["SignatureFile", "SignatureFile"]
+    assert invoke("clean", source, "-o", tmp_path / "c.jsonl", "--memory", "lots").exit_code == 2
+
+
+def _signature_file(tmp_path, sigs, memory):
+    from dedup.corpus import SignatureFile
+
+    path = tmp_path / "signatures.u32"
+    sigs.tofile(path)
+    return SignatureFile(str(path), len(sigs), sigs.shape[1], memory)
+
+
+def test_spilled_candidates_equal_local_candidates(tmp_path, monkeypatch):
+    import numpy as np
+
+    import dedup.corpus
+    from dedup.corpus import local_candidates, spilled_candidates
+
+    rng = np.random.default_rng(3)
+    sigs = rng.integers(0, 3, size=(700, 32), dtype=np.uint32)  # few values: many shared buckets
+    sigs[rng.integers(0, 700, 100)] = sigs[rng.integers(0, 700, 100)]  # and exact copies
+    expected = local_candidates(sigs, 16, 2)
+    assert len(expected) > 1000
+    shards = []
+    reduce = dedup.corpus.band_shard_pairs
+
+    def spy(keys, docs):
+        shards.append(len(docs))
+        return reduce(keys, docs)
+
+    monkeypatch.setattr(dedup.corpus, "band_shard_pairs", spy)
+    for memory in (1, 2_000, 20_000, 10**9):
+        shards.clear()
+        spilled = _signature_file(tmp_path, sigs, memory)
+        got = spilled_candidates(spilled, 16, 2)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected), memory
+        assert sum(shards) == 16 * len(sigs)  # every (band, document) record resolved once
+        if memory <= 2_000:
+            assert len(shards) > 16 * 8 and spilled.chunk_rows(8) < 10  # many partitions and chunks
+        assert [p.name for p in tmp_path.iterdir()] == ["signatures.u32"]
+
+
+def test_spilled_files_are_removed_on_errors(tmp_path, monkeypatch):
     import numpy as np
 
     import dedup.corpus
 
-    source = tmp_path / "in.jsonl"
-    write_jsonl(source, make_corpus())
-    plain, budget = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    assert invoke("clean", source, "-o", plain, "--jobs", "1").exit_code == 0
-    mapped = []
-    plan_corpus = dedup.corpus.plan_corpus
+    def fail(keys, docs):
+        raise RuntimeError("reduce failed")
 
-    def spy(fingerprints, *args):
-        mapped.append(isinstance(fingerprints.signatures, np.memmap))
-        return plan_corpus(fingerprints, *args)
-
-    monkeypatch.setattr(dedup.corpus, "plan_corpus", spy)
-    assert invoke("clean", source, "-o", budget, "--jobs", "1", "--memory", "1K").exit_code == 0
-    assert mapped == [True]
-    assert budget.read_bytes() == plain.read_bytes()
-    assert invoke("clean", source, "-o", tmp_path / "c.jsonl", "--memory", "lots").exit_code == 2
-
+    monkeypatch.setattr(dedup.corpus, "band_shard_pairs", fail)
+    sigs = np.random.default_rng(0).integers(0, 3, size=(50, 32), dtype=np.uint32)
+    with pytest.raises(RuntimeError):
+        dedup.corpus.spilled_candidates(_signature_file(tmp_path, sigs, 1_000), 16, 2)
+    assert [p.name for p in tmp_path.iterdir()] == ["signatures.u32"]
 
 def test_pass_two_reuses_pass_one_segments_with_the_same_result(tmp_path, monkeypatch):
     """Pass 1 keeps each unchanged document's segmentation for pass 2; what pass 2 then writes
@@ -300,3 +373,39 @@ def test_shards_read_and_written_by_workers_match_the_batch_path(tmp_path, monke
     assert len(runs["shards"][0]) == 3
     assert runs["shards"] == runs["batches"]
     assert runs["shards"][1][-1]["duplicate_documents"] > 0
+
+
+def test_signature_file_reads_only_named_rows_with_the_same_estimates(tmp_path):
+    import numpy as np
+
+    from dedup.corpus import _estimates
+
+    rng = np.random.default_rng(1)
+    sigs = rng.integers(0, 5, size=(300, 64), dtype=np.uint32)
+    pairs = np.sort(rng.integers(0, 300, size=(500, 2)), axis=1)
+    for memory in (1, 5_000, 10**9):
+        spilled = _signature_file(tmp_path, sigs, memory)
+        assert np.array_equal(spilled.take(pairs[:, 1]), sigs[pairs[:, 1]])
+        assert np.array_equal(_estimates(spilled, pairs), _estimates(sigs, pairs))
+        assert np.array_equal(np.concatenate([c for _, c in spilled.chunks(7)]), sigs)
+
+
+def test_roots_and_components_match_union_find():
+    import numpy as np
+
+    from dedup.corpus import _components, _find, _roots
+
+    rng = np.random.default_rng(7)
+    n = 2_000
+    parent = np.arange(n, dtype=np.int64)
+    for i, j in rng.integers(0, n, size=(1_200, 2)).tolist():
+        ri, rj = _find(parent, i), _find(parent, j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    roots = _roots(parent)
+    assert roots.tolist() == [_find(parent.copy(), i) for i in range(n)]
+    groups = _components(roots)
+    expected = {}
+    for i, root in enumerate(roots.tolist()):
+        expected.setdefault(root, []).append(i)
+    assert [g.tolist() for g in groups] == [m for _, m in sorted(expected.items()) if len(m) > 1]
