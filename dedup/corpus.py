@@ -385,13 +385,22 @@ class _Similarity:
         self.known.add(pairs, sims)
         return sims
 
-    def get(self, i: int, j: int) -> float:
-        """Similarity of one pair (resolved earlier, or estimated now)."""
+    def get(self, i: int, j: int, exact: bool = True) -> float:
+        """Similarity of one pair: resolved earlier, or resolved now; with ``exact`` False, a
+        pair not resolved yet gets its signature estimate (no exact check, which re-reads
+        documents) and is remembered with it."""
         pair = (i, j) if i < j else (j, i)
         known = self.known.get(*pair)
-        if known is None:
-            return float(self.resolve(np.array([pair], dtype=np.int64))[0])
-        return known
+        if known is not None:
+            return known
+        pairs = np.array([pair], dtype=np.int64)
+        if exact:
+            return float(self.resolve(pairs)[0])
+        sim = _estimates(self.fingerprints.signatures, pairs)
+        if self.fingerprints.doc_hashes[i] == self.fingerprints.doc_hashes[j]:
+            sim[0] = 1.0
+        self.known.add(pairs, sim)
+        return float(sim[0])
 
 
 def _estimates(sigs: np.ndarray | SignatureFile, pairs: np.ndarray) -> np.ndarray:
@@ -591,10 +600,14 @@ def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints,
         if keep == "longest":
             members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]
         keepers: list[int] = []
+        # Pairs of small components were all resolved (exactly near the threshold) beforehand;
+        # in larger ones, pairs not resolved yet are estimated on their signatures: checking
+        # them exactly one at a time would re-read the corpus for each.
+        exact = len(members) <= _PAIRWISE_LIMIT
         for member in members.tolist():
             best, best_sim = -1, -1.0
             for keeper in keepers:
-                sim = measure.get(member, keeper)
+                sim = measure.get(member, keeper, exact)
                 if sim >= threshold and sim > best_sim:
                     best, best_sim = keeper, sim
             if best < 0:

@@ -409,3 +409,31 @@ def test_roots_and_components_match_union_find():
     for i, root in enumerate(roots.tolist()):
         expected.setdefault(root, []).append(i)
     assert [g.tolist() for g in groups] == [m for _, m in sorted(expected.items()) if len(m) > 1]
+
+
+def test_large_component_chain_guard_reads_no_documents_pair_by_pair():
+    """In a component larger than the pairwise limit, the chain guard estimates pairs it has not
+    resolved instead of checking each exactly (each exact check re-reads the corpus)."""
+    import numpy as np
+
+    from dedup.config import DedupConfig
+    from dedup.corpus import _PAIRWISE_LIMIT, Fingerprints, plan_corpus
+
+    rng = np.random.default_rng(5)
+    n, num_perm = 3 * _PAIRWISE_LIMIT, 128
+    base = rng.integers(0, 2**32, num_perm, dtype=np.uint32)
+    sigs = np.tile(base, (n, 1))
+    for row in range(n):  # about 12% of positions differ from the base: estimates near 0.8
+        changed = rng.random(num_perm) < 0.12
+        sigs[row, changed] = rng.integers(0, 2**32, int(changed.sum()), dtype=np.uint32)
+    fingerprints = Fingerprints(sigs, np.arange(n, dtype=np.uint64), np.full(n, 100, dtype=np.int64),
+                                np.empty(0, np.uint64), np.empty(0, np.int64))
+    calls = []
+
+    def exact(pairs):  # some pairs fall below the threshold, so the component has several keepers
+        calls.append(len(pairs))
+        return np.where(pairs.sum(axis=1) % 3 == 0, 0.5, 0.85)
+
+    plan = plan_corpus(fingerprints, DedupConfig(), exact)
+    assert (plan.duplicate_of >= 0).sum() > n // 2
+    assert len(calls) <= 2, calls  # the candidates in one batch, not one call per pair
