@@ -61,8 +61,11 @@ def document_record(doc_id: str, result: CleanResult) -> dict[str, Any]:
 
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder (json.dumps builds one per call)
+
+
 def _line(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    return _ENCODE(record) + "\n"
 
 
 class ReportWriter:
@@ -83,13 +86,14 @@ class ReportWriter:
     def document(self, record: Mapping[str, Any]) -> None:
         """One document's entry (see :func:`document_record`, plus duplicate fields)."""
         if not self.jsonl:
-            self.handle.write(("" if self.first else ",\n") + json.dumps(record, ensure_ascii=False))
+            self.handle.write(("" if self.first else ",\n") + _ENCODE(record))
             self.first = False
             return
-        for change in record.get("changes", ()):
-            self.handle.write(_line({"type": "change", "document": record["id"], **change}))
-        for flag in record.get("flags", ()):
-            self.handle.write(_line({"type": "flag", "document": record["id"], **flag}))
+        document = record["id"]
+        lines = [_line({"type": "change", "document": document, **change}) for change in record.get("changes", ())]
+        lines += [_line({"type": "flag", "document": document, **flag}) for flag in record.get("flags", ())]
+        if lines:
+            self.handle.write("".join(lines))
         if record.get("duplicate_of") is not None:
             self.handle.write(_line({"type": "document", **{k: v for k, v in record.items()
                                                              if k not in ("changes", "flags")}}))
