@@ -61,6 +61,7 @@ class Span:
 
 
 _CONTEXT_CACHE = 1 << 17  # remembered Punkt break decisions (about 20 MB at most)
+_LINE_CACHE = 1 << 13  # remembered sentence spans of lines (a few MB)
 
 
 class Segmenter:
@@ -100,6 +101,34 @@ class Segmenter:
             return found
 
         self._tokenizer.text_contains_sentbreak = text_contains_sentbreak
+        # A line's sentences depend on the line alone: a document cleaned in a second round (after
+        # a removal) and lines repeated across documents are segmented once.
+        self._known_lines: dict[str, tuple[tuple[int, int], ...]] = {}
+
+    def _line_spans(self, chunk: str) -> tuple[tuple[int, int], ...]:
+        """Punkt's sentence spans of one line (remembered)."""
+        spans = self._known_lines.get(chunk)
+        if spans is None:
+            if len(self._known_lines) >= _LINE_CACHE:
+                self._known_lines.clear()
+            spans = self._known_lines[chunk] = tuple(self._tokenizer.span_tokenize(chunk))
+        return spans
+
+    def remember(self, text: str, paragraphs: Sequence[Any]) -> None:
+        """Remember the sentences of each line of ``paragraphs`` of ``text``, as :meth:`sentences`
+        found them with no forced boundary (pass 2 gets them from pass 1 without running Punkt;
+        a second cleaning round then finds its unchanged lines here)."""
+        for paragraph in paragraphs:
+            for line in paragraph.lines:
+                chunk = text[line.start : line.end]
+                if chunk in self._known_lines or not _POSSIBLE_BREAK.search(chunk):
+                    continue
+                if len(self._known_lines) >= _LINE_CACHE:
+                    self._known_lines.clear()
+                self._known_lines[chunk] = tuple(
+                    (s.start - line.start, s.end - line.start) for s in paragraph.sentences
+                    if line.start <= s.start and s.end <= line.end
+                )
 
     def paragraphs(self, text: str) -> list[Span]:
         """Blocks separated by blank lines, without their surrounding whitespace."""
@@ -126,7 +155,7 @@ class Segmenter:
             if not _POSSIBLE_BREAK.search(chunk):
                 spans.append(line)  # no punctuation followed by space: one sentence
                 continue
-            for s, e in self._tokenizer.span_tokenize(chunk):
+            for s, e in self._line_spans(chunk):
                 spans.append(Span(line.start + s, line.start + e))
         if forced:
             spans = _split_at(text, spans, forced)
