@@ -62,11 +62,43 @@ class ReadOptions:
 
 @dataclass(frozen=True)
 class Source:
-    """One input: a path (or ``-``), its format, and its name relative to a directory root."""
+    """One input: a path (or ``-``), its format, and its name relative to a directory root; or a
+    byte range of a plain JSONL file (``start`` to ``stop``, whole lines, the first of them line
+    ``first_line``), which workers read in parallel (see :func:`split_ranges`)."""
 
     path: str
     format: str
     relative: str
+    start: int = 0
+    stop: int | None = None
+    first_line: int = 1
+
+
+def split_ranges(source: Source, pieces: int) -> list[Source]:
+    """Cut a plain (uncompressed) JSONL file into about ``pieces`` byte ranges of whole lines,
+    each knowing the number of its first line, so that reading the ranges in order reads exactly
+    the file, with the same line numbers."""
+    size = os.path.getsize(source.path)
+    cuts = [0]
+    with open(source.path, "rb") as handle:
+        for k in range(1, pieces):
+            handle.seek(max(size * k // pieces, cuts[-1]))
+            if handle.tell() > 0:
+                handle.seek(handle.tell() - 1)
+                handle.readline()  # to the start of the next line
+            if cuts[-1] < handle.tell() < size:
+                cuts.append(handle.tell())
+        cuts.append(size)
+        ranges, line = [], 1
+        for start, stop in zip(cuts[:-1], cuts[1:]):
+            ranges.append(Source(source.path, source.format, source.relative, start, stop, line))
+            handle.seek(start)
+            remaining = stop - start
+            while remaining > 0:
+                block = handle.read(min(remaining, 1 << 22))
+                line += block.count(b"\n")
+                remaining -= len(block)
+    return ranges
 
 
 def format_of(path: str) -> str:
@@ -281,7 +313,14 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
     try:
         with _open_binary(source.path) as stream:
             limit = options.max_document_bytes
-            for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), 1):
+            remaining = None if source.stop is None else source.stop - source.start
+            if source.start:
+                stream.seek(source.start)
+            for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), source.first_line):
+                if remaining is not None:
+                    if remaining <= 0:
+                        break  # the end of this byte range
+                    remaining -= len(raw)
                 if len(raw) > limit:
                     raise _too_big(f"{source.path}:{number}", limit)
                 if not raw.strip():

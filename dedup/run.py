@@ -5,9 +5,11 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
+import shutil
 import sys
 import time
 from array import array
@@ -23,7 +25,7 @@ import xxhash
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
 from dedup.errors import DedupError, InputError
-from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of
+from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of, split_ranges
 from dedup.pipeline import RunOptions
 from dedup.report import ReportWriter, document_record, run_metadata
 
@@ -64,7 +66,8 @@ def _segments_path(number: int | str) -> str | None:
 
 
 def _shard_segments_path(source: Source) -> str | None:
-    return _segments_path("shard-" + xxhash.xxh64_hexdigest(source.path.encode("utf-8", "surrogateescape")))
+    name = f"{source.path}\0{source.start}"  # a shard, or one byte range of it
+    return _segments_path("shard-" + xxhash.xxh64_hexdigest(name.encode("utf-8", "surrogateescape")))
 
 
 def _keep_segments(path: str | None, segments: list[Any] | None) -> None:
@@ -291,6 +294,8 @@ class _Outputs:
         self.bytes_out = 0
 
     def target(self, source: Source) -> str:
+        if source.stop is not None:  # a byte range: its part of the output, joined after pass 2
+            return str(Path(self.options.output) / f"range-{source.start:015d}.part")
         if self.single:
             return self.options.output
         relative = source.relative if source.path != "-" else "stdin.txt"
@@ -675,6 +680,11 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     plan = None
     shards = (corpus and hasattr(engine, "map_sources") and not _single_output(sources, options)
               and all(source.format in ("jsonl", "parquet") for source in sources))
+    ranges = not shards and _ranges_of(sources, engine, read)
+    if ranges:
+        # One large JSONL file: the workers read, clean and write byte ranges of it like shards.
+        reader = _Reader(ranges, read)
+        shards = True
     starts: list[int] = []
     if shards:
         plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids, spill)
@@ -692,7 +702,15 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
         if options.report:
             report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
                              run_metadata(config))
-        if shards:
+        if ranges:
+            parts = dataclasses.replace(options, output=spill)
+            bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
+                                      tally, report, reader, spill)
+            with atomic_writer(options.output, binary=True) as joined:
+                for piece in ranges:
+                    with open(_Outputs(ranges, parts, read, single=False).target(piece), "rb") as part:
+                        shutil.copyfileobj(part, joined, 1 << 20)
+        elif shards:
             bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
                                       tally, report, reader, spill)
         else:
@@ -735,6 +753,27 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     for name in skipped_files:
         print(f"dedup: skipped binary file {name}", file=sys.stderr)
     return summary
+
+
+#: A JSONL file at least this large is read by the workers in byte ranges (with 2+ workers).
+_RANGE_MIN_BYTES = 4 << 20
+#: The size of a range to aim at: small enough to keep the workers evenly busy.
+_RANGE_BYTES = 1 << 20
+
+
+def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[Source]:
+    """Byte ranges of the one plain JSONL input when local workers can read it in parallel;
+    empty otherwise (several inputs, compression, another encoding, one worker, Ray)."""
+    if len(sources) != 1 or not isinstance(engine, CorpusEngine) or engine.jobs < 2:
+        return []
+    source = sources[0]
+    plain = source.path != "-" and not source.path.lower().endswith((".gz", ".zst", ".zstd"))
+    if source.format != "jsonl" or not plain or read.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return []
+    size = os.path.getsize(source.path)
+    if size < _RANGE_MIN_BYTES:
+        return []
+    return split_ranges(source, min(16 * engine.jobs, max(2, size // _RANGE_BYTES)))
 
 
 def _summary(tally: _Tally, plan: Any, bytes_in: int, bytes_out: int, skipped_files: list[str],

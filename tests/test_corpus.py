@@ -437,3 +437,46 @@ def test_large_component_chain_guard_reads_no_documents_pair_by_pair():
     plan = plan_corpus(fingerprints, DedupConfig(), exact)
     assert (plan.duplicate_of >= 0).sum() > n // 2
     assert len(calls) <= 2, calls  # the candidates in one batch, not one call per pair
+
+
+@pytest.mark.parametrize("output_name", ["out.jsonl", "out.jsonl.gz"])
+def test_one_large_file_read_in_byte_ranges_matches_one_reader(tmp_path, monkeypatch, output_name):
+    """With 2 workers a large plain JSONL file is read, cleaned and written in byte ranges by the
+    workers and joined: the same bytes, report, skipped lines and line numbers as one reader."""
+    import dedup.run
+
+    records = make_corpus() + make_corpus(seed=9) + make_corpus(seed=5)
+    lines = [json.dumps(r) for r in records]
+    lines.insert(7, "{not json")
+    lines.insert(15, "   ")
+    lines.insert(22, json.dumps({"text": records[0]["text"]}))  # no id: named by its line; a duplicate
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    used = []
+    real = dedup.run.split_ranges
+
+    def spy(*args):
+        ranges = real(*args)
+        used.append(len(ranges))
+        return ranges
+
+    monkeypatch.setattr(dedup.run, "split_ranges", spy)
+    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_000)
+    runs = {}
+    for jobs in (1, 2):
+        out, report = tmp_path / f"{jobs}-{output_name}", tmp_path / f"{jobs}-report.jsonl"
+        result = invoke("clean", source, "-o", out, "--report", report, "--jobs", jobs, "--on-error", "skip")
+        assert result.exit_code == 0, result.output
+        data = out.read_bytes()
+        if output_name.endswith(".gz"):
+            data = gzip.decompress(data)
+        report_lines = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
+        for timing in ("seconds", "mb_per_s", "jobs"):
+            report_lines[-1].pop(timing)
+        runs[jobs] = (data, report_lines)
+    assert used and used[0] > 4  # the second run read many ranges
+    assert runs[1] == runs[2]
+    summary = runs[1][1][-1]
+    assert summary["duplicate_documents"] > 0 and summary["skipped_records"][0]["line"] == 8
+    assert any(r.get("id") == "big.jsonl:23" for r in runs[1][1] if r["type"] == "document")
