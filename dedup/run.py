@@ -757,8 +757,9 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
 
 #: A JSONL file at least this large is read by the workers in byte ranges (with 2+ workers).
 _RANGE_MIN_BYTES = 4 << 20
-#: The size of a range to aim at: small enough to keep the workers evenly busy.
+#: The size of a range to aim at, and at most this many ranges.
 _RANGE_BYTES = 1 << 20
+_MAX_RANGES = 1 << 14
 
 
 def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[Source]:
@@ -773,7 +774,9 @@ def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[So
     size = os.path.getsize(source.path)
     if size < _RANGE_MIN_BYTES:
         return []
-    return split_ranges(source, min(16 * engine.jobs, max(2, size // _RANGE_BYTES)))
+    # Ranges of about _RANGE_BYTES: what a range returns (its fingerprints, ids and report
+    # records) stays small however large the file, and the workers stay evenly busy.
+    return split_ranges(source, min(_MAX_RANGES, max(2, size // _RANGE_BYTES)))
 
 
 def _summary(tally: _Tally, plan: Any, bytes_in: int, bytes_out: int, skipped_files: list[str],
