@@ -124,21 +124,28 @@ def pack_segments(segments: list[tuple[int, tuple[Paragraph, ...]] | None]) -> n
 
 def unpack_segments(packed: np.ndarray) -> list[tuple[int, tuple[Paragraph, ...]] | None]:
     """The inverse of :func:`pack_segments`."""
-    values = iter(packed.tolist())
+    values = packed.tolist()
     result: list[tuple[int, tuple[Paragraph, ...]] | None] = []
+    at = 0
 
-    def spans(count: int) -> tuple[Span, ...]:
-        return tuple(Span(next(values), next(values)) for _ in range(count))
+    def spans(first: int, count: int) -> tuple[Span, ...]:
+        return tuple(Span(values[k], values[k + 1]) for k in range(first, first + 2 * count, 2))
 
-    for length in values:
+    while at < len(values):
+        length = values[at]
+        at += 1
         if length < 0:
             result.append(None)
             continue
         paragraphs = []
-        for _ in range(next(values)):
-            span = Span(next(values), next(values))
-            lines = spans(next(values))
-            paragraphs.append(Paragraph(span, lines, spans(next(values))))
+        count, at = values[at], at + 1
+        for _ in range(count):
+            span = Span(values[at], values[at + 1])
+            lines = spans(at + 3, values[at + 2])
+            at += 3 + 2 * len(lines)
+            sentences = spans(at + 1, values[at])
+            at += 1 + 2 * len(sentences)
+            paragraphs.append(Paragraph(span, lines, sentences))
         result.append((length, tuple(paragraphs)))
     return result
 

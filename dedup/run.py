@@ -660,8 +660,27 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     """Clean the inputs and write outputs and report; returns the summary."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="dedup-") as spill:
+    with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config):
         return _run(options, read, config, spill)
+
+
+@contextlib.contextmanager
+def _collector_for(config: DedupConfig) -> Iterator[None]:
+    """Python's cycle collector, set for a run: the models are loaded first and frozen (a full
+    collection no longer walks them, and forked workers share their pages untouched), and the
+    youngest generation is collected every 50,000 allocations instead of 700 (a run allocates
+    millions of short-lived, acyclic objects; about 3% of full mode's time). Restored after."""
+    import gc
+
+    _preload(config)
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str) -> dict[str, Any]:
