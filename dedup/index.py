@@ -156,25 +156,22 @@ class UnitIndex:
         near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
         sets: list[np.ndarray] = [shingle_sets[k] for k in near]  # type: ignore[misc]
         self._near_units = frozenset(near)
-        if sum(len(s) for s in sets) <= _SMALL_LEVEL:
-            # A few sentences: numpy's per-call cost exceeds the work; count through the index.
-            self._sizes = [0] * len(shingle_sets)
+        self._sizes = [0] * len(shingle_sets)
+        # A few sentences (numpy's per-call cost exceeds the work) or pairs too many to list:
+        # count shared shingles through an inverted index as units are kept.
+        found = None
+        if sum(len(s) for s in sets) > _SMALL_LEVEL:
+            entries = _entries(sets)
+            found = shared_pairs(sets, entries=entries)
+        if found is None:
             for k, shingles in zip(near, sets):
                 self._unique[k] = list(set(shingles.tolist()))
                 self._sizes[k] = len(self._unique[k])
             return
-        entries = _entries(sets)
         numbers = np.array(near, dtype=np.int64)
         sizes = np.zeros(len(shingle_sets), dtype=np.int64)
         sizes[numbers] = np.bincount(entries[1], minlength=len(near))
         self._sizes = sizes.tolist()
-        found = shared_pairs(sets, entries=entries)
-        if found is None:
-            # Distinct shingles of each unit, for the inverted index.
-            order = np.argsort(entries[1], kind="stable")
-            bounds = np.cumsum(sizes[numbers])[:-1]
-            self._unique = {k: u.tolist() for k, u in zip(near, np.split(entries[0][order], bounds))}
-            return
         self._near = {}
         first, second, shared = found
         first, second = numbers[first], numbers[second]

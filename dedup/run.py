@@ -699,7 +699,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     plan = None
     shards = (corpus and hasattr(engine, "map_sources") and not _single_output(sources, options)
               and all(source.format in ("jsonl", "parquet") for source in sources))
-    ranges = not shards and _ranges_of(sources, engine, read)
+    ranges = [] if shards else _ranges_of(sources, engine, read)
     if ranges:
         # One large JSONL file: the workers read, clean and write byte ranges of it like shards.
         reader = _Reader(ranges, read)
@@ -725,9 +725,10 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
             parts = dataclasses.replace(options, output=spill)
             bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
                                       tally, report, reader, spill)
+            written = _Outputs(ranges, parts, read, single=False)  # where each range's part went
             with atomic_writer(options.output, binary=True) as joined:
                 for piece in ranges:
-                    with open(_Outputs(ranges, parts, read, single=False).target(piece), "rb") as part:
+                    with open(written.target(piece), "rb") as part:
                         shutil.copyfileobj(part, joined, 1 << 20)
         elif shards:
             bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),

@@ -60,6 +60,22 @@ class Span:
     end: int
 
 
+class _Memo(dict):
+    """Results remembered by key, forgotten all at once when ``size`` are held (a bound on
+    memory that costs nothing per lookup)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Remember ``value`` for ``key`` and return it."""
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value
+        return value
+
+
 _CONTEXT_CACHE = 1 << 17  # remembered Punkt break decisions (about 20 MB at most)
 _LINE_CACHE = 1 << 13  # remembered sentence spans of lines (a few MB)
 
@@ -90,28 +106,22 @@ class Segmenter:
         self._tokenizer: Any = PunktSentenceTokenizer(params)
         # Punkt decides each candidate break from its context alone ("said. The"), a pure function
         # of the parameters that costs ~30 µs; contexts repeat across a corpus, so remember them.
-        decide, known = self._tokenizer.text_contains_sentbreak, dict[str, bool]()
+        decide, known = self._tokenizer.text_contains_sentbreak, _Memo(_CONTEXT_CACHE)
 
         def text_contains_sentbreak(context: str) -> bool:
             found = known.get(context)
-            if found is None:
-                if len(known) >= _CONTEXT_CACHE:
-                    known.clear()
-                found = known[context] = decide(context)
-            return found
+            return known.put(context, decide(context)) if found is None else found
 
         self._tokenizer.text_contains_sentbreak = text_contains_sentbreak
         # A line's sentences depend on the line alone: a document cleaned in a second round (after
         # a removal) and lines repeated across documents are segmented once.
-        self._known_lines: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._known_lines = _Memo(_LINE_CACHE)
 
     def _line_spans(self, chunk: str) -> tuple[tuple[int, int], ...]:
         """Punkt's sentence spans of one line (remembered)."""
         spans = self._known_lines.get(chunk)
         if spans is None:
-            if len(self._known_lines) >= _LINE_CACHE:
-                self._known_lines.clear()
-            spans = self._known_lines[chunk] = tuple(self._tokenizer.span_tokenize(chunk))
+            spans = self._known_lines.put(chunk, tuple(self._tokenizer.span_tokenize(chunk)))
         return spans
 
     def remember(self, text: str, paragraphs: Sequence[Any]) -> None:
@@ -123,12 +133,10 @@ class Segmenter:
                 chunk = text[line.start : line.end]
                 if chunk in self._known_lines or not _POSSIBLE_BREAK.search(chunk):
                     continue
-                if len(self._known_lines) >= _LINE_CACHE:
-                    self._known_lines.clear()
-                self._known_lines[chunk] = tuple(
+                self._known_lines.put(chunk, tuple(
                     (s.start - line.start, s.end - line.start) for s in paragraph.sentences
                     if line.start <= s.start and s.end <= line.end
-                )
+                ))
 
     def paragraphs(self, text: str) -> list[Span]:
         """Blocks separated by blank lines, without their surrounding whitespace."""
