@@ -148,9 +148,7 @@ def fix_encoding(text: str) -> tuple[str, list[Edit]]:
     joined = "\n".join(lines[k] for k in suspects)
     if ftfy.fix_text(joined, ftfy_config) == joined:
         return text, []  # one call decides the common case: nothing to fix
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
+    starts = _starts(lines, gap=1)  # each line and its line break
     edits: list[Edit] = []
     for k in suspects:
         fixed = ftfy.fix_text(lines[k], ftfy_config)
@@ -195,11 +193,11 @@ def _line_edits(line: str, fixed: str, offset: int) -> list[Edit]:
 _WORDS_AND_SPACES = re.compile(r"\s+|\S+")
 
 
-def _starts(pieces: list[str]) -> list[int]:
-    """Offsets of consecutive pieces of a string, and its length."""
+def _starts(pieces: list[str], gap: int = 0) -> list[int]:
+    """Offsets of consecutive pieces of a string (``gap`` characters apart), and its end."""
     starts = [0]
     for piece in pieces:
-        starts.append(starts[-1] + len(piece))
+        starts.append(starts[-1] + len(piece) + gap)
     return starts
 
 
