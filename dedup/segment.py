@@ -13,7 +13,9 @@ survived repair is real) and it splits where the repairer found a glued boundary
 from __future__ import annotations
 
 import functools
-import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -90,12 +92,12 @@ class Segmenter:
     """
 
     def __init__(self, extra_abbreviations: Sequence[str] = ()) -> None:
-        _import_nltk_without_scipy()
-        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
         from punkt.data import load_module
 
+        punkt = _punkt()
+
         model = load_module("english")
-        params = PunktParameters()
+        params = punkt.PunktParameters()
         added = {a.lower().rstrip(".") for a in extra_abbreviations}
         params.abbrev_types = set(model.ABBREV_TYPES) | set(NEWS_ABBREVIATIONS) | added
         params.collocations = set(model.COLLOCATIONS)
@@ -103,7 +105,7 @@ class Segmenter:
         for word, flags in model.ORTHO_CONTEXT.items():
             params.ortho_context[word] = flags
         self.abbreviations: frozenset[str] = frozenset(params.abbrev_types)
-        self._tokenizer: Any = PunktSentenceTokenizer(params)
+        self._tokenizer: Any = punkt.PunktSentenceTokenizer(params)
         # Punkt decides each candidate break from its context alone ("said. The"), a pure function
         # of the parameters that costs ~30 µs; contexts repeat across a corpus, so remember them.
         decide, known = self._tokenizer.text_contains_sentbreak, _Memo(_CONTEXT_CACHE)
@@ -170,43 +172,38 @@ class Segmenter:
         return spans
 
 
-class _HoldBack(importlib.abc.MetaPathFinder):
-    """An import finder that makes one package (and its submodules) fail to import."""
+def _punkt() -> Any:
+    """nltk's Punkt module (``nltk.tokenize.punkt``).
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    ``import nltk`` runs the package's ``__init__``, which imports all of nltk (parsers, chunkers,
+    scipy: a quarter of a second at every start, before any worker can fork). Punkt needs a few
+    small modules of it. Unless nltk is imported already, those are imported under bare package
+    modules for ``nltk`` and ``nltk.tokenize`` and then taken out of ``sys.modules`` again: the
+    process is left as it was, and a later ``import nltk`` gets the whole package, as usual (with
+    its own copy of these modules). Should that fail (another nltk layout), nltk is imported plainly.
+    """
+    if "nltk" not in sys.modules:
+        before = set(sys.modules)
+        try:
+            spec = importlib.util.find_spec("nltk")
+            if spec is not None and spec.submodule_search_locations:
+                for name, where in (("nltk", list(spec.submodule_search_locations)),
+                                    ("nltk.tokenize", [os.path.join(p, "tokenize")
+                                                       for p in spec.submodule_search_locations])):
+                    package = importlib.util.module_from_spec(
+                        importlib.machinery.ModuleSpec(name, None, is_package=True))
+                    package.__path__ = where
+                    sys.modules[name] = package
+                return importlib.import_module("nltk.tokenize.punkt")
+        except Exception:  # noqa: BLE001 - any failure: the plain import below
+            pass
+        finally:
+            for name in set(sys.modules) - before:
+                if name == "nltk" or name.startswith("nltk."):
+                    del sys.modules[name]
+    from nltk.tokenize import punkt
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname == self.name or fullname.startswith(self.name + "."):
-            raise ModuleNotFoundError(f"{fullname} held back while nltk is imported", name=fullname)
-        return None
-
-
-def _fisher_exact(*args: Any, **kwargs: Any) -> Any:
-    """``scipy.stats.fisher_exact``, imported when first called (see below)."""
-    try:
-        from scipy.stats import fisher_exact
-    except ImportError:
-        raise NotImplementedError from None  # what nltk binds when scipy is missing
-    return fisher_exact(*args, **kwargs)
-
-
-def _import_nltk_without_scipy() -> None:
-    """Import nltk without the half second of ``scipy.stats`` it loads only to bind
-    ``nltk.metrics.association.fisher_exact``, which Punkt never calls. When neither is imported
-    yet, scipy.stats is held back during the import and that one name is then bound to a shim
-    that imports scipy.stats on first call, so the process behaves as after a plain import."""
-    if "nltk" in sys.modules or "scipy.stats" in sys.modules:
-        return
-    finder = _HoldBack("scipy.stats")
-    sys.meta_path.insert(0, finder)
-    try:
-        import nltk  # noqa: F401
-    finally:
-        sys.meta_path.remove(finder)
-    association = sys.modules.get("nltk.metrics.association")
-    if association is not None and getattr(association, "fisher_exact", None) is not None:
-        setattr(association, "fisher_exact", _fisher_exact)  # noqa: B010
+    return punkt
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:
