@@ -9,14 +9,15 @@ scheme (signatures of datasketch 1.x and 2.x differ).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from typing import Any
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult
 
-__all__ = ["run_metadata", "document_record", "ReportWriter", "human_summary", "load_report"]
+__all__ = ["run_metadata", "document_record", "encode_documents", "is_jsonl", "ReportWriter", "human_summary",
+           "load_report"]
 
 
 def _version(package: str) -> str | None:
@@ -60,12 +61,32 @@ def document_record(doc_id: str, result: CleanResult) -> dict[str, Any]:
 
 
 
-
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder (json.dumps builds one per call)
 
 
 def _line(record: Mapping[str, Any]) -> str:
     return _ENCODE(record) + "\n"
+
+
+def encode_documents(records: Iterable[Mapping[str, Any]], jsonl: bool) -> str:
+    """The report text of document entries, as :meth:`ReportWriter.documents` writes it: for JSON
+    Lines their ``change``, ``flag`` and ``document`` lines, else the entries joined by commas."""
+    if not jsonl:
+        return ",\n".join(_ENCODE(record) for record in records)
+    lines: list[str] = []
+    for record in records:
+        document = record["id"]
+        lines += [_line({"type": "change", "document": document, **change}) for change in record.get("changes", ())]
+        lines += [_line({"type": "flag", "document": document, **flag}) for flag in record.get("flags", ())]
+        if record.get("duplicate_of") is not None:
+            lines.append(_line({"type": "document", **{k: v for k, v in record.items()
+                                                        if k not in ("changes", "flags")}}))
+    return "".join(lines)
+
+
+def is_jsonl(path: str) -> bool:
+    """Whether a report at ``path`` is JSON Lines (else one JSON object)."""
+    return path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst"))
 
 
 class ReportWriter:
@@ -75,7 +96,7 @@ class ReportWriter:
 
     def __init__(self, handle: Any, path: str, run: Mapping[str, Any]) -> None:
         self.handle = handle
-        self.jsonl = path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst"))
+        self.jsonl = is_jsonl(path)
         self.first = True
         if self.jsonl:
             handle.write(_line({"type": "run", **run}))
@@ -85,18 +106,16 @@ class ReportWriter:
 
     def document(self, record: Mapping[str, Any]) -> None:
         """One document's entry (see :func:`document_record`, plus duplicate fields)."""
-        if not self.jsonl:
-            self.handle.write(("" if self.first else ",\n") + _ENCODE(record))
-            self.first = False
+        self.documents(encode_documents([record], self.jsonl))
+
+    def documents(self, text: str) -> None:
+        """Entries encoded by :func:`encode_documents` (in a worker, say), in input order."""
+        if not text:
             return
-        document = record["id"]
-        lines = [_line({"type": "change", "document": document, **change}) for change in record.get("changes", ())]
-        lines += [_line({"type": "flag", "document": document, **flag}) for flag in record.get("flags", ())]
-        if lines:
-            self.handle.write("".join(lines))
-        if record.get("duplicate_of") is not None:
-            self.handle.write(_line({"type": "document", **{k: v for k, v in record.items()
-                                                             if k not in ("changes", "flags")}}))
+        if not self.jsonl:
+            text = ("" if self.first else ",\n") + text
+            self.first = False
+        self.handle.write(text)
 
     def close(self, summary: Mapping[str, Any]) -> None:
         """The summary, and the end of the report."""

@@ -499,13 +499,12 @@ def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options
     bytes_out = 0
     items = ((source, read, options, start) for source, start in zip(sources, starts))
     results = engine.map_sources(_clean_source, items, shared, plan.boilerplate, spill)
-    for records, shard_tally, size, skipped in _progress(results, options.progress, "clean"):
+    for entries, shard_tally, size, skipped in _progress(results, options.progress, "clean"):
         tally.merge(shard_tally)
         reader.skipped_records.extend(skipped)
         bytes_out += size
         if report is not None:
-            for record in records:
-                report.document(record)
+            report.documents(entries)
     return bytes_out
 
 
@@ -603,11 +602,13 @@ def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[t
 
 
 def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
-                  shared: tuple[Any, IdTable, set[int]]) -> tuple[list[dict[str, Any]], _Tally, int,
-                                                                  list[dict[str, Any]]]:
-    """Pass 2 over one shard: clean, write its output shard, return its report records."""
+                  shared: tuple[Any, IdTable, set[int]]) -> tuple[str, _Tally, int, list[dict[str, Any]]]:
+    """Pass 2 over one shard: clean, write its output shard; returns its report entries, encoded
+    here (see :func:`dedup.report.encode_documents`), its tally, the bytes written and the records
+    skipped."""
     from dedup.pipeline import explain_text, prepared_from
     from dedup.policy import Boilerplate
+    from dedup.report import encode_documents, is_jsonl
 
     source, read, options, start = item
     plan, _, repeated_ids = shared
@@ -629,7 +630,8 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
                 records.append(record)
         outputs.touch(source)
         bytes_out = outputs.bytes_out
-    return records, tally, bytes_out, skipped
+    entries = encode_documents(records, is_jsonl(options.report)) if options.report else ""
+    return entries, tally, bytes_out, skipped
 
 
 def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
