@@ -48,15 +48,18 @@ def _with_shared(item: tuple[Callable[..., Any], Any]) -> Any:
     return fn(value, _WORKER["shared"])
 
 
-def _preload(config: DedupConfig) -> None:
-    """Load what every worker needs (Punkt parameters, the lexicon, datasketch's permutations)."""
+def _preload(config: DedupConfig, share: bool = False) -> None:
+    """Load what every worker needs (Punkt parameters, the lexicon, datasketch's permutations);
+    with ``share``, before forking workers, the segmenter's memo is shared with them."""
     from dedup.fingerprint import permutations
     from dedup.repair import get_lexicon
     from dedup.segment import segmenter_for
 
     permutations(config.fingerprint.num_perm, config.fingerprint.seed)
     if config.repair.enabled or config.policy.dedup_sentences or config.policy.captions != "keep":
-        segmenter_for(config.segment)
+        segmenter = segmenter_for(config.segment)
+        if share:
+            segmenter.share()
         get_lexicon()
 
 
@@ -164,7 +167,7 @@ class CorpusEngine:
         import multiprocessing
 
         if sys.platform == "linux":
-            _preload(self.config)  # forked workers inherit the loaded models instead of each loading them
+            _preload(self.config, share=True)  # forked workers inherit the loaded models
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(self.config, boilerplate, spill, shared)) as pool:

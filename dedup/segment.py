@@ -15,12 +15,17 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import itertools
+import mmap
 import os
 import re
 import sys
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import xxhash
 
 if TYPE_CHECKING:
     from dedup.config import SegmentConfig
@@ -82,6 +87,49 @@ _CONTEXT_CACHE = 1 << 17  # remembered Punkt break decisions (about 20 MB at mos
 _LINE_CACHE = 1 << 13  # remembered sentence spans of lines (a few MB)
 
 
+class _SharedMemo:
+    """Results remembered in memory shared with the processes forked after it was made (an
+    anonymous shared mapping): what one worker of a run learned, the others find, in either pass.
+
+    A fixed number of slots of ``width`` bytes; a key's slot holds the last value put for a key
+    hashed there. Each slot is ``checksum, key digest (128 bits), value length, value``; the
+    checksum covers the rest, so a slot two processes wrote at once reads as absent, never as a
+    wrong value. Values are pure functions of their keys, so what is found never changes a result.
+    """
+
+    _HEAD = 8 + 16 + 1
+
+    def __init__(self, slots: int, width: int) -> None:
+        self.slots = slots
+        self.width = width
+        self.buffer = mmap.mmap(-1, slots * width)
+
+    def _place(self, key: str) -> tuple[bytes, int]:
+        digest = xxhash.xxh3_128_digest(key.encode("utf-8", "surrogatepass"))
+        return digest, int.from_bytes(digest[:8], "little") % self.slots * self.width
+
+    def get(self, key: str) -> bytes | None:
+        """The value put for ``key``, or None."""
+        digest, at = self._place(key)
+        slot = self.buffer[at : at + self.width]
+        end = self._HEAD + slot[24]
+        if slot[8:24] != digest or end > self.width or xxhash.xxh64_digest(slot[8:end]) != slot[:8]:
+            return None
+        return slot[self._HEAD : end]
+
+    def put(self, key: str, value: bytes) -> None:
+        """Remember ``value`` for ``key`` (nothing when it does not fit a slot)."""
+        if len(value) > self.width - self._HEAD:
+            return
+        digest, at = self._place(key)
+        body = digest + bytes((len(value),)) + value
+        self.buffer[at : at + 8 + len(body)] = xxhash.xxh64_digest(body) + body
+
+
+_SHARED_CONTEXTS = (1 << 16, 32)  # slots and bytes each: 2 MB
+_SHARED_LINES = (1 << 15, 128)  # 4 MB; a line of up to 12 sentences fits a slot
+
+
 class Segmenter:
     """Paragraphs, lines and sentences of a text.
 
@@ -109,21 +157,47 @@ class Segmenter:
         # Punkt decides each candidate break from its context alone ("said. The"), a pure function
         # of the parameters that costs ~30 µs; contexts repeat across a corpus, so remember them.
         decide, known = self._tokenizer.text_contains_sentbreak, _Memo(_CONTEXT_CACHE)
+        # With workers, these remember across processes too (see share()).
+        self._shared: list[_SharedMemo] = []
 
         def text_contains_sentbreak(context: str) -> bool:
             found = known.get(context)
-            return known.put(context, decide(context)) if found is None else found
+            if found is not None:
+                return found
+            if not self._shared:
+                return known.put(context, decide(context))
+            value = self._shared[0].get(context)
+            if value is not None:
+                return known.put(context, value == b"\x01")
+            found = known.put(context, decide(context))
+            self._shared[0].put(context, b"\x01" if found else b"\x00")
+            return found
 
         self._tokenizer.text_contains_sentbreak = text_contains_sentbreak
         # A line's sentences depend on the line alone: a document cleaned in a second round (after
         # a removal) and lines repeated across documents are segmented once.
         self._known_lines = _Memo(_LINE_CACHE)
 
+    def share(self) -> None:
+        """From now on, also remember in memory shared with the processes forked later (the
+        workers of a run): a worker then finds what another one segmented, in pass 1 and pass 2,
+        as one process would in its own memo. Idempotent."""
+        if not self._shared:
+            self._shared[:] = [_SharedMemo(*_SHARED_CONTEXTS), _SharedMemo(*_SHARED_LINES)]
+
     def _line_spans(self, chunk: str) -> tuple[tuple[int, int], ...]:
         """Punkt's sentence spans of one line (remembered)."""
         spans = self._known_lines.get(chunk)
-        if spans is None:
-            spans = self._known_lines.put(chunk, tuple(self._tokenizer.span_tokenize(chunk)))
+        if spans is not None:
+            return spans
+        if not self._shared:
+            return self._known_lines.put(chunk, tuple(self._tokenizer.span_tokenize(chunk)))
+        value = self._shared[1].get(chunk)
+        if value is not None:
+            flat = array("I", value)
+            return self._known_lines.put(chunk, tuple(zip(flat[::2], flat[1::2])))
+        spans = self._known_lines.put(chunk, tuple(self._tokenizer.span_tokenize(chunk)))
+        self._shared[1].put(chunk, array("I", itertools.chain.from_iterable(spans)).tobytes())
         return spans
 
     def remember(self, text: str, paragraphs: Sequence[Any]) -> None:
