@@ -24,7 +24,7 @@ import xxhash
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
-from dedup.errors import DedupError, InputError
+from dedup.errors import DedupError, InputError, OutputError
 from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of, split_ranges
 from dedup.pipeline import RunOptions
 from dedup.report import ReportWriter, document_record, run_metadata
@@ -413,6 +413,9 @@ def _check_run(options: RunOptions, sources: list[Source]) -> None:
     check_output(options.output, options.inputs, options.force)
     if options.report:
         check_output(options.report, options.inputs, options.force)
+        named = {options.report, options.output}
+        if "-" not in named and Path(options.report).resolve() == Path(options.output).resolve():
+            raise OutputError(f"{options.report}: is both the output and the report; give the report another name")
     if options.annotate and any(s.format == "text" for s in sources):
         raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
     if len(sources) > 1 and options.output == "-":

@@ -48,6 +48,15 @@ def report_summary(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))["summary"]
 
 
+def test_report_on_the_output_is_one_line_error(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "One sentence here. Another one there."}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    one_line_error(run("clean", source, "-o", out, "--report", tmp_path / "." / "out.jsonl", "--force"),
+                   "out.jsonl", "both the output and the report")
+    assert not out.exists() and not no_leftovers(tmp_path)
+
+
 # --------------------------------------------------------------------------- encodings
 
 
