@@ -74,15 +74,16 @@ class Source:
     first_line: int = 1
 
 
-def split_ranges(source: Source, pieces: int) -> list[Source]:
-    """Cut a plain (uncompressed) JSONL file into about ``pieces`` byte ranges of whole lines,
-    each knowing the number of its first line, so that reading the ranges in order reads exactly
-    the file, with the same line numbers."""
+def split_ranges(source: Source, at: Sequence[int]) -> list[Source]:
+    """Cut a plain (uncompressed) JSONL file into byte ranges of whole lines, cut at the first
+    line start at or after each offset of ``at`` (ascending), each range knowing the number of its
+    first line, so that reading the ranges in order reads exactly the file, with the same line
+    numbers."""
     size = os.path.getsize(source.path)
     cuts = [0]
     with open(source.path, "rb") as handle:
-        for k in range(1, pieces):
-            handle.seek(max(size * k // pieces, cuts[-1]))
+        for offset in at:
+            handle.seek(max(offset, cuts[-1]))
             if handle.tell() > 0:
                 handle.seek(handle.tell() - 1)
                 handle.readline()  # to the start of the next line
@@ -413,10 +414,12 @@ def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
+def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterator[IO[Any]]:
     """Write ``path`` through a temporary file that replaces it only when writing succeeds.
 
-    ``-`` writes to stdout. Compression follows the suffix (``.gz``, ``.zst``).
+    ``-`` writes to stdout. Compression follows the suffix (``.gz``, ``.zst``). The data reach
+    the disk before the file is renamed, unless ``sync`` is false (a part of an output in a
+    temporary directory, joined into the output later).
     """
     if path == "-":
         if binary:
@@ -462,7 +465,8 @@ def atomic_writer(path: str, binary: bool = False) -> Iterator[IO[Any]]:
             if stream is not raw:
                 stream.close()
             raw.flush()
-            os.fsync(raw.fileno())
+            if sync:
+                os.fsync(raw.fileno())
         os.replace(temporary, path)
     except OSError as error:
         with contextlib.suppress(OSError):

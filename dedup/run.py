@@ -332,7 +332,8 @@ class _Outputs:
         if source.format == "parquet":
             handle = None
         else:
-            handle = self._stack.enter_context(atomic_writer(target))
+            # A byte range's part goes to the run's temporary directory: joined, not kept.
+            handle = self._stack.enter_context(atomic_writer(target, sync=source.stop is None))
         self._current = (target, handle, source)
         self._rows = []
         return handle
@@ -785,9 +786,11 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
 
 #: A JSONL file at least this large is read by the workers in byte ranges (with 2+ workers).
 _RANGE_MIN_BYTES = 4 << 20
-#: The size of a range to aim at, and at most this many ranges.
+#: The size of a range to aim at, and about this many ranges at most.
 _RANGE_BYTES = 1 << 20
 _MAX_RANGES = 1 << 14
+#: The smallest range of a file's tail (see :func:`_range_cuts`).
+_RANGE_TAIL_BYTES = 64 << 10
 
 
 def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[Source]:
@@ -802,9 +805,29 @@ def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[So
     size = os.path.getsize(source.path)
     if size < _RANGE_MIN_BYTES:
         return []
-    # Ranges of about _RANGE_BYTES: what a range returns (its fingerprints, ids and report
-    # records) stays small however large the file, and the workers stay evenly busy.
-    return split_ranges(source, min(_MAX_RANGES, max(2, size // _RANGE_BYTES)))
+    return split_ranges(source, _range_cuts(size, engine.jobs))
+
+
+def _range_cuts(size: int, jobs: int) -> list[int]:
+    """Where to cut a file of ``size`` bytes into ranges for ``jobs`` workers.
+
+    Ranges of about _RANGE_BYTES (larger when that would make more than _MAX_RANGES): what a
+    range returns (its fingerprints, ids and report entries) stays small however large the file.
+    Towards the end the ranges shrink, each a ``1 / (2 jobs)`` share of what is left, down to
+    _RANGE_TAIL_BYTES (a guided schedule): the workers finish together, instead of one reading
+    a whole last range while the others wait.
+
+    >>> [round(c / 2**20, 2) for c in _range_cuts(6 << 20, 2)]
+    [1.0, 2.0, 3.0, 3.75, 4.31, 4.73, 5.05, 5.29, 5.47, 5.6, 5.7, 5.77, 5.84, 5.9, 5.96]
+    """
+    step = max(_RANGE_BYTES, -(-size // _MAX_RANGES))
+    cuts: list[int] = []
+    at = 0
+    while True:
+        at += min(step, max(_RANGE_TAIL_BYTES, (size - at) // (2 * jobs)))
+        if at >= size:
+            return cuts
+        cuts.append(at)
 
 
 def _summary(tally: _Tally, plan: Any, bytes_in: int, bytes_out: int, skipped_files: list[str],
