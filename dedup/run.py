@@ -69,8 +69,14 @@ def _segments_path(number: int | str) -> str | None:
 
 
 def _shard_segments_path(source: Source) -> str | None:
-    name = f"{source.path}\0{source.start}"  # a shard, or one byte range of it
-    return _segments_path("shard-" + xxhash.xxh64_hexdigest(name.encode("utf-8", "surrogateescape")))
+    return _shard_part_path(source, "segments")
+
+
+def _shard_part_path(source: Source, kind: str) -> str | None:
+    """A file for ``kind`` of a shard (or of one byte range of it) in the run's temporary directory."""
+    spill = _WORKER.get("spill")
+    name = f"{source.path}\0{source.start}".encode("utf-8", "surrogateescape")
+    return os.path.join(spill, f"{kind}-shard-{xxhash.xxh64_hexdigest(name)}") if spill else None
 
 
 def _keep_segments(path: str | None, segments: list[Any] | None) -> None:
@@ -511,7 +517,12 @@ def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options
         reader.skipped_records.extend(skipped)
         bytes_out += size
         if report is not None:
-            report.documents(entries)
+            if isinstance(entries, _ReportPart):
+                report.documents_file(entries.path)
+            else:
+                report.documents(entries)
+        if isinstance(entries, _ReportPart):
+            os.unlink(entries.path)
     return bytes_out
 
 
@@ -608,11 +619,20 @@ def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[t
     return _shingle_batch(texts)
 
 
+@dataclasses.dataclass(frozen=True)
+class _ReportPart:
+    """A file of report entries a worker wrote to the run's temporary directory."""
+
+    path: str
+
+
 def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
-                  shared: tuple[Any, IdTable, set[int]]) -> tuple[str, _Tally, int, list[dict[str, Any]]]:
+                  shared: tuple[Any, IdTable, set[int]]) -> tuple[str | _ReportPart, _Tally, int,
+                                                                  list[dict[str, Any]]]:
     """Pass 2 over one shard: clean, write its output shard; returns its report entries, encoded
     here (see :func:`dedup.report.encode_documents`), its tally, the bytes written and the records
-    skipped."""
+    skipped. With a local temporary directory the entries are written there (a range's report
+    can be larger than the range: the parent then copies a file instead of receiving the text)."""
     from dedup.pipeline import explain_text, prepared_from
     from dedup.policy import Boilerplate
     from dedup.report import encode_documents, is_jsonl
@@ -638,6 +658,11 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
         outputs.touch(source)
         bytes_out = outputs.bytes_out
     entries = encode_documents(records, is_jsonl(options.report)) if options.report else ""
+    path = _shard_part_path(source, "report")
+    if entries and path:
+        with open(path, "w", encoding="utf-8", newline="") as part:
+            part.write(entries)
+        return _ReportPart(path), tally, bytes_out, skipped
     return entries, tally, bytes_out, skipped
 
 
