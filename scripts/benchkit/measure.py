@@ -66,14 +66,41 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _children_of(pid: int) -> list[int] | None:
+    """Child processes of ``pid`` from ``/proc/PID/task/*/children`` (None where the kernel has no
+    such file). Reading a few small files keeps the sampler cheap: scanning every process in
+    ``/proc`` every 20 ms took ~4% of a core, taken from a run that keeps every core busy."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    children: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                children += [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread ended
+            return None
+        except OSError:
+            continue
+    return children
+
+
 def tree_rss_kb(root: int) -> int:
     """Sum of VmRSS over ``root`` and all its descendants, now."""
-    children = _children_map()
+    children_map: dict[int, list[int]] | None = None
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
         total += _rss_kb(pid)
-        stack.extend(children.get(pid, ()))
+        children = _children_of(pid)
+        if children is None:  # no children files: one scan of /proc
+            if children_map is None:
+                children_map = _children_map()
+            children = children_map.get(pid, [])
+        stack.extend(children)
     return total
 
 
