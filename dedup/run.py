@@ -142,6 +142,19 @@ class CorpusEngine:
     def __init__(self, config: DedupConfig, jobs: int) -> None:
         self.config = config
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+        self._kept: Callable[..., Iterable[Any]] | None = None
+
+    @contextlib.contextmanager
+    def workers(self, spill: str | None = None) -> Iterator[None]:
+        """Keep one set of workers for the :meth:`map_sources` calls inside that carry no run-wide
+        data (pass 1 and the plan's exact checks): they are forked once, not once per call (each
+        new process faults in its own copy of the pages it touches)."""
+        with self._mapper(None, spill) as mapper:
+            self._kept = mapper
+            try:
+                yield
+            finally:
+                self._kept = None
 
     def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
                     boilerplate: dict[int, tuple[int, int]] | None = None,
@@ -149,6 +162,9 @@ class CorpusEngine:
         """Run ``fn`` once per shard in a worker, which reads (and in pass 2 writes) the shard
         itself; results come back in order. ``shared`` reaches the workers once, when they start
         (forked, they inherit it), not with every shard."""
+        if self._kept is not None and shared is None and boilerplate is None:
+            yield from self._kept(fn, items)
+            return
         with self._mapper(boilerplate, spill, shared) as mapper:
             if shared is None:
                 yield from mapper(fn, items)
@@ -483,9 +499,6 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
             bytes_in += size
             yield fingerprints
 
-    # Shard by shard to the spill file, as the batch path does (never all signatures twice).
-    joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill)
-
     def exact(pairs: Any) -> Any:
         import numpy as np
 
@@ -500,7 +513,11 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         found = engine.map_sources(_source_shingles, items)
         return pair_jaccard(pairs, dict(itertools.chain.from_iterable(found)))
 
-    return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
+    kept = engine.workers(spill) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
+    with kept:
+        # Shard by shard to the spill file, as the batch path does (never all signatures twice).
+        joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill)
+        return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
 
 
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
