@@ -128,28 +128,42 @@ class Fingerprints:
     def collect(cls, parts: Iterable[Fingerprints], num_perm: int, memory: int | None = None,
                 spill_dir: str | None = None) -> Fingerprints:
         """Join batches in order without ever holding the signatures twice: each batch's
-        signatures go to a file in ``spill_dir`` as they arrive. If they fit in half of the
-        ``memory`` budget (or there is no budget) they are read back once; otherwise they stay
-        on disk as a :class:`SignatureFile`, and the plan reads them in chunks sized to the budget."""
+        signatures are appended to one growing buffer as they arrive. If they fit in half of the
+        ``memory`` budget (or there is no budget) they stay there; once they do not, they go to a
+        file in ``spill_dir`` instead and stay on disk as a :class:`SignatureFile`, which the plan
+        reads in chunks sized to the budget."""
         import os
         import tempfile
 
+        budget = memory // 2 if memory is not None and spill_dir is not None else None
         small: list[Fingerprints] = []
-        handle, path = tempfile.mkstemp(prefix="signatures-", suffix=".u32", dir=spill_dir)
+        buffer = bytearray()  # grown in place (a large realloc remaps pages, it does not copy them)
+        spill: Any = None
+        path = ""
         try:
-            with os.fdopen(handle, "wb") as spill:
-                for part in parts:
-                    spill.write(np.ascontiguousarray(part.signatures, dtype=np.uint32).tobytes())
-                    small.append(cls(np.empty((0, num_perm), np.uint32), part.doc_hashes, part.lengths,
-                                     part.unit_hashes, part.unit_docs))
+            for part in parts:
+                data = np.ascontiguousarray(part.signatures, dtype=np.uint32).data.cast("B")
+                if spill is None and budget is not None and len(buffer) + len(data) > budget:
+                    handle, path = tempfile.mkstemp(prefix="signatures-", suffix=".u32", dir=spill_dir)
+                    spill = os.fdopen(handle, "wb")
+                    spill.write(buffer)
+                    buffer = bytearray()
+                if spill is not None:
+                    spill.write(data)
+                else:
+                    buffer += data
+                small.append(cls(np.empty((0, num_perm), np.uint32), part.doc_hashes, part.lengths,
+                                 part.unit_hashes, part.unit_docs))
             joined = cls.concatenate(small, num_perm)
-            rows = len(joined.doc_hashes)
-            if memory is not None and rows * num_perm * 4 > memory // 2 and spill_dir is not None and rows:
-                joined.signatures = SignatureFile(path, rows, num_perm, memory)
+            if spill is not None and memory is not None:  # (a budget is what made it spill)
+                spill.close()
+                joined.signatures = SignatureFile(path, len(joined.doc_hashes), num_perm, memory)
                 path = ""  # the caller's spill directory removes it after the plan
             else:
-                joined.signatures = np.fromfile(path, dtype=np.uint32).reshape(-1, num_perm)
+                joined.signatures = np.frombuffer(buffer, dtype=np.uint32).reshape(-1, num_perm)
         finally:
+            if spill is not None:
+                spill.close()
             if path:
                 os.unlink(path)
         return joined
@@ -232,8 +246,15 @@ def pair_jaccard(pairs: np.ndarray, shingles: Mapping[int, np.ndarray]) -> np.nd
     result = np.zeros(len(pairs))
     for k, (i, j) in enumerate(pairs.tolist()):
         a, b = shingles[i], shingles[j]
-        union = len(np.union1d(a, b))
-        result[k] = len(np.intersect1d(a, b, assume_unique=True)) / union if union else 1.0
+        if len(a) > len(b):
+            a, b = b, a
+        if not len(a):
+            result[k] = 0.0 if len(b) else 1.0
+            continue
+        # Each of the shorter set's shingles looked up in the longer (both sorted and unique).
+        found = np.searchsorted(b, a)
+        shared = int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a))
+        result[k] = shared / (len(a) + len(b) - shared)
     return result
 
 

@@ -8,8 +8,11 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from dedup.cli import main
@@ -480,3 +483,15 @@ def test_one_large_file_read_in_byte_ranges_matches_one_reader(tmp_path, monkeyp
     summary = runs[1][1][-1]
     assert summary["duplicate_documents"] > 0 and summary["skipped_records"][0]["line"] == 8
     assert any(r.get("id") == "big.jsonl:23" for r in runs[1][1] if r["type"] == "document")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 40), max_size=30), min_size=2, max_size=6))
+def test_pair_jaccard_is_set_algebra(sets):
+    """Exact Jaccard of document pairs (the plan's check near the threshold) equals |A∩B| / |A∪B|."""
+    from dedup.corpus import pair_jaccard
+
+    shingles = {k: np.array(sorted(s), dtype=np.uint64) for k, s in enumerate(sets)}
+    pairs = np.array([(i, j) for i in range(len(sets)) for j in range(i + 1, len(sets))], dtype=np.int64)
+    expected = [len(sets[i] & sets[j]) / len(sets[i] | sets[j]) if sets[i] | sets[j] else 1.0 for i, j in pairs]
+    assert pair_jaccard(pairs, shingles).tolist() == expected
