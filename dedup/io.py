@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -317,7 +317,9 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
             remaining = None if source.stop is None else source.stop - source.start
             if source.start:
                 stream.seek(source.start)
+            position = source.start
             for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), source.first_line):
+                offset, position = position, position + len(raw)
                 if remaining is not None:
                     if remaining <= 0:
                         break  # the end of this byte range
@@ -343,7 +345,7 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                 ident = record.get(options.id_field) if options.id_field else None
                 doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
                 yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
-                                              "line_text": line_text})
+                                              "line_text": line_text, "offset": offset})
     except (OSError, EOFError) as error:
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
     except InputError:
@@ -352,6 +354,28 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
         if type(error).__name__ == "ZstdError":
             raise InputError(f"{source.path}: corrupt or truncated zstd data: {error}") from None
         raise
+
+
+def seekable(source: Source) -> bool:
+    """Whether ``source`` is a plain JSONL file, whose records :func:`texts_at` can read by the
+    byte offsets (``meta["offset"]``) a read of it gave."""
+    return (source.format == "jsonl" and source.path != "-"
+            and not source.path.lower().endswith((".gz", ".zst", ".zstd")))
+
+
+def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[str]:
+    """The texts of the JSONL records that start at ``offsets`` (ascending) of a
+    :func:`seekable` source, which an earlier read of it found to be documents: only their lines
+    are read and parsed."""
+    try:
+        with open(source.path, "rb") as handle:
+            for offset in offsets:
+                handle.seek(offset)
+                raw = handle.readline(options.max_document_bytes + 1)
+                line = decode_bytes(raw, f"{source.path}: byte {offset}", options.encoding, options.errors)
+                yield json.loads(line)[options.text_field]
+    except OSError as error:
+        raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
 
 
 def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Document]:

@@ -25,7 +25,17 @@ import xxhash
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
 from dedup.errors import DedupError, InputError, OutputError
-from dedup.io import ReadOptions, Source, atomic_writer, check_output, read_documents, sources_of, split_ranges
+from dedup.io import (
+    ReadOptions,
+    Source,
+    atomic_writer,
+    check_output,
+    read_documents,
+    seekable,
+    sources_of,
+    split_ranges,
+    texts_at,
+)
 from dedup.pipeline import RunOptions
 from dedup.report import ReportWriter, document_record, run_metadata
 
@@ -452,6 +462,8 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
     from dedup.corpus import Fingerprints, pair_jaccard, plan_corpus
 
     bytes_in = 0
+    # One plain JSONL file: where each document starts, so the exact checks read only theirs.
+    offsets = array("q") if len(reader.sources) == 1 and seekable(reader.sources[0]) else None
     with engine._mapper(None, spill) as mapper:
         documents = (d for _, d in reader.documents(record_skips=True))
 
@@ -460,6 +472,8 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
             for number, batch in enumerate(_batches(documents, options.batch_size)):
                 ids.extend(d.id for d in batch)
                 bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
+                if offsets is not None:
+                    offsets.extend(d.meta["offset"] for d in batch)
                 yield number, [d.text for d in batch]
 
         fingerprints = Fingerprints.collect(
@@ -470,8 +484,13 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
         def exact(pairs: Any) -> Any:
             # The parent reads the documents the pairs name; the workers shingle them.
             needed = set(pairs.ravel().tolist())
-            stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
-            wanted = itertools.islice(((i, text) for i, text in stream if i in needed), len(needed))
+            wanted: Iterable[tuple[int, str]]
+            if offsets is not None:
+                order = sorted(needed)
+                wanted = zip(order, texts_at(reader.sources[0], reader.read, (offsets[i] for i in order)))
+            else:
+                stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
+                wanted = itertools.islice(((i, text) for i, text in stream if i in needed), len(needed))
             batches = _batches(wanted, options.batch_size)
             return pair_jaccard(pairs, dict(itertools.chain.from_iterable(mapper(_shingle_batch, batches))))
 
@@ -607,11 +626,19 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, li
     size = 0
     path = _shard_segments_path(source)
     segments: list[Any] | None = [] if path else None
+    # Where each document starts, for the plan's exact checks to read only the documents they need.
+    offsets_path = _shard_part_path(source, "offsets") if seekable(source) else None
+    offsets = array("q")
     for batch in _batches(read_documents(source, read, skipped), batch_size):
         ids.extend(d.id for d in batch)
         size += sum(len(d.text.encode("utf-8")) for d in batch)
+        if offsets_path:
+            offsets.extend(d.meta["offset"] for d in batch)
         parts.append(fingerprint_batch([d.text for d in batch], config, segments))
     _keep_segments(path, segments)  # for pass 2 over this shard (see _pass1)
+    if offsets_path:
+        with open(offsets_path, "wb") as handle:
+            offsets.tofile(handle)
     return Fingerprints.concatenate(parts, config.fingerprint.num_perm), ids, skipped, size
 
 
@@ -625,6 +652,13 @@ def _shingle_batch(items: list[tuple[int, str]]) -> list[tuple[int, Any]]:
 def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[tuple[int, Any]]:
     """:func:`_shingle_batch` of the documents ``wanted`` of one shard starting at ``start``."""
     source, read, start, wanted = item
+    offsets_path = _shard_part_path(source, "offsets")
+    if offsets_path and os.path.exists(offsets_path):  # pass 1 noted where each document starts
+        offsets = array("q")
+        with open(offsets_path, "rb") as handle:
+            offsets.frombytes(handle.read())
+        wanted = sorted(wanted)
+        return _shingle_batch(list(zip(wanted, texts_at(source, read, (offsets[i - start] for i in wanted)))))
     remaining = set(wanted)
     texts = []
     for offset, document in enumerate(read_documents(source, read, [])):
