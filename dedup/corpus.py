@@ -34,8 +34,6 @@ from dedup.fingerprint import (
     exact_hash,
     key_for,
     key_shingles,
-    key_word_hashes,
-    shingle_hashes,
     signatures,
 )
 from dedup.policy import Boilerplate, Paragraph, boilerplate_units
@@ -45,6 +43,7 @@ __all__ = [
     "SignatureFile",
     "fingerprint_batch",
     "document_shingles",
+    "documents_shingles",
     "exact_jaccard",
     "band_keys",
     "candidate_pairs",
@@ -222,10 +221,16 @@ def fingerprint_batch(texts: Sequence[str], config: DedupConfig,
 
 def document_shingles(text: str, config: DedupConfig) -> np.ndarray:
     """The sorted, unique shingle hashes of a document, exactly as pass 1 signs them."""
+    return documents_shingles([text], config)[0]
+
+
+def documents_shingles(texts: Sequence[str], config: DedupConfig) -> list[np.ndarray]:
+    """:func:`document_shingles` of many documents, word hashing and shingling vectorised over
+    them all (as pass 1 does), not one document at a time."""
     from dedup.pipeline import repaired_text
 
-    key = key_for(repaired_text(text, config)[0], config.fingerprint)
-    return np.unique(shingle_hashes(key_word_hashes(key), config.fingerprint.shingle_size))
+    keys = [key_for(repaired_text(text, config)[0], config.fingerprint) for text in texts]
+    return [np.unique(shingles) for shingles in key_shingles(keys, config.fingerprint.shingle_size)]
 
 
 def exact_jaccard(pairs: np.ndarray, texts: Iterable[tuple[int, str]], config: DedupConfig) -> np.ndarray:

@@ -644,9 +644,9 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, li
 
 def _shingle_batch(items: list[tuple[int, str]]) -> list[tuple[int, Any]]:
     """Exact shingles of documents ``(index, text)``, for verifying pairs near the threshold."""
-    from dedup.corpus import document_shingles
+    from dedup.corpus import documents_shingles
 
-    return [(index, document_shingles(text, _WORKER["config"])) for index, text in items]
+    return list(zip((index for index, _ in items), documents_shingles([text for _, text in items], _WORKER["config"])))
 
 
 def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[tuple[int, Any]]:
