@@ -110,6 +110,14 @@ def _take_segments(path: str | None) -> list[Any]:
     return segments
 
 
+def _band_pairs(item: tuple[int, int], sigs: Any) -> Any:
+    """The LSH star edges of one band (see :func:`dedup.corpus.local_candidates`)."""
+    from dedup.corpus import band_keys, candidate_pairs
+
+    band, rows = item
+    return candidate_pairs(band_keys(sigs, band + 1, rows, band))
+
+
 def _pass1(item: tuple[int, list[str]]) -> Any:
     """Fingerprint batch ``number``; where the run has a local spill directory, its documents'
     segmentation is kept there for pass 2 (Punkt runs once per document, not once per pass)."""
@@ -142,12 +150,19 @@ def _pass2(item: tuple[int, list[tuple[int, str, bool]]]) -> list[CleanResult | 
 class CorpusEngine:
     """Runs the two passes locally, in-process (``jobs=1``) or in a process pool."""
 
-    @staticmethod
-    def candidates(sigs: Any, bands: int, rows: int) -> Any:
-        """LSH candidate pairs, all bands in this process."""
+    def candidates(self, sigs: Any, bands: int, rows: int) -> Any:
+        """LSH candidate pairs. With workers (forked, they share the signatures) each computes
+        the star edges of some of the bands; else all bands in this process. The same pairs."""
+        import numpy as np
+
         from dedup.corpus import local_candidates
 
-        return local_candidates(sigs, bands, rows)
+        if self.jobs < 2 or bands < 2 or sys.platform != "linux":
+            return local_candidates(sigs, bands, rows)
+        with self._mapper(None, None, sigs) as mapper:
+            found = mapper(_with_shared, ((_band_pairs, (band, rows)) for band in range(bands)))
+            parts = [p for p in found if len(p)]
+        return np.unique(np.concatenate(parts), axis=0) if parts else np.empty((0, 2), dtype=np.int64)
 
     def __init__(self, config: DedupConfig, jobs: int) -> None:
         self.config = config

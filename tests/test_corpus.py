@@ -278,6 +278,20 @@ def _signature_file(tmp_path, sigs, memory):
     return SignatureFile(str(path), len(sigs), sigs.shape[1], memory)
 
 
+def test_workers_candidates_equal_local_candidates():
+    """With 2 workers each computes the star edges of some bands: the same pairs, in the same order."""
+    from dedup.config import DedupConfig
+    from dedup.corpus import local_candidates
+    from dedup.run import CorpusEngine
+
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 3, size=(500, 32), dtype=np.uint32)
+    sigs[rng.integers(0, 500, 80)] = sigs[rng.integers(0, 500, 80)]
+    expected = local_candidates(sigs, 16, 2)
+    got = CorpusEngine(DedupConfig(), 2).candidates(sigs, 16, 2)
+    assert len(expected) > 500 and got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
 def test_spilled_candidates_equal_local_candidates(tmp_path, monkeypatch):
     import numpy as np
 
