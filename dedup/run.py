@@ -110,6 +110,10 @@ def _take_segments(path: str | None) -> list[Any]:
     return segments
 
 
+#: Below this many documents the bands take milliseconds: cheaper than forking workers for them.
+_SHARED_BANDS_MIN = 1 << 16
+
+
 def _band_pairs(item: tuple[int, int], sigs: Any) -> Any:
     """The LSH star edges of one band (see :func:`dedup.corpus.local_candidates`)."""
     from dedup.corpus import band_keys, candidate_pairs
@@ -157,7 +161,7 @@ class CorpusEngine:
 
         from dedup.corpus import local_candidates
 
-        if self.jobs < 2 or bands < 2 or sys.platform != "linux":
+        if self.jobs < 2 or bands < 2 or len(sigs) < _SHARED_BANDS_MIN or sys.platform != "linux":
             return local_candidates(sigs, bands, rows)
         with self._mapper(None, None, sigs) as mapper:
             found = mapper(_with_shared, ((_band_pairs, (band, rows)) for band in range(bands)))

@@ -278,8 +278,10 @@ def _signature_file(tmp_path, sigs, memory):
     return SignatureFile(str(path), len(sigs), sigs.shape[1], memory)
 
 
-def test_workers_candidates_equal_local_candidates():
+def test_workers_candidates_equal_local_candidates(monkeypatch):
     """With 2 workers each computes the star edges of some bands: the same pairs, in the same order."""
+    import dedup.corpus
+    import dedup.run
     from dedup.config import DedupConfig
     from dedup.corpus import local_candidates
     from dedup.run import CorpusEngine
@@ -288,6 +290,8 @@ def test_workers_candidates_equal_local_candidates():
     sigs = rng.integers(0, 3, size=(500, 32), dtype=np.uint32)
     sigs[rng.integers(0, 500, 80)] = sigs[rng.integers(0, 500, 80)]
     expected = local_candidates(sigs, 16, 2)
+    monkeypatch.setattr(dedup.run, "_SHARED_BANDS_MIN", 1)
+    monkeypatch.setattr(dedup.corpus, "local_candidates", None)  # the workers' path, not this one
     got = CorpusEngine(DedupConfig(), 2).candidates(sigs, 16, 2)
     assert len(expected) > 500 and got.dtype == expected.dtype and np.array_equal(got, expected)
 
