@@ -560,14 +560,18 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
 
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
                   starts: list[int], shared: tuple[Any, IdTable, set[int]], tally: _Tally,
-                  report: ReportWriter | None, reader: _Reader, spill: str | None = None) -> int:
+                  report: ReportWriter | None, reader: _Reader, spill: str | None = None,
+                  done: Callable[[Source], None] | None = None) -> int:
     """Pass 2 with one task per shard, each writing its own output shard; the driver writes the
-    report in input order. Returns the bytes written."""
+    report in input order, and calls ``done`` with each shard once it is written (in order).
+    Returns the bytes written."""
     plan = shared[0]
     bytes_out = 0
     items = ((source, read, options, start) for source, start in zip(sources, starts))
     results = engine.map_sources(_clean_source, items, shared, plan.boilerplate, spill)
-    for entries, shard_tally, size, skipped in _progress(results, options.progress, "clean"):
+    for source, (entries, shard_tally, size, skipped) in zip(sources, _progress(results, options.progress, "clean")):
+        if done is not None:
+            done(source)
         tally.merge(shard_tally)
         reader.skipped_records.extend(skipped)
         bytes_out += size
@@ -827,13 +831,17 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
                              run_metadata(config))
         if ranges:
             parts = dataclasses.replace(options, output=spill)
-            bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
-                                      tally, report, reader, spill)
-            written = _Outputs(ranges, parts, read, single=False)  # where each range's part went
+            written = _Outputs(ranges, parts, read, single=False)  # where each range's part goes
             with atomic_writer(options.output, binary=True) as joined:
-                for piece in ranges:
+
+                def join(piece: Source) -> None:
+                    # Joined as each range is done, while the workers clean the next ones.
                     with open(written.target(piece), "rb") as part:
                         shutil.copyfileobj(part, joined, 1 << 20)
+                    os.unlink(written.target(piece))
+
+                bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
+                                          tally, report, reader, spill, join)
         elif shards:
             bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
                                       tally, report, reader, spill)
