@@ -259,6 +259,17 @@ class IdTable:
             self._ends.append(len(self._data))
             self._hashes.append(xxhash.xxh3_64_intdigest(encoded))
 
+    def append(self, other: IdTable) -> None:
+        """Append the ids of another table (built where they were read, say), in order."""
+        if not len(other):
+            return
+        import numpy as np
+
+        base = len(self._data)
+        self._data += other._data
+        self._ends.frombytes((np.frombuffer(other._ends, dtype=np.int64) + base).tobytes())
+        self._hashes.extend(other._hashes)
+
     def __len__(self) -> int:
         return len(self._ends)
 
@@ -532,7 +543,7 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         for fingerprints, shard_ids, skipped, size in _progress(
                 engine.map_sources(_source_fingerprints, items, spill=spill), options.progress, "fingerprint"):
             starts.append(len(ids))
-            ids.extend(shard_ids)
+            ids.append(shard_ids)
             reader.skipped_records.extend(skipped)
             bytes_in += size
             yield fingerprints
@@ -637,7 +648,7 @@ def _emit(document: Document, source: Source, result: CleanResult | None, index:
 # cleaned and written inside a task of its own: the driver only plans and writes the report.
 
 
-def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, list[str], list[dict[str, Any]], int]:
+def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, IdTable, list[dict[str, Any]], int]:
     """Pass 1 over one shard, read where the task runs."""
     from dedup.corpus import Fingerprints, fingerprint_batch
 
@@ -645,7 +656,7 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, li
     config = _WORKER["config"]
     skipped: list[dict[str, Any]] = []
     parts: list[Any] = []
-    ids: list[str] = []
+    ids = IdTable()  # encoded and hashed here, not by the parent
     size = 0
     path = _shard_segments_path(source)
     segments: list[Any] | None = [] if path else None

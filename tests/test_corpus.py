@@ -513,3 +513,21 @@ def test_pair_jaccard_is_set_algebra(sets):
     pairs = np.array([(i, j) for i in range(len(sets)) for j in range(i + 1, len(sets))], dtype=np.int64)
     expected = [len(sets[i] & sets[j]) / len(sets[i] | sets[j]) if sets[i] | sets[j] else 1.0 for i, j in pairs]
     assert pair_jaccard(pairs, shingles).tolist() == expected
+
+
+def test_id_tables_appended_equal_one_table():
+    """Shards return their ids as tables built where they were read; appended in order they equal
+    one table of all the ids (the same ids, hashes and repeats)."""
+    from dedup.run import IdTable
+
+    ids = ["a", "b", "é", "", "a", "c", "b", "日本"]
+    whole = IdTable()
+    whole.extend(ids)
+    joined = IdTable()
+    for piece in (ids[:3], [], ids[3:4], ids[4:]):
+        part = IdTable()
+        part.extend(piece)
+        joined.append(part)
+    assert [joined[k] for k in range(len(joined))] == ids
+    assert joined._hashes == whole._hashes and joined._ends == whole._ends
+    assert joined.repeats() == whole.repeats() == {4, 6}
