@@ -21,6 +21,7 @@ process pool, or on a distributed engine.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -266,19 +267,36 @@ def pair_jaccard(pairs: np.ndarray, shingles: Mapping[int, np.ndarray]) -> np.nd
 def band_keys(sigs: np.ndarray, bands: int, rows: int, first: int = 0) -> np.ndarray:
     """One 64-bit key per (document, band): a hash of the band's ``rows`` hash values, over the
     same ranges as datasketch's ``MinHashLSH`` (band ``i`` covers ``[i*rows, (i+1)*rows)``).
-    Shape ``(n, bands)``."""
+    Shape ``(n, bands)``.
+
+    The values are combined with odd 64-bit multipliers, one per position, plus a seed for the
+    band's global position, then mixed once (``fmix64``, a bijection): two different bands of
+    values get the same key only if the weighted sums of their differences vanish mod 2^64,
+    which one differing value alone can never do."""
     from dedup.fingerprint import _fmix64
 
     n = len(sigs)
-    keys = np.zeros((n, bands - first), dtype=np.uint64)
+    keys = np.empty((n, bands - first), dtype=np.uint64)
+    mixers = _band_mixers(rows)
     with np.errstate(over="ignore"):
         for band in range(first, bands):
-            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            # The band's columns, each contiguous (one pass over the signatures).
+            block = np.ascontiguousarray(sigs[:, band * rows : (band + 1) * rows]).T.copy()
             h = np.full(n, np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
-            for column in range(block.shape[1]):
-                h = _fmix64(h ^ (block[:, column] + np.uint64(0x632BE59BD9B4E019)))
-            keys[:, band - first] = h
+            for column in range(rows):
+                h += block[column] * mixers[column]
+            keys[:, band - first] = _fmix64(h)
     return keys
+
+
+@functools.lru_cache(maxsize=8)
+def _band_mixers(rows: int) -> np.ndarray:
+    """Odd 64-bit multipliers for the positions of a band (fmix64 of a Weyl sequence)."""
+    from dedup.fingerprint import _fmix64
+
+    with np.errstate(over="ignore"):
+        steps = np.arange(1, rows + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return _fmix64(steps) | np.uint64(1)
 
 
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
