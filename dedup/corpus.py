@@ -47,6 +47,7 @@ __all__ = [
     "documents_shingles",
     "exact_jaccard",
     "band_keys",
+    "unique_pairs",
     "candidate_pairs",
     "DocumentPlan",
     "plan_corpus",
@@ -313,23 +314,33 @@ def band_shard_pairs(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
     radix partition of the key space), in any order. Sorted, unique pairs with ``head < doc``."""
     m, bands = keys.shape
     pairs: list[np.ndarray] = []
-    positions = np.arange(m)
     for band in range(bands):
         column = keys[:, band]
-        order = np.lexsort((docs, column))
+        order = np.argsort(column)  # buckets contiguous; within one, any order (the head is its minimum)
         sorted_keys = column[order]
-        starts = np.ones(m, dtype=bool)
-        starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
         del sorted_keys
         sorted_docs = docs[order]
         del order
-        head = sorted_docs[np.maximum.accumulate(np.where(starts, positions, 0))]
+        head = np.repeat(np.minimum.reduceat(sorted_docs, starts), np.diff(np.append(starts, m)))
         mask = head != sorted_docs
         if mask.any():
             pairs.append(np.stack([head[mask], sorted_docs[mask]], axis=1))
-    if not pairs:
+    return unique_pairs(pairs)
+
+
+def unique_pairs(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The sorted unique rows of ``(k, 2)`` arrays of non-negative document pairs, as
+    ``np.unique(..., axis=0)`` gives them (each pair coded as one integer to sort, when it fits)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(pairs), axis=0)
+    pairs = np.concatenate(parts).astype(np.int64, copy=False)
+    bound = int(pairs.max()) + 1
+    if bound >= 1 << 31:
+        return np.unique(pairs, axis=0)
+    codes = np.unique(pairs[:, 0] * bound + pairs[:, 1])
+    return np.stack([codes // bound, codes % bound], axis=1)
 
 
 @dataclass
@@ -474,7 +485,7 @@ def local_candidates(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """All bands in this process, one band at a time (8 bytes of keys per document held)."""
     parts = [candidate_pairs(band_keys(sigs, band + 1, rows, band)) for band in range(bands)]
     parts = [p for p in parts if len(p)]
-    return np.unique(np.concatenate(parts), axis=0) if parts else np.empty((0, 2), dtype=np.int64)
+    return unique_pairs(parts)
 
 
 #: Bytes of working memory per record while a partition is resolved (the records, their sort
@@ -535,7 +546,7 @@ def spilled_candidates(sigs: SignatureFile, bands: int, rows: int) -> np.ndarray
                 del records
                 if len(edges):
                     found.append(edges)
-    return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=np.int64)
+    return unique_pairs(found)
 
 
 def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
@@ -573,7 +584,7 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
         same = fingerprints.doc_hashes[order][1:] == fingerprints.doc_hashes[order][:-1]
         exact_pairs = (np.stack([order[:-1][same], order[1:][same]], axis=1) if same.any()
                        else np.empty((0, 2), np.int64))
-        pairs = np.unique(np.concatenate([pairs, np.sort(exact_pairs, axis=1)]), axis=0) if len(exact_pairs) else pairs
+        pairs = unique_pairs([pairs, np.sort(exact_pairs, axis=1)]) if len(exact_pairs) else pairs
         empty = fingerprints.lengths == 0
         if len(pairs):
             pairs = pairs[~empty[pairs[:, 0]] & ~empty[pairs[:, 1]]]

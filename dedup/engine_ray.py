@@ -207,7 +207,6 @@ def sharded_candidate_pairs(sigs: Any, bands: int, rows: int, shards: int) -> An
     edges = np.linspace(0, bands, shards + 1).astype(int)
     ranges = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     refs = [task.remote(sigs_ref, band_range, rows) for band_range in ranges]
-    parts = [p for p in ray.get(refs) if len(p)]
-    if not parts:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(parts), axis=0)
+    from dedup.corpus import unique_pairs
+
+    return unique_pairs(ray.get(refs))

@@ -157,16 +157,12 @@ class CorpusEngine:
     def candidates(self, sigs: Any, bands: int, rows: int) -> Any:
         """LSH candidate pairs. With workers (forked, they share the signatures) each computes
         the star edges of some of the bands; else all bands in this process. The same pairs."""
-        import numpy as np
-
-        from dedup.corpus import local_candidates
+        from dedup.corpus import local_candidates, unique_pairs
 
         if self.jobs < 2 or bands < 2 or len(sigs) < _SHARED_BANDS_MIN or sys.platform != "linux":
             return local_candidates(sigs, bands, rows)
         with self._mapper(None, None, sigs) as mapper:
-            found = mapper(_with_shared, ((_band_pairs, (band, rows)) for band in range(bands)))
-            parts = [p for p in found if len(p)]
-        return np.unique(np.concatenate(parts), axis=0) if parts else np.empty((0, 2), dtype=np.int64)
+            return unique_pairs(list(mapper(_with_shared, ((_band_pairs, (band, rows)) for band in range(bands)))))
 
     def __init__(self, config: DedupConfig, jobs: int) -> None:
         self.config = config

@@ -531,3 +531,15 @@ def test_id_tables_appended_equal_one_table():
     assert [joined[k] for k in range(len(joined))] == ids
     assert joined._hashes == whole._hashes and joined._ends == whole._ends
     assert joined.repeats() == whole.repeats() == {4, 6}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=80), st.booleans())
+def test_unique_pairs_are_numpys_unique_rows(pairs, wide):
+    """Pairs coded as one integer to sort give np.unique's rows; past 2**31 documents, np.unique itself."""
+    from dedup.corpus import unique_pairs
+
+    array = np.array(pairs, dtype=np.int64).reshape(-1, 2) + (2**31 if wide else 0)
+    expected = np.unique(array, axis=0) if len(array) else np.empty((0, 2), dtype=np.int64)
+    got = unique_pairs([array[: len(array) // 2], array[len(array) // 2 :]])
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
