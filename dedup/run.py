@@ -59,13 +59,16 @@ def _with_shared(item: tuple[Callable[..., Any], Any]) -> Any:
 
 
 def _preload(config: DedupConfig, share: bool = False) -> None:
-    """Load what every worker needs (Punkt parameters, the lexicon, datasketch's permutations);
-    with ``share``, before forking workers, the segmenter's memo is shared with them."""
+    """Load what every worker needs (Punkt parameters, the lexicon, datasketch's permutations,
+    ftfy and its codecs); with ``share``, before forking workers, the segmenter's memo is shared
+    with them."""
     from dedup.fingerprint import permutations
-    from dedup.repair import get_lexicon
+    from dedup.repair import fix_encoding, get_lexicon
     from dedup.segment import segmenter_for
 
     permutations(config.fingerprint.num_perm, config.fingerprint.seed)
+    if config.repair.fix_encoding:
+        fix_encoding("Azerbaijan\u00e2\u20ac\u2122s")  # imports ftfy, which loads its codecs on first use
     if config.repair.enabled or config.policy.dedup_sentences or config.policy.captions != "keep":
         segmenter = segmenter_for(config.segment)
         if share:
