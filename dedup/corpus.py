@@ -143,7 +143,7 @@ class Fingerprints:
         path = ""
         try:
             for part in parts:
-                data = np.ascontiguousarray(part.signatures, dtype=np.uint32).data.cast("B")
+                data = np.ascontiguousarray(part.signatures, dtype=np.uint32).reshape(-1).view(np.uint8).data
                 if spill is None and budget is not None and len(buffer) + len(data) > budget:
                     handle, path = tempfile.mkstemp(prefix="signatures-", suffix=".u32", dir=spill_dir)
                     spill = os.fdopen(handle, "wb")

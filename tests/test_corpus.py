@@ -543,3 +543,45 @@ def test_unique_pairs_are_numpys_unique_rows(pairs, wide):
     expected = np.unique(array, axis=0) if len(array) else np.empty((0, 2), dtype=np.int64)
     got = unique_pairs([array[: len(array) // 2], array[len(array) // 2 :]])
     assert got.dtype == np.int64 and np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("ranges", [False, True])
+def test_exact_checks_read_by_offsets_equal_a_reread(tmp_path, monkeypatch, ranges):
+    """The plan's exact checks seek to the records pass 1 noted (batch path, and per byte range
+    with 2 workers); the output and report equal those of checks that parse the file again."""
+    import dedup.corpus
+    import dedup.io
+    import dedup.run
+
+    records = make_corpus() + make_corpus(seed=9)
+    for k, record in enumerate(list(records[:12])):  # near copies close to the threshold
+        words = record["text"].split(" ")
+        for at in range(5, len(words), 9):
+            words[at] = f"edit{k}"
+        records.append({"id": f"near-{k}", "text": " ".join(words), "source": "wire"})
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, records)
+    source.write_text("\n" + source.read_text(encoding="utf-8") + "{broken\n", encoding="utf-8")
+    if ranges:
+        monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+        monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 3_000)
+        monkeypatch.setattr(dedup.run, "_RANGE_TAIL_BYTES", 1_000)
+    read, checked = [], []
+    texts_at, pair_jaccard = dedup.io.texts_at, dedup.corpus.pair_jaccard
+    monkeypatch.setattr(dedup.run, "texts_at", lambda *a: read.append(1) or texts_at(*a))
+    monkeypatch.setattr(dedup.corpus, "pair_jaccard", lambda p, s: checked.append(len(p)) or pair_jaccard(p, s))
+    runs = {}
+    for name in ("offsets", "reread"):
+        if name == "reread":
+            monkeypatch.setattr(dedup.run, "seekable", lambda source: False)
+        out, report = tmp_path / f"{name}.jsonl", tmp_path / f"{name}-report.jsonl"
+        result = invoke("clean", source, "-o", out, "--report", report, "--jobs", 2 if ranges else 1,
+                        "--on-error", "skip")
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
+        for timing in ("seconds", "mb_per_s", "jobs"):
+            lines[-1].pop(timing)
+        runs[name] = (out.read_bytes(), lines)
+        if name == "offsets":
+            assert checked and (read or ranges)  # exact checks ran, reading by offsets
+    assert runs["offsets"] == runs["reread"]
