@@ -373,7 +373,13 @@ def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> It
                 handle.seek(offset)
                 raw = handle.readline(options.max_document_bytes + 1)
                 line = decode_bytes(raw, f"{source.path}: byte {offset}", options.encoding, options.errors)
-                yield json.loads(line)[options.text_field]
+                try:
+                    text = json.loads(line)[options.text_field]
+                except (ValueError, LookupError, TypeError):
+                    text = None
+                if not isinstance(text, str):
+                    raise InputError(f"{source.path}: changed while it was being read (no document at byte {offset})")
+                yield text
     except OSError as error:
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
 

@@ -636,3 +636,17 @@ def test_decompression_bomb_is_refused(tmp_path):
         handle.write(b'{"text": "' + b"A" * (4 << 20) + b'"}\n')
     result = run("clean", lines, "-o", tmp_path / "o.jsonl", "--max-document-bytes", 1 << 20)
     one_line_error(result, "bomb.jsonl.gz:1: a document larger than")
+
+
+def test_input_changed_between_reads_is_an_input_error(tmp_path):
+    """The plan's exact checks read records again by their byte offsets: if the file changed in
+    between, that is one clear error naming the file and byte, not a traceback or a wrong text."""
+    from dedup.io import ReadOptions, Source, texts_at
+
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "one two three"}\n{"other": 1}\n', encoding="utf-8")
+    source = Source(str(path), "jsonl", "a.jsonl")
+    assert list(texts_at(source, ReadOptions(), [0])) == ["one two three"]
+    for offset in (27, 5):
+        with pytest.raises(dedup.InputError, match=f"a.jsonl: changed while it was being read .*byte {offset}"):
+            list(texts_at(source, ReadOptions(), [offset]))
