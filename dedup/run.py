@@ -30,6 +30,7 @@ from dedup.io import (
     Source,
     atomic_writer,
     check_output,
+    decode_bytes,
     read_documents,
     seekable,
     sources_of,
@@ -685,11 +686,8 @@ def _shingle_batch(items: list[tuple[int, str]]) -> list[tuple[int, Any]]:
 def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[tuple[int, Any]]:
     """:func:`_shingle_batch` of the documents ``wanted`` of one shard starting at ``start``."""
     source, read, start, wanted = item
-    offsets_path = _shard_part_path(source, "offsets")
-    if offsets_path and os.path.exists(offsets_path):  # pass 1 noted where each document starts
-        offsets = array("q")
-        with open(offsets_path, "rb") as handle:
-            offsets.frombytes(handle.read())
+    offsets = _offsets_of(source)
+    if offsets is not None:  # pass 1 noted where each document starts
         wanted = sorted(wanted)
         return _shingle_batch(list(zip(wanted, texts_at(source, read, (offsets[i - start] for i in wanted)))))
     remaining = set(wanted)
@@ -717,16 +715,80 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
     here (see :func:`dedup.report.encode_documents`), its tally, the bytes written and the records
     skipped. With a local temporary directory the entries are written there (a range's report
     can be larger than the range: the parent then copies a file instead of receiving the text)."""
-    from dedup.pipeline import explain_text, prepared_from
+    from dedup.pipeline import changes_nothing
     from dedup.policy import Boilerplate
     from dedup.report import encode_documents, is_jsonl
 
     source, read, options, start = item
-    plan, _, repeated_ids = shared
+    plan, ids, repeated_ids = shared
     config, units = _WORKER["config"], _WORKER["boilerplate"]
     tally = _Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    offsets = _offsets_of(source)
+    if (offsets is not None and not options.annotate and changes_nothing(config, Boilerplate(units) if units else None)
+            and not any(start <= index < start + len(offsets) for index in repeated_ids)):
+        records, tally, bytes_out = _copy_source(source, read, options, start, offsets, plan, ids)
+    else:
+        bytes_out = _clean_source_documents(item, shared, tally, records, skipped)
+    entries = encode_documents(records, is_jsonl(options.report)) if options.report else ""
+    path = _shard_part_path(source, "report")
+    if entries and path:
+        with open(path, "w", encoding="utf-8", newline="") as part:
+            part.write(entries)
+        return _ReportPart(path), tally, bytes_out, skipped
+    return entries, tally, bytes_out, skipped
+
+
+def _offsets_of(source: Source) -> array[int] | None:
+    """Where each document of a shard or range starts, as pass 1 noted (None where it did not)."""
+    path = _shard_part_path(source, "offsets")
+    if not path or not os.path.exists(path):
+        return None
+    offsets = array("q")
+    with open(path, "rb") as handle:
+        offsets.frombytes(handle.read())
+    return offsets
+
+
+def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: int, offsets: array[int],
+                 plan: Any, ids: IdTable) -> tuple[list[dict[str, Any]], _Tally, int]:
+    """Pass 2 over a shard when no document can change (document-level dedup only) and pass 1
+    noted where each record starts: each kept record's own line is copied, as the general path
+    writes an unchanged record, without parsing the JSON again. Returns the report records, the
+    tally and the bytes written."""
+    tally = _Tally()
+    records: list[dict[str, Any]] = []
+    bytes_out = 0
+    target = _Outputs([source], options, read, single=False).target(source)
+    limit = read.max_document_bytes
+    with open(source.path, "rb") as raw, atomic_writer(target, binary=True, sync=source.stop is None) as out:
+        for k, offset in enumerate(offsets):
+            index = start + k
+            tally.documents_in += 1
+            fields, _ = _decision_fields(plan, index, ids, False, tally)
+            if plan.duplicate_of[index] < 0:
+                raw.seek(offset)
+                line = decode_bytes(raw.readline(limit + 1), f"{source.path}: byte {offset}", read.encoding,
+                                    read.errors)
+                data = (line.rstrip("\r\n") + "\n").encode("utf-8")
+                out.write(data)
+                bytes_out += len(data)
+                tally.documents_out += 1
+            records.append({"id": ids[index], **fields, "changes": [], "flags": []})
+    return records, tally, bytes_out
+
+
+def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int], shared: tuple[Any, IdTable, set[int]],
+                            tally: _Tally, records: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> int:
+    """Pass 2 over one shard, document by document (the general path of :func:`_clean_source`);
+    returns the bytes written."""
+    from dedup.pipeline import explain_text, prepared_from
+    from dedup.policy import Boilerplate
+
+    source, read, options, start = item
+    plan, _, repeated_ids = shared
+    config, units = _WORKER["config"], _WORKER["boilerplate"]
     segments = _take_segments(_shard_segments_path(source))
     with _Outputs([source], options, read, single=False) as outputs:
         for offset, document in enumerate(read_documents(source, read, [])):
@@ -740,14 +802,7 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
             if record is not None:
                 records.append(record)
         outputs.touch(source)
-        bytes_out = outputs.bytes_out
-    entries = encode_documents(records, is_jsonl(options.report)) if options.report else ""
-    path = _shard_part_path(source, "report")
-    if entries and path:
-        with open(path, "w", encoding="utf-8", newline="") as part:
-            part.write(entries)
-        return _ReportPart(path), tally, bytes_out, skipped
-    return entries, tally, bytes_out, skipped
+        return outputs.bytes_out
 
 
 def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup.cli import main
+from dedup.report import load_report
 
 BANNER = "Sign up for our daily newsletter to get the latest headlines delivered to your inbox."
 FOOTER = "Copyright 2025 Westhaven Daily News. All rights reserved worldwide."
@@ -585,3 +586,57 @@ def test_exact_checks_read_by_offsets_equal_a_reread(tmp_path, monkeypatch, rang
         if name == "offsets":
             assert checked and (read or ranges)  # exact checks ran, reading by offsets
     assert runs["offsets"] == runs["reread"]
+
+
+@pytest.mark.parametrize("layout", ["shards", "ranges"])
+@pytest.mark.parametrize("report_name", ["report.jsonl", "report.json"])
+def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_path, monkeypatch, layout, report_name):
+    """In document mode nothing inside a document changes: pass 2 copies each kept record's line
+    by the offset pass 1 noted, without parsing it again. Output and report equal the general
+    path's (a BOM, CRLF line ends, blank and malformed lines, ids from line numbers)."""
+    import dedup.pipeline
+    import dedup.run
+
+    records = make_corpus() + make_corpus(seed=9)
+    lines = [json.dumps(r, ensure_ascii=False).replace("Westhaven", "Wésthaven") for r in records]
+    lines.insert(5, "")
+    lines.insert(9, "{not json")
+    source = tmp_path / "in"
+    source.mkdir()
+    if layout == "shards":
+        for shard in range(3):
+            (source / f"part-{shard}.jsonl").write_text("\r\n".join(lines[shard::3]) + "\r\n", encoding="utf-8")
+    else:
+        (source / "big.jsonl").write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode("utf-8"))
+        source = source / "big.jsonl"
+        monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+        monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_500)
+        monkeypatch.setattr(dedup.run, "_RANGE_TAIL_BYTES", 1_000)
+    copied = tmp_path / "copied"
+    copy_source = dedup.run._copy_source
+
+    def spy(*args):
+        copied.touch()  # a file: the workers are other processes
+        return copy_source(*args)
+
+    monkeypatch.setattr(dedup.run, "_copy_source", spy)
+    runs = {}
+    for name in ("copy", "general"):
+        if name == "general":
+            monkeypatch.setattr(dedup.pipeline, "changes_nothing", lambda config, boilerplate: False)
+        out = tmp_path / f"out-{name}" / ("" if layout == "shards" else "out.jsonl")
+        report = tmp_path / f"{name}-{report_name}"
+        result = invoke("clean", source, "-o", out, "--report", report, "--jobs", 2, "--mode", "documents",
+                        "--on-error", "skip")
+        assert result.exit_code == 0, result.output
+        summary = load_report(report.read_text(encoding="utf-8"), str(report))
+        for timing in ("seconds", "mb_per_s", "jobs"):
+            summary["summary"].pop(timing)
+        files = sorted(p for p in (tmp_path / f"out-{name}").rglob("*") if p.is_file())
+        runs[name] = ({p.name: p.read_bytes() for p in files}, summary)
+        if name == "copy":
+            assert copied.exists()
+            copied.unlink()
+    assert not copied.exists()
+    assert runs["copy"] == runs["general"]
+    assert runs["copy"][1]["summary"]["duplicate_documents"] > 0
