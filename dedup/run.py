@@ -757,17 +757,23 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
     noted where each record starts: each kept record's own line is copied, as the general path
     writes an unchanged record, without parsing the JSON again. Returns the report records, the
     tally and the bytes written."""
+    from dedup.report import is_jsonl
+
     tally = _Tally()
+    tally.documents_in = len(offsets)
     records: list[dict[str, Any]] = []
+    # A JSON Lines report has lines for the removed documents only; a JSON report lists every one.
+    every = options.report is not None and not is_jsonl(options.report)
     bytes_out = 0
     target = _Outputs([source], options, read, single=False).target(source)
     limit = read.max_document_bytes
+    removed = (plan.duplicate_of[start : start + len(offsets)] >= 0).tolist()
     with open(source.path, "rb") as raw, atomic_writer(target, binary=True, sync=source.stop is None) as out:
         for k, offset in enumerate(offsets):
-            index = start + k
-            tally.documents_in += 1
-            fields, _ = _decision_fields(plan, index, ids, False, tally)
-            if plan.duplicate_of[index] < 0:
+            if removed[k] or every:
+                fields, _ = _decision_fields(plan, start + k, ids, False, tally)
+                records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
+            if not removed[k]:
                 raw.seek(offset)
                 line = decode_bytes(raw.readline(limit + 1), f"{source.path}: byte {offset}", read.encoding,
                                     read.errors)
@@ -775,7 +781,6 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
                 out.write(data)
                 bytes_out += len(data)
                 tally.documents_out += 1
-            records.append({"id": ids[index], **fields, "changes": [], "flags": []})
     return records, tally, bytes_out
 
 
