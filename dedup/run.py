@@ -957,7 +957,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     return summary
 
 
-#: A JSONL file at least this large is read by the workers in byte ranges (with 2+ workers).
+#: A JSONL file at least this large is read in byte ranges.
 _RANGE_MIN_BYTES = 4 << 20
 #: The size of a range to aim at, and about this many ranges at most.
 _RANGE_BYTES = 1 << 20
@@ -967,9 +967,10 @@ _RANGE_TAIL_BYTES = 64 << 10
 
 
 def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[Source]:
-    """Byte ranges of the one plain JSONL input when local workers can read it in parallel;
-    empty otherwise (several inputs, compression, another encoding, one worker, Ray)."""
-    if len(sources) != 1 or not isinstance(engine, CorpusEngine) or engine.jobs < 2:
+    """Byte ranges of the one plain JSONL input, which the local workers read (or, with one
+    worker, this process, the same way); empty otherwise (several inputs, compression, another
+    encoding, a small file, Ray)."""
+    if len(sources) != 1 or not isinstance(engine, CorpusEngine):
         return []
     source = sources[0]
     plain = source.path != "-" and not source.path.lower().endswith((".gz", ".zst", ".zstd"))
