@@ -483,9 +483,12 @@ CandidatePairs = Callable[[np.ndarray, int, int], np.ndarray]
 
 def local_candidates(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """All bands in this process, one band at a time (8 bytes of keys per document held)."""
-    parts = [candidate_pairs(band_keys(sigs, band + 1, rows, band)) for band in range(bands)]
-    parts = [p for p in parts if len(p)]
-    return unique_pairs(parts)
+    return unique_pairs([band_candidates(sigs, band, rows) for band in range(bands)])
+
+
+def band_candidates(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """The star edges of one band (8 bytes of keys per document held)."""
+    return candidate_pairs(band_keys(sigs, band + 1, rows, band))
 
 
 #: Bytes of working memory per record while a partition is resolved (the records, their sort

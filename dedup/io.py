@@ -363,25 +363,31 @@ def seekable(source: Source) -> bool:
             and not source.path.lower().endswith((".gz", ".zst", ".zstd")))
 
 
-def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[str]:
-    """The texts of the JSONL records that start at ``offsets`` (ascending) of a
-    :func:`seekable` source, which an earlier read of it found to be documents: only their lines
-    are read and parsed."""
+def lines_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[tuple[int, str]]:
+    """``(offset, line)`` of the JSONL lines that start at ``offsets`` (ascending) of a
+    :func:`seekable` source, decoded as a read of it decodes them (line end kept)."""
     try:
         with open(source.path, "rb") as handle:
             for offset in offsets:
                 handle.seek(offset)
                 raw = handle.readline(options.max_document_bytes + 1)
-                line = decode_bytes(raw, f"{source.path}: byte {offset}", options.encoding, options.errors)
-                try:
-                    text = json.loads(line)[options.text_field]
-                except (ValueError, LookupError, TypeError):
-                    text = None
-                if not isinstance(text, str):
-                    raise InputError(f"{source.path}: changed while it was being read (no document at byte {offset})")
-                yield text
+                yield offset, decode_bytes(raw, f"{source.path}: byte {offset}", options.encoding, options.errors)
     except OSError as error:
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
+
+
+def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[str]:
+    """The texts of the JSONL records that start at ``offsets`` (ascending) of a
+    :func:`seekable` source, which an earlier read of it found to be documents: only their lines
+    are read and parsed."""
+    for offset, line in lines_at(source, options, offsets):
+        try:
+            text = json.loads(line)[options.text_field]
+        except (ValueError, LookupError, TypeError):
+            text = None
+        if not isinstance(text, str):
+            raise InputError(f"{source.path}: changed while it was being read (no document at byte {offset})")
+        yield text
 
 
 def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Document]:

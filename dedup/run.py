@@ -30,7 +30,7 @@ from dedup.io import (
     Source,
     atomic_writer,
     check_output,
-    decode_bytes,
+    lines_at,
     read_documents,
     seekable,
     sources_of,
@@ -77,20 +77,20 @@ def _preload(config: DedupConfig, share: bool = False) -> None:
         get_lexicon()
 
 
-def _segments_path(number: int | str) -> str | None:
+def _spill_path(name: str) -> str | None:
+    """A file ``name`` in the run's temporary directory (None when the run has none)."""
     spill = _WORKER.get("spill")
-    return os.path.join(spill, f"segments-{number}.i64") if spill else None
+    return os.path.join(spill, name) if spill else None
 
 
-def _shard_segments_path(source: Source) -> str | None:
-    return _shard_part_path(source, "segments")
+def _segments_path(number: int | str) -> str | None:
+    return _spill_path(f"segments-{number}.i64")
 
 
 def _shard_part_path(source: Source, kind: str) -> str | None:
     """A file for ``kind`` of a shard (or of one byte range of it) in the run's temporary directory."""
-    spill = _WORKER.get("spill")
     name = f"{source.path}\0{source.start}".encode("utf-8", "surrogateescape")
-    return os.path.join(spill, f"{kind}-shard-{xxhash.xxh64_hexdigest(name)}") if spill else None
+    return _spill_path(f"{kind}-shard-{xxhash.xxh64_hexdigest(name)}")
 
 
 def _keep_segments(path: str | None, segments: list[Any] | None) -> None:
@@ -119,11 +119,11 @@ _SHARED_BANDS_MIN = 1 << 16
 
 
 def _band_pairs(item: tuple[int, int], sigs: Any) -> Any:
-    """The LSH star edges of one band (see :func:`dedup.corpus.local_candidates`)."""
-    from dedup.corpus import band_keys, candidate_pairs
+    """The LSH star edges of one band (see :func:`dedup.corpus.band_candidates`)."""
+    from dedup.corpus import band_candidates
 
     band, rows = item
-    return candidate_pairs(band_keys(sigs, band + 1, rows, band))
+    return band_candidates(sigs, band, rows)
 
 
 def _pass1(item: tuple[int, list[str]]) -> Any:
@@ -564,7 +564,7 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
 
     kept = engine.workers(spill) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
     with kept:
-        # Shard by shard to the spill file, as the batch path does (never all signatures twice).
+        # Shard by shard, as the batch path does (never all signatures twice).
         joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill)
         return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
 
@@ -586,13 +586,12 @@ def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options
         tally.merge(shard_tally)
         reader.skipped_records.extend(skipped)
         bytes_out += size
-        if report is not None:
-            if isinstance(entries, _ReportPart):
-                report.documents_file(entries.path)
-            else:
-                report.documents(entries)
         if isinstance(entries, _ReportPart):
+            if report is not None:
+                report.documents_file(entries.path)
             os.unlink(entries.path)
+        elif report is not None:
+            report.documents(entries)
     return bytes_out
 
 
@@ -658,7 +657,7 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, Id
     parts: list[Any] = []
     ids = IdTable()  # encoded and hashed here, not by the parent
     size = 0
-    path = _shard_segments_path(source)
+    path = _shard_part_path(source, "segments")
     segments: list[Any] | None = [] if path else None
     # Where each document starts, for the plan's exact checks to read only the documents they need.
     offsets_path = _shard_part_path(source, "offsets") if seekable(source) else None
@@ -766,21 +765,18 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
     every = options.report is not None and not is_jsonl(options.report)
     bytes_out = 0
     target = _Outputs([source], options, read, single=False).target(source)
-    limit = read.max_document_bytes
     removed = (plan.duplicate_of[start : start + len(offsets)] >= 0).tolist()
-    with open(source.path, "rb") as raw, atomic_writer(target, binary=True, sync=source.stop is None) as out:
-        for k, offset in enumerate(offsets):
-            if removed[k] or every:
-                fields, _ = _decision_fields(plan, start + k, ids, False, tally)
-                records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
-            if not removed[k]:
-                raw.seek(offset)
-                line = decode_bytes(raw.readline(limit + 1), f"{source.path}: byte {offset}", read.encoding,
-                                    read.errors)
-                data = (line.rstrip("\r\n") + "\n").encode("utf-8")
-                out.write(data)
-                bytes_out += len(data)
-                tally.documents_out += 1
+    for k in range(len(offsets)):
+        if removed[k] or every:
+            fields, _ = _decision_fields(plan, start + k, ids, False, tally)
+            records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
+    kept = [offset for offset, gone in zip(offsets, removed) if not gone]
+    with atomic_writer(target, binary=True, sync=source.stop is None) as out:
+        for _, line in lines_at(source, read, kept):
+            data = (line.rstrip("\r\n") + "\n").encode("utf-8")
+            out.write(data)
+            bytes_out += len(data)
+    tally.documents_out = len(kept)
     return records, tally, bytes_out
 
 
@@ -794,7 +790,7 @@ def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int], s
     source, read, options, start = item
     plan, _, repeated_ids = shared
     config, units = _WORKER["config"], _WORKER["boilerplate"]
-    segments = _take_segments(_shard_segments_path(source))
+    segments = _take_segments(_shard_part_path(source, "segments"))
     with _Outputs([source], options, read, single=False) as outputs:
         for offset, document in enumerate(read_documents(source, read, [])):
             index = start + offset

@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +126,37 @@ class _SharedMemo:
         self.buffer[at : at + 8 + len(body)] = xxhash.xxh64_digest(body) + body
 
 
+def _recall(known: _Memo, shared: _SharedMemo | None, key: str, compute: Callable[[str], Any],
+            encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]) -> Any:
+    """The value for ``key`` not in ``known``: from ``shared`` when another process put it there,
+    else computed (and put in both)."""
+    if shared is None:
+        return known.put(key, compute(key))
+    value = shared.get(key)
+    if value is not None:
+        return known.put(key, decode(value))
+    found = known.put(key, compute(key))
+    shared.put(key, encode(found))
+    return found
+
+
+def _encode_flag(flag: bool) -> bytes:
+    return b"\x01" if flag else b"\x00"
+
+
+def _decode_flag(value: bytes) -> bool:
+    return value == b"\x01"
+
+
+def _encode_spans(spans: tuple[tuple[int, int], ...]) -> bytes:
+    return array("I", itertools.chain.from_iterable(spans)).tobytes()
+
+
+def _decode_spans(value: bytes) -> tuple[tuple[int, int], ...]:
+    flat = array("I", value)
+    return tuple(zip(flat[::2], flat[1::2]))
+
+
 _SHARED_CONTEXTS = (1 << 16, 32)  # slots and bytes each: 2 MB
 _SHARED_LINES = (1 << 15, 128)  # 4 MB; a line of up to 12 sentences fits a slot
 
@@ -164,14 +195,8 @@ class Segmenter:
             found = known.get(context)
             if found is not None:
                 return found
-            if not self._shared:
-                return known.put(context, decide(context))
-            value = self._shared[0].get(context)
-            if value is not None:
-                return known.put(context, value == b"\x01")
-            found = known.put(context, decide(context))
-            self._shared[0].put(context, b"\x01" if found else b"\x00")
-            return found
+            return _recall(known, self._shared[0] if self._shared else None, context, decide,
+                           _encode_flag, _decode_flag)
 
         self._tokenizer.text_contains_sentbreak = text_contains_sentbreak
         # A line's sentences depend on the line alone: a document cleaned in a second round (after
@@ -190,15 +215,8 @@ class Segmenter:
         spans = self._known_lines.get(chunk)
         if spans is not None:
             return spans
-        if not self._shared:
-            return self._known_lines.put(chunk, tuple(self._tokenizer.span_tokenize(chunk)))
-        value = self._shared[1].get(chunk)
-        if value is not None:
-            flat = array("I", value)
-            return self._known_lines.put(chunk, tuple(zip(flat[::2], flat[1::2])))
-        spans = self._known_lines.put(chunk, tuple(self._tokenizer.span_tokenize(chunk)))
-        self._shared[1].put(chunk, array("I", itertools.chain.from_iterable(spans)).tobytes())
-        return spans
+        return _recall(self._known_lines, self._shared[1] if self._shared else None, chunk,
+                       lambda line: tuple(self._tokenizer.span_tokenize(line)), _encode_spans, _decode_spans)
 
     def remember(self, text: str, paragraphs: Sequence[Any]) -> None:
         """Remember the sentences of each line of ``paragraphs`` of ``text``, as :meth:`sentences`
