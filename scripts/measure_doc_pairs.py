@@ -53,7 +53,9 @@ def reprint(rng: random.Random, text: str) -> str:
     elif choice == 2:
         return "LONDON (Wire) - " + text
     else:
-        sentences.insert(rng.randrange(len(sentences)), f"The report was updated at {rng.randint(1, 12)}:{rng.randint(10, 59)} on day {rng.randint(1, 999)}")
+        at = rng.randrange(len(sentences))  # drawn before the stamp's numbers, as it always was
+        stamp = f"{rng.randint(1, 12)}:{rng.randint(10, 59)} on day {rng.randint(1, 999)}"
+        sentences.insert(at, f"The report was updated at {stamp}")
     return ". ".join(sentences)
 
 

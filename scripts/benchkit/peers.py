@@ -41,7 +41,7 @@ class Peer:
 
 
 def _works(exe: str, minimum: tuple[int, int]) -> bool:
-    probe = "import sys, venv; sys.exit(0 if sys.version_info[:2] >= %r else 1)" % (minimum,)
+    probe = f"import sys, venv; sys.exit(0 if sys.version_info[:2] >= {minimum!r} else 1)"
     try:
         return subprocess.run([exe, "-c", probe], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
