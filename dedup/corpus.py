@@ -42,6 +42,7 @@ from dedup.policy import Boilerplate, Paragraph, boilerplate_units
 __all__ = [
     "Fingerprints",
     "SignatureFile",
+    "SignatureRows",
     "fingerprint_batch",
     "document_shingles",
     "documents_shingles",
@@ -115,6 +116,44 @@ class SignatureFile:
         return out[inverse.reshape(-1)]
 
 
+class SignatureRows:
+    """Signatures in anonymous shared memory, one row per line of a JSONL file (row = line number
+    - 1). Pass-1 workers, forked after it was made, write the rows of the documents they read in
+    place: the signatures (512 bytes per document) never cross a pipe, nor are they copied into
+    the parent. When pass 1 is done :meth:`compact` moves them into document order. Rows of lines
+    that hold no document (blank or skipped) are never written, and shared memory is only
+    allocated for the pages that are."""
+
+    def __init__(self, lines: int, num_perm: int) -> None:
+        import mmap
+
+        self._buffer = mmap.mmap(-1, max(1, lines) * num_perm * 4)
+        self.table = np.frombuffer(self._buffer, dtype=np.uint32).reshape(-1, num_perm)
+
+    def put(self, rows: np.ndarray, signatures: np.ndarray) -> None:
+        """Write ``signatures`` at ``rows`` (ascending)."""
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+            self.table[rows[0] : rows[-1] + 1] = signatures
+        else:
+            self.table[rows] = signatures
+
+    def compact(self, rows: np.ndarray) -> np.ndarray:
+        """The signatures of all documents in order, given the row of each (ascending), moved
+        down in place: a row never moves up, so no row is overwritten before it is read."""
+        n = len(rows)
+        if n and rows[-1] != n - 1:  # (else every row is a document, already in place)
+            if not (np.diff(rows) > 0).all():
+                raise ValueError("signature rows must be ascending")
+            step = 1 << 16
+            for k in range(0, n, step):
+                self.table[k : min(k + step, n)] = self.table[rows[k : k + step]]
+        return self.table[:n]
+
+    def holds(self, sigs: np.ndarray) -> bool:
+        """Whether ``sigs`` are this table's first rows (as :meth:`compact` returned them)."""
+        return bool(sigs.__array_interface__["data"][0] == self.table.__array_interface__["data"][0])
+
+
 @dataclass
 class Fingerprints:
     """Pass-1 output for a batch of documents, as flat numpy arrays."""
@@ -124,15 +163,19 @@ class Fingerprints:
     lengths: np.ndarray  # (n,) int64, characters of the repaired text
     unit_hashes: np.ndarray  # (m,) uint64, unique per document
     unit_docs: np.ndarray  # (m,) int64, batch-local document index of each unit hash
+    #: With a :class:`SignatureRows` table: the rows holding the batch's signatures (and
+    #: ``signatures`` is empty).
+    rows: np.ndarray | None = None
 
     @classmethod
     def collect(cls, parts: Iterable[Fingerprints], num_perm: int, memory: int | None = None,
-                spill_dir: str | None = None) -> Fingerprints:
+                spill_dir: str | None = None, shared: SignatureRows | None = None) -> Fingerprints:
         """Join batches in order without ever holding the signatures twice: each batch's
         signatures are appended to one growing buffer as they arrive. If they fit in half of the
         ``memory`` budget (or there is no budget) they stay there; once they do not, they go to a
         file in ``spill_dir`` instead and stay on disk as a :class:`SignatureFile`, which the plan
-        reads in chunks sized to the budget."""
+        reads in chunks sized to the budget. Batches whose signatures are already in the
+        ``shared`` table (all of them, when it is given) only give their rows."""
         import os
         import tempfile
 
@@ -143,6 +186,11 @@ class Fingerprints:
         path = ""
         try:
             for part in parts:
+                if shared is not None:
+                    if part.rows is None:
+                        raise ValueError("a batch whose signatures are not in the shared table")
+                    small.append(part)
+                    continue
                 data = np.ascontiguousarray(part.signatures, dtype=np.uint32).reshape(-1).view(np.uint8).data
                 if spill is None and budget is not None and len(buffer) + len(data) > budget:
                     handle, path = tempfile.mkstemp(prefix="signatures-", suffix=".u32", dir=spill_dir)
@@ -156,7 +204,10 @@ class Fingerprints:
                 small.append(cls(np.empty((0, num_perm), np.uint32), part.doc_hashes, part.lengths,
                                  part.unit_hashes, part.unit_docs))
             joined = cls.concatenate(small, num_perm)
-            if spill is not None and memory is not None:  # (a budget is what made it spill)
+            if shared is not None:
+                rows, joined.rows = joined.rows, None
+                joined.signatures = shared.compact(rows if rows is not None else np.empty(0, np.int64))
+            elif spill is not None and memory is not None:  # (a budget is what made it spill)
                 spill.close()
                 joined.signatures = SignatureFile(path, len(joined.doc_hashes), num_perm, memory)
                 path = ""  # the caller's spill directory removes it after the plan
@@ -179,6 +230,7 @@ class Fingerprints:
             np.concatenate([p.lengths for p in parts]) if parts else np.empty(0, np.int64),
             np.concatenate([p.unit_hashes for p in parts]) if parts else np.empty(0, np.uint64),
             np.concatenate([p.unit_docs + o for p, o in zip(parts, offsets)]) if parts else np.empty(0, np.int64),
+            np.concatenate([p.rows for p in parts]) if parts and all(p.rows is not None for p in parts) else None,
         )
 
 

@@ -30,6 +30,7 @@ from dedup.io import (
     Source,
     atomic_writer,
     check_output,
+    last_line,
     lines_at,
     read_documents,
     seekable,
@@ -126,6 +127,12 @@ def _band_pairs(item: tuple[int, int], sigs: Any) -> Any:
     return band_candidates(sigs, band, rows)
 
 
+def _band_pairs_of_rows(item: tuple[int, int, int]) -> Any:
+    """:func:`_band_pairs` of the first ``n`` rows of the pool's :class:`SignatureRows` table."""
+    band, rows, n = item
+    return _band_pairs((band, rows), _WORKER["shared"].table[:n])
+
+
 def _pass1(item: tuple[int, list[str]]) -> Any:
     """Fingerprint batch ``number``; where the run has a local spill directory, its documents'
     segmentation is kept there for pass 2 (Punkt runs once per document, not once per pass)."""
@@ -161,10 +168,14 @@ class CorpusEngine:
     def candidates(self, sigs: Any, bands: int, rows: int) -> Any:
         """LSH candidate pairs. With workers (forked, they share the signatures) each computes
         the star edges of some of the bands; else all bands in this process. The same pairs."""
-        from dedup.corpus import local_candidates, unique_pairs
+        from dedup.corpus import SignatureRows, local_candidates, unique_pairs
 
         if self.jobs < 2 or bands < 2 or len(sigs) < _SHARED_BANDS_MIN or sys.platform != "linux":
             return local_candidates(sigs, bands, rows)
+        if self._kept is not None and isinstance(self._shared, SignatureRows) and self._shared.holds(sigs):
+            # The kept workers have the table the signatures are in: no new processes.
+            items = ((band, rows, len(sigs)) for band in range(bands))
+            return unique_pairs(list(self._kept(_band_pairs_of_rows, items)))
         with self._mapper(None, None, sigs) as mapper:
             return unique_pairs(list(mapper(_with_shared, ((_band_pairs, (band, rows)) for band in range(bands)))))
 
@@ -172,18 +183,21 @@ class CorpusEngine:
         self.config = config
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
         self._kept: Callable[..., Iterable[Any]] | None = None
+        self._shared: Any = None
 
     @contextlib.contextmanager
-    def workers(self, spill: str | None = None) -> Iterator[None]:
+    def workers(self, spill: str | None = None, shared: Any = None) -> Iterator[None]:
         """Keep one set of workers for the :meth:`map_sources` calls inside that carry no run-wide
-        data (pass 1 and the plan's exact checks): they are forked once, not once per call (each
-        new process faults in its own copy of the pages it touches)."""
-        with self._mapper(None, spill) as mapper:
-            self._kept = mapper
+        data (pass 1 and the plan's exact checks) and for :meth:`candidates`: they are forked
+        once, not once per call (each new process faults in its own copy of the pages it
+        touches). ``shared`` (a :class:`~dedup.corpus.SignatureRows` table for pass 1) reaches
+        them when they start."""
+        with self._mapper(None, spill, shared) as mapper:
+            self._kept, self._shared = mapper, shared
             try:
                 yield
             finally:
-                self._kept = None
+                self._kept = self._shared = None
 
     def map_sources(self, fn: Callable[..., Any], items: Iterable[Any], shared: Any = None,
                     boilerplate: dict[int, tuple[int, int]] | None = None,
@@ -522,7 +536,7 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
                 stream = ((i, d.text) for i, (_, d) in enumerate(reader.documents(record_skips=False)))
                 wanted = itertools.islice(((i, text) for i, text in stream if i in needed), len(needed))
             batches = _batches(wanted, options.batch_size)
-            return pair_jaccard(pairs, dict(itertools.chain.from_iterable(mapper(_shingle_batch, batches))))
+            return pair_jaccard(pairs, _shingle_sets(mapper(_shingle_batch, batches)))
 
         plan = plan_corpus(fingerprints, config, exact, engine.candidates)
         del fingerprints  # release the memory map
@@ -554,19 +568,34 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         # Each shard's worker reads and shingles the documents of its shard the pairs name.
         needed = np.unique(pairs.ravel())
         bounds = [*starts, len(ids)]
-        items = []
-        for k, source in enumerate(reader.sources):
-            wanted = needed[(needed >= bounds[k]) & (needed < bounds[k + 1])].tolist()
-            if wanted:
-                items.append((source, reader.read, bounds[k], wanted))
+        cuts = np.searchsorted(needed, bounds).tolist()
+        items = [(source, reader.read, bounds[k], needed[cuts[k] : cuts[k + 1]].tolist())
+                 for k, source in enumerate(reader.sources) if cuts[k] < cuts[k + 1]]
         found = engine.map_sources(_source_shingles, items)
-        return pair_jaccard(pairs, dict(itertools.chain.from_iterable(found)))
+        return pair_jaccard(pairs, _shingle_sets(found))
 
-    kept = engine.workers(spill) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
+    table = _signature_rows(reader.sources, engine, options, config)
+    kept = engine.workers(spill, table) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
     with kept:
         # Shard by shard, as the batch path does (never all signatures twice).
-        joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill)
+        joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill, table)
         return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
+
+
+def _signature_rows(sources: list[Source], engine: Any, options: RunOptions, config: DedupConfig) -> Any:
+    """A :class:`~dedup.corpus.SignatureRows` table for pass 1 over byte ranges of one file on the
+    local engine (forked workers, or this process), when it fits in half of the ``--memory``
+    budget; else None (the signatures come back with each range's result)."""
+    from dedup.corpus import SignatureRows
+
+    if not isinstance(engine, CorpusEngine) or not sources or any(s.stop is None for s in sources):
+        return None
+    if engine.jobs > 1 and sys.platform != "linux":
+        return None  # spawned workers would not share it
+    lines, num_perm = last_line(sources[-1]), config.fingerprint.num_perm
+    if options.memory is not None and lines * num_perm * 4 > options.memory // 2:
+        return None
+    return SignatureRows(lines, num_perm)
 
 
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
@@ -649,10 +678,15 @@ def _emit(document: Document, source: Source, result: CleanResult | None, index:
 
 def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, IdTable, list[dict[str, Any]], int]:
     """Pass 1 over one shard, read where the task runs."""
-    from dedup.corpus import Fingerprints, fingerprint_batch
+    import numpy as np
+
+    from dedup.corpus import Fingerprints, SignatureRows, fingerprint_batch
 
     source, read, batch_size = item
     config = _WORKER["config"]
+    # A byte range of a file whose signatures go to the pool's shared table, at row = line - 1.
+    table = _WORKER.get("shared") if source.stop is not None else None
+    table = table if isinstance(table, SignatureRows) else None
     skipped: list[dict[str, Any]] = []
     parts: list[Any] = []
     ids = IdTable()  # encoded and hashed here, not by the parent
@@ -667,22 +701,51 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, Id
         size += sum(len(d.text.encode("utf-8")) for d in batch)
         if offsets_path:
             offsets.extend(d.meta["offset"] for d in batch)
-        parts.append(fingerprint_batch([d.text for d in batch], config, segments))
+        fingerprints = fingerprint_batch([d.text for d in batch], config, segments)
+        if table is not None:
+            rows = np.fromiter((d.meta["line"] - 1 for d in batch), dtype=np.int64, count=len(batch))
+            if rows[-1] >= len(table.table):
+                new = rows[np.searchsorted(rows, len(table.table))] + 1
+                raise InputError(f"{source.path}: changed while it was being read (line {new} is new)")
+            table.put(rows, np.asarray(fingerprints.signatures))
+            fingerprints = dataclasses.replace(
+                fingerprints, signatures=np.empty((0, config.fingerprint.num_perm), np.uint32), rows=rows)
+        parts.append(fingerprints)
     _keep_segments(path, segments)  # for pass 2 over this shard (see _pass1)
     if offsets_path:
         with open(offsets_path, "wb") as handle:
             offsets.tofile(handle)
-    return Fingerprints.concatenate(parts, config.fingerprint.num_perm), ids, skipped, size
+    joined = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
+    if table is not None and joined.rows is None:  # (a range holding no document)
+        joined.rows = np.empty(0, np.int64)
+    return joined, ids, skipped, size
 
 
-def _shingle_batch(items: list[tuple[int, str]]) -> list[tuple[int, Any]]:
-    """Exact shingles of documents ``(index, text)``, for verifying pairs near the threshold."""
+def _shingle_batch(items: list[tuple[int, str]]) -> tuple[Any, Any, Any]:
+    """Exact shingles of documents ``(index, text)``, for verifying pairs near the threshold:
+    the indices, where each document's shingles end, and all the shingles in one array (one
+    array to send back, not one per document: unpickling those kept the parent busy)."""
+    import numpy as np
+
     from dedup.corpus import documents_shingles
 
-    return list(zip((index for index, _ in items), documents_shingles([text for _, text in items], _WORKER["config"])))
+    shingles = documents_shingles([text for _, text in items], _WORKER["config"])
+    ends = np.cumsum([len(s) for s in shingles], dtype=np.int64)
+    flat = np.concatenate(shingles) if shingles else np.empty(0, dtype=np.uint32)
+    return np.array([index for index, _ in items], dtype=np.int64), ends, flat
 
 
-def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> list[tuple[int, Any]]:
+def _shingle_sets(batches: Iterable[tuple[Any, Any, Any]]) -> dict[int, Any]:
+    """The shingles of each document, from :func:`_shingle_batch` results (views, not copies)."""
+    import numpy as np
+
+    sets: dict[int, Any] = {}
+    for indices, ends, flat in batches:
+        sets.update(zip(indices.tolist(), np.split(flat, ends[:-1])))
+    return sets
+
+
+def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> tuple[Any, Any, Any]:
     """:func:`_shingle_batch` of the documents ``wanted`` of one shard starting at ``start``."""
     source, read, start, wanted = item
     offsets = _offsets_of(source)

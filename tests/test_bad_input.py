@@ -348,7 +348,8 @@ def test_parquet_with_another_schema(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     source, out = tmp_path / "p.parquet", tmp_path / "o.parquet"
     pq.write_table(pa.table({"body": ["a b c.", "d e f."], "n": [1, 2]}), source)
-    one_line_error(run("clean", source, "-o", out, "--jobs", 1), "p.parquet", "no column 'text'", "body", "--text-field")
+    result = run("clean", source, "-o", out, "--jobs", 1)
+    one_line_error(result, "p.parquet", "no column 'text'", "body", "--text-field")
     assert not out.exists()
     result = run("clean", source, "-o", out, "--text-field", "body", "--jobs", 1)
     assert result.exit_code == 0, result.stderr
@@ -650,3 +651,19 @@ def test_input_changed_between_reads_is_an_input_error(tmp_path):
     for offset in (27, 5):
         with pytest.raises(dedup.InputError, match=f"a.jsonl: changed while it was being read .*byte {offset}"):
             list(texts_at(source, ReadOptions(), [offset]))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_input_grown_while_read_in_ranges_is_an_input_error(tmp_path, monkeypatch, jobs):
+    """Byte ranges write signatures at row = line - 1 of a table sized by the lines counted
+    first: a file that has more lines by the time a range is read is one clear error."""
+    import dedup.run
+
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(f'{{"text": "document number {k} of many"}}\n' for k in range(400)), encoding="utf-8")
+    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_000)
+    monkeypatch.setattr(dedup.run, "last_line", lambda source: 300)  # as if counted before 100 lines were added
+    result = run("clean", path, "-o", tmp_path / "o.jsonl", "--jobs", jobs)
+    one_line_error(result, "a.jsonl: changed while it was being read (line 301 is new)")
+    assert not (tmp_path / "o.jsonl").exists()

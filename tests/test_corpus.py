@@ -297,6 +297,61 @@ def test_workers_candidates_equal_local_candidates(monkeypatch):
     assert len(expected) > 500 and got.dtype == expected.dtype and np.array_equal(got, expected)
 
 
+def test_signature_rows_compact_into_document_order():
+    """Signatures written at row = line - 1, with holes where lines held no document, compact in
+    place into document order; rows out of order are refused."""
+    from dedup.corpus import SignatureRows
+
+    rng = np.random.default_rng(2)
+    sigs = rng.integers(0, 1 << 32, size=(70_000, 4), dtype=np.uint32)
+    rows = np.sort(rng.choice(80_000, size=len(sigs), replace=False))  # holes; two chunks to move
+    table = SignatureRows(80_000, 4)
+    for part in np.array_split(np.arange(len(sigs)), 7):
+        table.put(rows[part], sigs[part])
+    table.put(np.arange(3), sigs[:3])  # contiguous rows take a slice (rows 0-2 are holes or docs)
+    sigs[rows < 3] = sigs[:3][rows[rows < 3]]
+    got = table.compact(rows)
+    assert table.holds(got) and not table.holds(sigs) and np.array_equal(got, sigs)
+    full = SignatureRows(5, 4)
+    full.put(np.arange(5), sigs[:5])
+    assert np.array_equal(full.compact(np.arange(5)), sigs[:5])  # every line a document: as is
+    with pytest.raises(ValueError):
+        SignatureRows(10, 4).compact(np.array([0, 5, 3]))
+
+
+def test_kept_workers_compute_bands_of_shared_rows(monkeypatch):
+    """When the signatures are in the kept workers' shared table (filled by a forked worker),
+    those workers compute the bands: no new pool, the same pairs as in one process."""
+    import dedup.corpus
+    import dedup.run
+    from dedup.config import DedupConfig
+    from dedup.corpus import SignatureRows, local_candidates
+    from dedup.run import CorpusEngine
+
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 3, size=(400, 32), dtype=np.uint32)
+    sigs[rng.integers(0, 400, 60)] = sigs[rng.integers(0, 400, 60)]
+    expected = local_candidates(sigs, 16, 2)
+    rows = np.arange(0, 800, 2)
+    table = SignatureRows(800, 32)
+    engine = CorpusEngine(DedupConfig(), 2)
+    monkeypatch.setattr(dedup.run, "_SHARED_BANDS_MIN", 1)
+    monkeypatch.setattr(dedup.corpus, "local_candidates", None)
+    with engine.workers(None, table):
+        list(engine.map_sources(_put_rows, [(rows[:150], sigs[:150]), (rows[150:], sigs[150:])]))
+        shared = table.compact(rows)
+        assert np.array_equal(shared, sigs)  # the workers' writes are seen here
+        monkeypatch.setattr(CorpusEngine, "_mapper", None)  # no new pool
+        got = engine.candidates(shared, 16, 2)
+    assert len(expected) > 300 and np.array_equal(got, expected)
+
+
+def _put_rows(item):
+    """In a worker: write signatures into the pool's shared table."""
+    rows, sigs = item
+    dedup.run._WORKER["shared"].put(rows, sigs)
+
+
 def test_spilled_candidates_equal_local_candidates(tmp_path, monkeypatch):
     import numpy as np
 
@@ -484,6 +539,14 @@ def test_one_large_file_read_in_byte_ranges_matches_one_reader(tmp_path, monkeyp
 
     monkeypatch.setattr(dedup.run, "split_ranges", spy)
     monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_000)
+    tables, made = [], dedup.run._signature_rows
+
+    def table_spy(*args):
+        table = made(*args)
+        tables.append(type(table).__name__)
+        return table
+
+    monkeypatch.setattr(dedup.run, "_signature_rows", table_spy)
     runs = {}
     for jobs in ("one reader", 1, 2):  # the parent reads it whole; byte ranges with 1 and 2 workers
         monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1 << 40 if jobs == "one reader" else 1)
@@ -499,6 +562,7 @@ def test_one_large_file_read_in_byte_ranges_matches_one_reader(tmp_path, monkeyp
             report_lines[-1].pop(timing)
         runs[jobs] = (data, report_lines)
     assert len(used) == 2 and min(used) > 4  # the runs with ranges read many
+    assert tables == ["SignatureRows", "SignatureRows"]  # signatures written in place by the ranges
     assert runs["one reader"] == runs[1] == runs[2]
     summary = runs[1][1][-1]
     assert summary["duplicate_documents"] > 0 and summary["skipped_records"][0]["line"] == 8
