@@ -693,9 +693,10 @@ def _components(roots: np.ndarray) -> list[np.ndarray]:
 
 
 def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
-    """Resolve, in one batch, every pair inside each small component (for the chain guard)."""
+    """Resolve, in one batch, every pair inside each small component (for the chain guard). A
+    component of two has one pair, the one that joined it, resolved already."""
     wanted = [
-        (a, b) for members in _components(roots) if len(members) <= _PAIRWISE_LIMIT
+        (a, b) for members in _components(roots) if 2 < len(members) <= _PAIRWISE_LIMIT
         for a, b in combinations(sorted(members.tolist()), 2)
     ]
     if wanted:

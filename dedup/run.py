@@ -571,8 +571,8 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         cuts = np.searchsorted(needed, bounds).tolist()
         items = [(source, reader.read, bounds[k], needed[cuts[k] : cuts[k + 1]].tolist())
                  for k, source in enumerate(reader.sources) if cuts[k] < cuts[k + 1]]
-        found = engine.map_sources(_source_shingles, items)
-        return pair_jaccard(pairs, _shingle_sets(found))
+        found = engine.map_sources(_sources_shingles, _task_groups(items))
+        return pair_jaccard(pairs, _shingle_sets(itertools.chain.from_iterable(found)))
 
     table = _signature_rows(reader.sources, engine, options, config)
     kept = engine.workers(spill, table) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
@@ -761,6 +761,29 @@ def _source_shingles(item: tuple[Source, ReadOptions, int, list[int]]) -> tuple[
             if not remaining:
                 break
     return _shingle_batch(texts)
+
+
+def _sources_shingles(group: list[tuple[Source, ReadOptions, int, list[int]]]) -> list[tuple[Any, Any, Any]]:
+    """:func:`_source_shingles` of a few shards or byte ranges, in one task."""
+    return [_source_shingles(item) for item in group]
+
+
+#: The exact checks' tasks take consecutive shards (or ranges) until they hold this many
+#: documents: a range often has only a few to check, and a task per range cost more than them.
+_SHINGLE_TASK_DOCS = 512
+
+
+def _task_groups(items: list[tuple[Source, ReadOptions, int, list[int]]]) -> Iterator[list[Any]]:
+    group: list[Any] = []
+    count = 0
+    for item in items:
+        group.append(item)
+        count += len(item[3])
+        if count >= _SHINGLE_TASK_DOCS:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,7 +81,7 @@ def bound_b(texts: list[str]) -> dict:
     return {"shingles": n, "check": acc & 0xFFFF}
 
 
-def _stack(minhashes, n_docs: int, dtype) -> "object":
+def _stack(minhashes, n_docs: int, dtype) -> object:
     import numpy as np
 
     out = np.empty((n_docs, NUM_PERM), dtype=dtype)
