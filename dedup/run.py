@@ -234,8 +234,9 @@ class CorpusEngine:
         if sys.platform == "linux":
             _preload(self.config, share=True)  # forked workers inherit the loaded models
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.config, boilerplate, spill, shared)) as pool:
+        pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(self.config, boilerplate, spill, shared))
+        try:
             def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> Iterable[Any]:
                 # Keep a bounded number of batches in flight, so reading never runs ahead of
                 # the workers (Executor.map would read every input up front).
@@ -254,6 +255,10 @@ class CorpusEngine:
                     for future in in_flight:  # on the way out (an error, an interruption) start nothing more
                         future.cancel()
             yield mapper
+        finally:
+            # Not waiting for the workers to exit: they unmap their memory while this process
+            # goes on (the executor reaps them; interpreter exit waits for that).
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class IdTable:
