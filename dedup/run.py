@@ -4,6 +4,7 @@ report. Used by the CLI and by :class:`dedup.Deduplicator`; knows nothing of cli
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import itertools
@@ -862,13 +863,64 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
             fields, _ = _decision_fields(plan, start + k, ids, False, tally)
             records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
     kept = [offset for offset, gone in zip(offsets, removed) if not gone]
+    data = _plain_range(source, read)
     with atomic_writer(target, binary=True, sync=source.stop is None) as out:
-        for _, line in lines_at(source, read, kept):
-            data = (line.rstrip("\r\n") + "\n").encode("utf-8")
-            out.write(data)
-            bytes_out += len(data)
+        if data is not None and kept:
+            # The kept lines are the file's own bytes: runs of adjacent ones are written at once.
+            starts, ends = _line_spans(data, [offset - source.start for offset in kept])
+            for start_at, end_at in zip(starts.tolist(), ends.tolist()):
+                out.write(data[start_at:end_at])
+                bytes_out += end_at - start_at
+            if not data.endswith(b"\n") and ends[-1] == len(data):  # the file's last line
+                out.write(b"\n")
+                bytes_out += 1
+        else:
+            for _, line in lines_at(source, read, kept):
+                encoded = (line.rstrip("\r\n") + "\n").encode("utf-8")
+                out.write(encoded)
+                bytes_out += len(encoded)
     tally.documents_out = len(kept)
     return records, tally, bytes_out
+
+
+def _plain_range(source: Source, read: ReadOptions) -> bytes | None:
+    """The bytes of a byte range whose lines the copy may write as they are: UTF-8 read strictly
+    (pass 1 decoded these very bytes), no carriage return (a line's CRLF becomes LF) and no BOM
+    (which decoding drops). None otherwise, and for whole files (which may be large)."""
+    if source.stop is None or read.errors != "strict":
+        return None
+    if read.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return None
+    try:
+        with open(source.path, "rb") as handle:
+            handle.seek(source.start)
+            data = handle.read(source.stop - source.start)
+    except OSError as error:
+        raise InputError(f"{source.path}: cannot read: {error.strerror or error}") from None
+    if b"\r" in data or (source.start == 0 and data.startswith(codecs.BOM_UTF8)):
+        return None
+    return data
+
+
+def _line_spans(data: bytes, starts: list[int]) -> tuple[Any, Any]:
+    """The byte spans ``[start, end)`` of the whole lines of ``data`` beginning at ``starts``
+    (ascending line starts), each line with its newline (the last line of ``data`` may have
+    none), and lines that follow each other joined into one span.
+
+    >>> [span.tolist() for span in _line_spans(b'a\\nbb\\n\\ncc\\nd', [0, 2, 6, 9])]
+    [[0, 6], [5, 10]]
+    """
+    import numpy as np
+
+    line_ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    begin = np.asarray(starts, dtype=np.int64)
+    at = np.searchsorted(line_ends, begin, side="right")
+    end = np.append(line_ends, len(data))[at]
+    joined = np.flatnonzero(begin[1:] == end[:-1]) + 1  # a line starting where the last ended
+    first = np.ones(len(begin), dtype=bool)
+    first[joined] = False
+    last = np.append(first[1:], True)
+    return begin[first], end[last]
 
 
 def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int], shared: tuple[Any, IdTable, set[int]],

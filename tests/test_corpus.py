@@ -653,12 +653,13 @@ def test_exact_checks_read_by_offsets_equal_a_reread(tmp_path, monkeypatch, rang
     assert runs["offsets"] == runs["reread"]
 
 
-@pytest.mark.parametrize("layout", ["shards", "ranges"])
+@pytest.mark.parametrize("layout", ["shards", "ranges", "ranges-lf"])
 @pytest.mark.parametrize("report_name", ["report.jsonl", "report.json"])
 def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_path, monkeypatch, layout, report_name):
     """In document mode nothing inside a document changes: pass 2 copies each kept record's line
-    by the offset pass 1 noted, without parsing it again. Output and report equal the general
-    path's (a BOM, CRLF line ends, blank and malformed lines, ids from line numbers)."""
+    by the offset pass 1 noted, without parsing it again; byte ranges with LF line ends are
+    copied as runs of bytes. Output and report equal the general path's (a BOM, CRLF line ends,
+    blank and malformed lines, a last line with no newline, ids from line numbers)."""
     import dedup.pipeline
     import dedup.run
 
@@ -672,7 +673,8 @@ def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_pat
         for shard in range(3):
             (source / f"part-{shard}.jsonl").write_text("\r\n".join(lines[shard::3]) + "\r\n", encoding="utf-8")
     else:
-        (source / "big.jsonl").write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode("utf-8"))
+        text = "\r\n".join(lines) + "\r\n" if layout == "ranges" else "\n".join(lines)  # (no newline at the end)
+        (source / "big.jsonl").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
         source = source / "big.jsonl"
         monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
         monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_500)
@@ -685,6 +687,13 @@ def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_pat
         return copy_source(*args)
 
     monkeypatch.setattr(dedup.run, "_copy_source", spy)
+    spans, line_spans = tmp_path / "spans", dedup.run._line_spans
+
+    def spans_spy(data, starts):
+        spans.touch()
+        return line_spans(data, starts)
+
+    monkeypatch.setattr(dedup.run, "_line_spans", spans_spy)
     runs = {}
     for name in ("copy", "general"):
         if name == "general":
@@ -705,3 +714,4 @@ def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_pat
     assert not copied.exists()
     assert runs["copy"] == runs["general"]
     assert runs["copy"][1]["summary"]["duplicate_documents"] > 0
+    assert spans.exists() == (layout == "ranges-lf")  # runs of bytes, from ranges with LF line ends only
