@@ -403,6 +403,16 @@ def lines_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> It
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
 
 
+def range_bytes(source: Source) -> bytes:
+    """The bytes of a byte range of a file (see :func:`split_ranges`)."""
+    try:
+        with open(source.path, "rb") as handle:
+            handle.seek(source.start)
+            return handle.read(None if source.stop is None else source.stop - source.start)
+    except OSError as error:
+        raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
+
+
 def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[str]:
     """The texts of the JSONL records that start at ``offsets`` (ascending) of a
     :func:`seekable` source, which an earlier read of it found to be documents: only their lines

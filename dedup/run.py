@@ -33,6 +33,7 @@ from dedup.io import (
     check_output,
     last_line,
     lines_at,
+    range_bytes,
     read_documents,
     seekable,
     sources_of,
@@ -863,9 +864,9 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
             fields, _ = _decision_fields(plan, start + k, ids, False, tally)
             records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
     kept = [offset for offset, gone in zip(offsets, removed) if not gone]
-    data = _plain_range(source, read)
+    data = _plain_range(source, read) if kept else None
     with atomic_writer(target, binary=True, sync=source.stop is None) as out:
-        if data is not None and kept:
+        if data is not None:
             # The kept lines are the file's own bytes: runs of adjacent ones are written at once.
             starts, ends = _line_spans(data, [offset - source.start for offset in kept])
             for start_at, end_at in zip(starts.tolist(), ends.tolist()):
@@ -891,12 +892,7 @@ def _plain_range(source: Source, read: ReadOptions) -> bytes | None:
         return None
     if read.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         return None
-    try:
-        with open(source.path, "rb") as handle:
-            handle.seek(source.start)
-            data = handle.read(source.stop - source.start)
-    except OSError as error:
-        raise InputError(f"{source.path}: cannot read: {error.strerror or error}") from None
+    data = range_bytes(source)
     if b"\r" in data or (source.start == 0 and data.startswith(codecs.BOM_UTF8)):
         return None
     return data
