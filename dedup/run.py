@@ -602,7 +602,10 @@ def _signature_rows(sources: list[Source], engine: Any, options: RunOptions, con
     lines, num_perm = last_line(sources[-1]), config.fingerprint.num_perm
     if options.memory is not None and lines * num_perm * 4 > options.memory // 2:
         return None
-    return SignatureRows(lines, num_perm)
+    try:
+        return SignatureRows(lines, num_perm)
+    except OSError:  # more than the machine can map at once: collected as results arrive instead
+        return None
 
 
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,

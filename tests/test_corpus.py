@@ -346,6 +346,10 @@ def test_kept_workers_compute_bands_of_shared_rows(monkeypatch):
     assert len(expected) > 300 and np.array_equal(got, expected)
 
 
+def _refused(self, lines, num_perm):
+    raise OSError(12, "Cannot allocate memory")
+
+
 def _put_rows(item):
     """In a worker: write signatures into the pool's shared table."""
     rows, sigs = item
@@ -564,6 +568,12 @@ def test_one_large_file_read_in_byte_ranges_matches_one_reader(tmp_path, monkeyp
     assert len(used) == 2 and min(used) > 4  # the runs with ranges read many
     assert tables == ["SignatureRows", "SignatureRows"]  # signatures written in place by the ranges
     assert runs["one reader"] == runs[1] == runs[2]
+    # A table larger than the machine can map (the kernel refuses it): collected as results arrive.
+    monkeypatch.setattr(dedup.corpus.SignatureRows, "__init__", _refused)
+    out = tmp_path / f"refused-{output_name}"
+    result = invoke("clean", source, "-o", out, "--report", tmp_path / "refused.jsonl", "--jobs", 2, "--on-error", "skip")
+    assert result.exit_code == 0 and tables[-1] == "NoneType", result.output
+    assert out.read_bytes() == (tmp_path / f"2-{output_name}").read_bytes()
     summary = runs[1][1][-1]
     assert summary["duplicate_documents"] > 0 and summary["skipped_records"][0]["line"] == 8
     assert any(r.get("id") == "big.jsonl:23" for r in runs[1][1] if r["type"] == "document")
