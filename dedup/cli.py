@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -145,6 +146,10 @@ def main() -> None:
     Example:
       dedup clean article.txt -o article.clean.txt --report changes.json
     """
+    # dedup does no linear algebra: the threads OpenBLAS starts when numpy loads would only spin
+    # (about 0.1 s of a core, taken from the workers). A setting of the user's own stands.
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 _CLEAN_HELP = """Clean documents: repair them, remove repeats, write the kept text and a report.

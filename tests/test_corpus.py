@@ -571,7 +571,8 @@ def test_one_large_file_read_in_byte_ranges_matches_one_reader(tmp_path, monkeyp
     # A table larger than the machine can map (the kernel refuses it): collected as results arrive.
     monkeypatch.setattr(dedup.corpus.SignatureRows, "__init__", _refused)
     out = tmp_path / f"refused-{output_name}"
-    result = invoke("clean", source, "-o", out, "--report", tmp_path / "refused.jsonl", "--jobs", 2, "--on-error", "skip")
+    result = invoke("clean", source, "-o", out, "--report", tmp_path / "refused.jsonl", "--jobs", 2,
+                    "--on-error", "skip")
     assert result.exit_code == 0 and tables[-1] == "NoneType", result.output
     assert out.read_bytes() == (tmp_path / f"2-{output_name}").read_bytes()
     summary = runs[1][1][-1]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 
 def test_punkt_loads_without_importing_all_of_nltk():
@@ -51,3 +54,24 @@ def test_document_mode_imports_neither_nltk_nor_datasketch(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("preset", [None, "4"])
+def test_the_command_keeps_openblas_to_one_thread_unless_told(tmp_path, preset):
+    """dedup does no linear algebra: the command starts numpy with one OpenBLAS thread (its
+    threads would only spin), unless the user set OPENBLAS_NUM_THREADS."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "one two three four five six"}\n', encoding="utf-8")
+    code = (
+        "import os, sys\n"
+        "from dedup.cli import main\n"
+        f"main(['clean', {str(source)!r}, '-o', {str(tmp_path / 'out.jsonl')!r}, '--mode', 'documents',"
+        " '--jobs', '1'], standalone_mode=False)\n"
+        "print('numpy' in sys.modules, os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == f"True {preset or 1}"
