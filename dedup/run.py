@@ -578,8 +578,21 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         cuts = np.searchsorted(needed, bounds).tolist()
         items = [(source, reader.read, bounds[k], needed[cuts[k] : cuts[k + 1]].tolist())
                  for k, source in enumerate(reader.sources) if cuts[k] < cuts[k + 1]]
-        found = engine.map_sources(_sources_shingles, _task_groups(items))
-        return pair_jaccard(pairs, _shingle_sets(itertools.chain.from_iterable(found)))
+        groups = list(_task_groups(items))
+        # The groups come back in document order: a pair is checked as soon as the shingles of
+        # its later document are in, so that this process's share overlaps the workers' groups.
+        order = np.argsort(pairs[:, 1], kind="stable")
+        later = pairs[order, 1]
+        sims, sets, done = np.empty(len(pairs)), {}, 0
+        for group, batches in zip(groups, engine.map_sources(_sources_shingles, groups)):
+            sets.update(_shingle_sets(batches))
+            upto = int(np.searchsorted(later, group[-1][3][-1], side="right"))  # its last document
+            if upto > done:
+                sims[order[done:upto]] = pair_jaccard(pairs[order[done:upto]], sets)
+                done = upto
+        if done != len(pairs):  # (the last group holds the last document any pair names)
+            raise RuntimeError("exact checks: a pair's documents were not read")
+        return sims
 
     table = _signature_rows(reader.sources, engine, options, config)
     kept = engine.workers(spill, table) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
