@@ -578,7 +578,10 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         cuts = np.searchsorted(needed, bounds).tolist()
         items = [(source, reader.read, bounds[k], needed[cuts[k] : cuts[k + 1]].tolist())
                  for k, source in enumerate(reader.sources) if cuts[k] < cuts[k + 1]]
-        groups = list(_task_groups(items))
+        # Tasks of consecutive shards or ranges: a few per worker at least (documents may be
+        # long), but not one per range when a range has only a few documents to check.
+        per_task = min(_SHINGLE_TASK_DOCS, len(needed) // (8 * getattr(engine, "jobs", 1)))
+        groups = list(_task_groups(items, max(1, per_task)))
         # The groups come back in document order: a pair is checked as soon as the shingles of
         # its later document are in, so that this process's share overlaps the workers' groups.
         order = np.argsort(pairs[:, 1], kind="stable")
@@ -792,17 +795,21 @@ def _sources_shingles(group: list[tuple[Source, ReadOptions, int, list[int]]]) -
 
 
 #: The exact checks' tasks take consecutive shards (or ranges) until they hold this many
-#: documents: a range often has only a few to check, and a task per range cost more than them.
+#: documents at most: a range often has only a few to check, and a task per range cost more
+#: than them (at 10^6 short documents); fewer when there are few to check, so that every worker
+#: gets several tasks (on 50 MB of long articles: 0.17 -> 0.12 s).
 _SHINGLE_TASK_DOCS = 512
 
 
-def _task_groups(items: list[tuple[Source, ReadOptions, int, list[int]]]) -> Iterator[list[Any]]:
+def _task_groups(items: list[tuple[Source, ReadOptions, int, list[int]]], size: int) -> Iterator[list[Any]]:
+    """Consecutive ``items`` in groups of at least ``size`` documents to check (the last one
+    perhaps fewer)."""
     group: list[Any] = []
     count = 0
     for item in items:
         group.append(item)
         count += len(item[3])
-        if count >= _SHINGLE_TASK_DOCS:
+        if count >= size:
             yield group
             group, count = [], 0
     if group:
