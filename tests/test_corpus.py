@@ -684,6 +684,8 @@ def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_pat
         for shard in range(3):
             (source / f"part-{shard}.jsonl").write_text("\r\n".join(lines[shard::3]) + "\r\n", encoding="utf-8")
     else:
+        if layout == "ranges-lf":  # a BOM starting a line inside the file too (files joined with cat)
+            lines[len(lines) // 2] = "\ufeff" + lines[len(lines) // 2]
         text = "\r\n".join(lines) + "\r\n" if layout == "ranges" else "\n".join(lines)  # (no newline at the end)
         (source / "big.jsonl").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
         source = source / "big.jsonl"
