@@ -913,9 +913,7 @@ def _plain_range(source: Source, read: ReadOptions) -> bytes | None:
     that could be a BOM (decoding drops one at the start of any line: files joined with cat; the
     bytes of a UTF-16 one never occur in UTF-8). None otherwise, and for whole files (which may
     be large)."""
-    if source.stop is None or read.errors != "strict":
-        return None
-    if read.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+    if source.stop is None or read.errors != "strict" or not _reads_utf8(read):
         return None
     data = range_bytes(source)
     if any(mark in data for mark in (b"\r", b"\xfe", b"\xff")):
@@ -1135,13 +1133,17 @@ def _ranges_of(sources: list[Source], engine: Any, read: ReadOptions) -> list[So
     if len(sources) != 1 or not isinstance(engine, CorpusEngine):
         return []
     source = sources[0]
-    plain = source.path != "-" and not source.path.lower().endswith((".gz", ".zst", ".zstd"))
-    if source.format != "jsonl" or not plain or read.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+    if not seekable(source) or not _reads_utf8(read):
         return []
     size = os.path.getsize(source.path)
     if size < _RANGE_MIN_BYTES:
         return []
     return split_ranges(source, _range_cuts(size, engine.jobs))
+
+
+def _reads_utf8(read: ReadOptions) -> bool:
+    """Whether inputs are read as UTF-8 (byte ranges cut at newlines, and copied as bytes)."""
+    return read.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
 
 def _range_cuts(size: int, jobs: int) -> list[int]:
