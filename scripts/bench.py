@@ -14,7 +14,9 @@ then measures, each in a fresh process and ``--repeat`` times (medians reported)
   the ``legacy`` scheme;
 - dedup's signature stage (``dedup.fingerprint``), when importable;
 - ``dedup clean`` end to end through its CLI, ``--mode documents`` and ``--mode full``, with
-  ``--jobs 1`` and ``--jobs 2`` when the CLI has ``--jobs``, when the CLI exists.
+  ``--jobs 1`` and ``--jobs 2`` when the CLI has ``--jobs``, when the CLI exists;
+- for the modes of ``--ceiling`` (document mode by default), the most the workers could gain on
+  this machine: the fixed cost of a run, and how much runs side by side slow each other.
 
 Every throughput is also given as a ratio to bound A measured in the same run (x bound A > 1 means
 faster than merely hashing the 5-gram strings). Word 5-grams, 128 permutations, threshold 0.8.
@@ -163,6 +165,51 @@ def run_e2e(corpus: corpus_mod.Corpus, mode: str, jobs: int | None, repeat: int,
     }
 
 
+def run_ceiling(corpus: corpus_mod.Corpus, mode: str, workers: int, repeat: int, timeout: float,
+                extra: list[str], help_text: str) -> dict:
+    """The most ``workers`` processes could gain over one on this machine, for this run (Amdahl):
+
+    - ``fixed``: the wall time of ``dedup clean --jobs 1`` on the corpus's first document alone
+      (the interpreter's start, the imports, setting up, writing), paid whatever the input;
+    - ``alone`` and ``together``: the wall time of one ``--jobs 1`` run on the corpus by itself,
+      and of each of ``workers`` such runs started at once (alternated, ``repeat`` times): how
+      much running side by side slows each process on this machine (shared caches, memory).
+
+    The rest of a run divides at best over the workers, each slowed as the runs side by side were:
+    ``ceiling = alone / (fixed + (alone - fixed) * together / alone / workers)``."""
+    import threading
+
+    mode_args = dedup_cli.clean_args(help_text, mode)
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
+        first = Path(tmp) / "first.jsonl"
+        with open(corpus.jsonl, "rb") as handle:
+            first.write_bytes(handle.readline())
+
+        def command(source: Path, k: int) -> list[str]:
+            return [sys.executable, "-m", "dedup", "clean", str(source), "-o", str(Path(tmp) / f"out-{k}.jsonl"),
+                    "--report", str(Path(tmp) / f"report-{k}.jsonl"), "--force", *mode_args, *extra, "--jobs", "1"]
+
+        fixed, alone, together = [], [], []
+        for _ in range(repeat):
+            fixed.append(measure.run(command(first, 0), cwd=REPO, env=child_env(), timeout=timeout,
+                                     sample_tree=False))
+            alone.append(measure.run(command(corpus.jsonl, 0), cwd=REPO, env=child_env(), timeout=timeout,
+                                     sample_tree=False))
+            threads = [threading.Thread(target=lambda k=k: together.append(measure.run(
+                command(corpus.jsonl, k), cwd=REPO, env=child_env(), timeout=timeout, sample_tree=False)))
+                for k in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    failed = [r for r in fixed + alone + together if r.returncode != 0]
+    if failed:
+        return {"error": (failed[0].stderr.strip().splitlines() or [f"exit {failed[0].returncode}"])[-1]}
+    f, a, t = (measure.median([r.wall_s for r in rs]) for rs in (fixed, alone, together))
+    return {"workers": workers, "fixed_seconds": f, "alone_seconds": a, "together_seconds": t,
+            "slowdown": t / a, "ceiling": a / (f + (a - f) * (t / a) / workers)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -173,6 +220,9 @@ def main() -> int:
                         help="run datasketch naive on the first N MB only (it is slow); 0 = all")
     parser.add_argument("--jobs", default="1,2", help="worker counts for dedup clean (default 1,2)")
     parser.add_argument("--modes", default="documents,full", help="dedup clean modes to run")
+    parser.add_argument("--ceiling", default="documents",
+                        help="modes whose best possible speed-up with the most --jobs is measured too "
+                             "(see run_ceiling; '' for none; each repetition runs the corpus 1 + jobs times)")
     parser.add_argument("--shards", type=int, default=0,
                         help="also run dedup clean on the corpus split into N JSONL shards (0: no)")
     parser.add_argument("--dedup-func", default="signatures",
@@ -201,7 +251,7 @@ def main() -> int:
     results: dict = {"env": env, "corpus": {"path": str(corpus.jsonl), "docs": corpus.n_docs,
                                             "bytes": corpus.n_bytes, "kinds": corpus.kinds,
                                             "source": corpus_mod.SOURCE_DESCRIPTION},
-                     "repeat": args.repeat, "stages": {}, "e2e": {}}
+                     "repeat": args.repeat, "stages": {}, "e2e": {}, "ceiling": {}}
     for stage, label in STAGE_ROWS:
         if stage in skip:
             continue
@@ -230,6 +280,13 @@ def main() -> int:
                               file=sys.stderr, flush=True)
                         results["e2e"][f"{key}/shards={args.shards}"] = run_e2e(
                             corpus, mode, jobs, args.repeat, args.timeout, args.clean_arg, help_text, args.shards)
+            most = max((j for j in jobs_list if j), default=1)
+            for mode in [m.strip() for m in args.ceiling.split(",") if m.strip()]:
+                if most > 1 and mode in args.modes.split(","):
+                    print(f"  measuring the ceiling of dedup clean --mode {mode} with {most} workers ...",
+                          file=sys.stderr, flush=True)
+                    results["ceiling"][mode] = run_ceiling(corpus, mode, most, args.repeat, args.timeout,
+                                                           args.clean_arg, help_text)
             idle = measure.run([sys.executable, "-m", "dedup", "clean", "--help"], cwd=REPO,
                                env=child_env())
             results["e2e"]["baseline_rss_kb"] = idle.peak_rss_kb
@@ -301,6 +358,18 @@ def print_report(results: dict) -> None:
     if rows:
         print(table.render(headers, rows, right=set(range(1, 9))))
         print(f"B/doc = (peak tree RSS - {base_kb / 1024:.0f} MB of an idle `dedup clean --help`) / documents")
+    for mode, c in results.get("ceiling", {}).items():
+        if "error" in c:
+            print(f"ceiling, --mode {mode}: {c['error']}")
+            continue
+        one, many = e2e.get(f"{mode}/jobs=1", {}), e2e.get(f"{mode}/jobs={c['workers']}", {})
+        measured = (f"; measured {one['seconds'] / many['seconds']:.2f}x"
+                    if one.get("seconds") and many.get("seconds") else "")
+        print(f"ceiling, --mode {mode}, {c['workers']} workers: at most {c['ceiling']:.2f}x = "
+              f"{c['alone_seconds']:.2f} s / ({c['fixed_seconds']:.2f} s fixed + "
+              f"{c['alone_seconds'] - c['fixed_seconds']:.2f} s x {c['slowdown']:.3f} / {c['workers']}){measured}")
+        print(f"  (fixed: a run on one document; x {c['slowdown']:.3f}: each of {c['workers']} --jobs 1 runs "
+              f"started at once took {c['together_seconds']:.2f} s, against {c['alone_seconds']:.2f} s alone)")
 
 
 if __name__ == "__main__":
