@@ -149,14 +149,6 @@ class SignatureRows:
                 self.table[k : min(k + step, n)] = self.table[rows[k : k + step]]
         return self.table[:n]
 
-    def release(self) -> None:
-        """Free the memory of the rows for every process that maps the table (its forked
-        workers too); reading it afterwards gives zeros."""
-        import mmap
-
-        if hasattr(mmap, "MADV_REMOVE"):
-            self._buffer.madvise(mmap.MADV_REMOVE)
-
     def holds(self, sigs: np.ndarray) -> bool:
         """Whether ``sigs`` are this table's first rows (as :meth:`compact` returned them)."""
         return bool(sigs.__array_interface__["data"][0] == self.table.__array_interface__["data"][0])

@@ -190,11 +190,10 @@ class CorpusEngine:
     @contextlib.contextmanager
     def workers(self, spill: str | None = None, shared: Any = None) -> Iterator[None]:
         """Keep one set of workers for the :meth:`map_sources` calls inside that carry no run-wide
-        data (pass 1, the plan's exact checks, and a pass 2 that only copies byte ranges, each
-        task with its part of the plan) and for :meth:`candidates`: they are forked once, not
-        once per call (each new process faults in its own copy of the pages it touches).
-        ``shared`` (a :class:`~dedup.corpus.SignatureRows` table for pass 1) reaches them when
-        they start."""
+        data (pass 1 and the plan's exact checks) and for :meth:`candidates`: they are forked
+        once, not once per call (each new process faults in its own copy of the pages it
+        touches). ``shared`` (a :class:`~dedup.corpus.SignatureRows` table for pass 1) reaches
+        them when they start."""
         with self._mapper(None, spill, shared) as mapper:
             self._kept, self._shared = mapper, shared
             try:
@@ -294,17 +293,6 @@ class IdTable:
 
     def __len__(self) -> int:
         return len(self._ends)
-
-    def slice(self, start: int, stop: int) -> IdTable:
-        """The ids from ``start`` to ``stop - 1``, as a table of their own."""
-        import numpy as np
-
-        part = IdTable()
-        base = self._ends[start - 1] if start else 0
-        part._data = self._data[base : self._ends[stop - 1] if stop > start else base]
-        part._ends.frombytes((np.frombuffer(self._ends, dtype=np.int64)[start:stop] - base).tobytes())
-        part._hashes = self._hashes[start:stop]
-        return part
 
     def __getitem__(self, index: int) -> str:
         start = self._ends[index - 1] if index else 0
@@ -563,9 +551,8 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
 
 
 def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
-                 ids: IdTable, spill: str, workers: contextlib.ExitStack) -> tuple[Any, int, list[int]]:
-    """Pass 1 with one task per shard (read where the task runs), then the plan. The local
-    engine's workers are kept on ``workers`` (for pass 2, when it only copies)."""
+                 ids: IdTable, spill: str) -> tuple[Any, int, list[int]]:
+    """Pass 1 with one task per shard (read where the task runs), then the plan."""
     from dedup.corpus import Fingerprints, pair_jaccard, plan_corpus
 
     starts: list[int] = []
@@ -611,14 +598,11 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         return sims
 
     table = _signature_rows(reader.sources, engine, options, config)
-    if isinstance(engine, CorpusEngine):
-        workers.enter_context(engine.workers(spill, table))
-    # Shard by shard, as the batch path does (never all signatures twice).
-    joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill, table)
-    plan = plan_corpus(joined, config, exact, engine.candidates)
-    if table is not None:
-        table.release()  # (the kept workers map it too)
-    return plan, bytes_in, starts
+    kept = engine.workers(spill, table) if isinstance(engine, CorpusEngine) else contextlib.nullcontext()
+    with kept:
+        # Shard by shard, as the batch path does (never all signatures twice).
+        joined = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, spill, table)
+        return plan_corpus(joined, config, exact, engine.candidates), bytes_in, starts
 
 
 def _signature_rows(sources: list[Source], engine: Any, options: RunOptions, config: DedupConfig) -> Any:
@@ -643,21 +627,14 @@ def _signature_rows(sources: list[Source], engine: Any, options: RunOptions, con
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
                   starts: list[int], shared: tuple[Any, IdTable, set[int]], tally: _Tally,
                   report: ReportWriter | None, reader: _Reader, spill: str | None = None,
-                  done: Callable[[Source], None] | None = None, copies: bool = False) -> int:
+                  done: Callable[[Source], None] | None = None) -> int:
     """Pass 2 with one task per shard, each writing its own output shard; the driver writes the
     report in input order, and calls ``done`` with each shard once it is written (in order).
-    With ``copies`` (byte ranges, and no document can change) each task is sent its part of
-    the plan, so that the workers kept from pass 1 copy them. Returns the bytes written."""
-    plan, ids, _ = shared
+    Returns the bytes written."""
+    plan = shared[0]
     bytes_out = 0
-    if copies:
-        ends = [*starts[1:], len(ids)]
-        parts = ((source, read, options, _range_plan(plan, ids, start, end - start))
-                 for source, start, end in zip(sources, starts, ends))
-        results = engine.map_sources(_copy_range, parts, spill=spill)
-    else:
-        items = ((source, read, options, start) for source, start in zip(sources, starts))
-        results = engine.map_sources(_clean_source, items, shared, plan.boilerplate, spill)
+    items = ((source, read, options, start) for source, start in zip(sources, starts))
+    results = engine.map_sources(_clean_source, items, shared, plan.boilerplate, spill)
     for source, (entries, shard_tally, size, skipped) in zip(sources, _progress(results, options.progress, "clean")):
         if done is not None:
             done(source)
@@ -849,10 +826,13 @@ class _ReportPart:
 def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
                   shared: tuple[Any, IdTable, set[int]]) -> tuple[str | _ReportPart, _Tally, int,
                                                                   list[dict[str, Any]]]:
-    """Pass 2 over one shard: clean, write its output shard; returns its report entries (see
-    :func:`_report_entries`), its tally, the bytes written and the records skipped."""
+    """Pass 2 over one shard: clean, write its output shard; returns its report entries, encoded
+    here (see :func:`dedup.report.encode_documents`), its tally, the bytes written and the records
+    skipped. With a local temporary directory the entries are written there (a range's report
+    can be larger than the range: the parent then copies a file instead of receiving the text)."""
     from dedup.pipeline import changes_nothing
     from dedup.policy import Boilerplate
+    from dedup.report import encode_documents, is_jsonl
 
     source, read, options, start = item
     plan, ids, repeated_ids = shared
@@ -863,62 +843,16 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
     offsets = _offsets_of(source)
     if (offsets is not None and not options.annotate and changes_nothing(config, Boilerplate(units) if units else None)
             and not any(start <= index < start + len(offsets) for index in repeated_ids)):
-        records, tally, bytes_out = _copy_source(source, read, options, offsets,
-                                                 _range_plan(plan, ids, start, len(offsets)))
+        records, tally, bytes_out = _copy_source(source, read, options, start, offsets, plan, ids)
     else:
         bytes_out = _clean_source_documents(item, shared, tally, records, skipped)
-    return _report_entries(records, options, source), tally, bytes_out, skipped
-
-
-def _copy_range(item: tuple[Source, ReadOptions, RunOptions, _RangePlan]) -> tuple[str | _ReportPart, _Tally,
-                                                                                  int, list[dict[str, Any]]]:
-    """Pass 2 over one byte range when no document can change, with its part of the plan (run by
-    the workers kept from pass 1, which were forked before there was a plan); returns what
-    :func:`_clean_source` returns."""
-    source, read, options, part = item
-    offsets = _offsets_of(source)
-    if offsets is None or len(offsets) != len(part.ids):
-        raise RuntimeError(f"pass 2: pass 1's offsets do not match the range at byte {source.start} of {source.path}")
-    records, tally, bytes_out = _copy_source(source, read, options, offsets, part)
-    return _report_entries(records, options, source), tally, bytes_out, []
-
-
-def _report_entries(records: list[dict[str, Any]], options: RunOptions, source: Source) -> str | _ReportPart:
-    """A shard's report entries, encoded here (see :func:`dedup.report.encode_documents`). With a
-    local temporary directory they are written there (a range's report can be larger than the
-    range: the parent then copies a file instead of receiving the text)."""
-    from dedup.report import encode_documents, is_jsonl
-
     entries = encode_documents(records, is_jsonl(options.report)) if options.report else ""
     path = _shard_part_path(source, "report")
     if entries and path:
         with open(path, "w", encoding="utf-8", newline="") as part:
             part.write(entries)
-        return _ReportPart(path)
-    return entries
-
-
-@dataclasses.dataclass
-class _RangePlan:
-    """The plan's part for the documents of one shard or range, indexed from 0 there: their
-    decisions, their ids, and the ids of the documents they are duplicates of (by corpus index)."""
-
-    plan: Any  # a DocumentPlan of the range's documents only
-    ids: IdTable
-    keepers: dict[int, str]
-
-
-def _range_plan(plan: Any, ids: IdTable, start: int, count: int) -> _RangePlan:
-    """The :class:`_RangePlan` of documents ``start`` to ``start + count - 1``."""
-    import numpy as np
-
-    from dedup.corpus import DocumentPlan
-
-    window = slice(start, start + count)
-    duplicate_of = plan.duplicate_of[window].copy()
-    keepers = {int(k): ids[int(k)] for k in np.unique(duplicate_of[duplicate_of >= 0])}
-    return _RangePlan(DocumentPlan(duplicate_of, plan.similarity[window].copy(), plan.cluster[window].copy()),
-                      ids.slice(start, start + count), keepers)
+        return _ReportPart(path), tally, bytes_out, skipped
+    return entries, tally, bytes_out, skipped
 
 
 def _offsets_of(source: Source) -> array[int] | None:
@@ -932,8 +866,8 @@ def _offsets_of(source: Source) -> array[int] | None:
     return offsets
 
 
-def _copy_source(source: Source, read: ReadOptions, options: RunOptions, offsets: array[int],
-                 part: _RangePlan) -> tuple[list[dict[str, Any]], _Tally, int]:
+def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: int, offsets: array[int],
+                 plan: Any, ids: IdTable) -> tuple[list[dict[str, Any]], _Tally, int]:
     """Pass 2 over a shard when no document can change (document-level dedup only) and pass 1
     noted where each record starts: each kept record's own line is copied, as the general path
     writes an unchanged record, without parsing the JSON again. Returns the report records, the
@@ -947,11 +881,11 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, offsets
     every = options.report is not None and not is_jsonl(options.report)
     bytes_out = 0
     target = _Outputs([source], options, read, single=False).target(source)
-    removed = (part.plan.duplicate_of >= 0).tolist()
+    removed = (plan.duplicate_of[start : start + len(offsets)] >= 0).tolist()
     for k in range(len(offsets)):
         if removed[k] or every:
-            fields, _ = _decision_fields(part.plan, k, part.keepers, False, tally)
-            records.append({"id": part.ids[k], **fields, "changes": [], "flags": []})
+            fields, _ = _decision_fields(plan, start + k, ids, False, tally)
+            records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
     kept = [offset for offset, gone in zip(offsets, removed) if not gone]
     data = _plain_range(source, read) if kept else None
     with atomic_writer(target, binary=True, sync=source.stop is None) as out:
@@ -1036,7 +970,7 @@ def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int], s
         return outputs.bytes_out
 
 
-def _decision_fields(plan: Any, index: int, ids: IdTable | dict[int, str], annotate: bool,
+def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
                      tally: _Tally) -> tuple[dict[str, Any], dict[str, Any]]:
     """The report fields and the --annotate columns of document ``index``."""
     record: dict[str, Any] = {}
@@ -1109,80 +1043,75 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
         reader = _Reader(ranges, read)
         shards = True
     starts: list[int] = []
-    # The local workers of pass 1, kept for pass 2 when it only copies byte ranges.
-    with contextlib.ExitStack() as workers:
-        if shards:
-            plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids, spill, workers)
-            repeated_ids = _check_unique_ids(ids, read)
-        elif corpus:
-            plan, bytes_in = _plan(reader, engine, options, config, ids, spill)
-            repeated_ids = _check_unique_ids(ids, read)
-        tally = _Tally()
-        # When no document can change (document-level dedup only), pass 2 only copies: shipping
-        # texts to workers and back would cost more than it does.
-        copy_only = changes_nothing(config, Boilerplate(plan.boilerplate) if plan else None)
-        second = CorpusEngine(config, 1) if copy_only else engine
-        copies = bool(ranges) and copy_only and not options.annotate and not repeated_ids
-        if not copies:
-            workers.close()  # (pass 2 forks workers with the plan)
-        with contextlib.ExitStack() as stack:
-            report = None
-            if options.report:
-                report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
-                                      run_metadata(config))
-            if ranges:
-                parts = dataclasses.replace(options, output=spill)
-                written = _Outputs(ranges, parts, read, single=False)  # where each range's part goes
-                with atomic_writer(options.output, binary=True) as joined:
+    if shards:
+        plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids, spill)
+        repeated_ids = _check_unique_ids(ids, read)
+    elif corpus:
+        plan, bytes_in = _plan(reader, engine, options, config, ids, spill)
+        repeated_ids = _check_unique_ids(ids, read)
+    tally = _Tally()
+    # When no document can change (document-level dedup only), pass 2 only copies: shipping
+    # texts to workers and back would cost more than it does.
+    copy_only = changes_nothing(config, Boilerplate(plan.boilerplate) if plan else None)
+    second = CorpusEngine(config, 1) if copy_only else engine
+    with contextlib.ExitStack() as stack:
+        report = None
+        if options.report:
+            report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
+                             run_metadata(config))
+        if ranges:
+            parts = dataclasses.replace(options, output=spill)
+            written = _Outputs(ranges, parts, read, single=False)  # where each range's part goes
+            with atomic_writer(options.output, binary=True) as joined:
 
-                    def join(piece: Source) -> None:
-                        # Joined as each range is done, while the workers clean the next ones.
-                        with open(written.target(piece), "rb") as part:
-                            shutil.copyfileobj(part, joined, 1 << 20)
-                        os.unlink(written.target(piece))
+                def join(piece: Source) -> None:
+                    # Joined as each range is done, while the workers clean the next ones.
+                    with open(written.target(piece), "rb") as part:
+                        shutil.copyfileobj(part, joined, 1 << 20)
+                    os.unlink(written.target(piece))
 
-                    bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
-                                              tally, report, reader, spill, join, copies)
-            elif shards:
-                bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
-                                          tally, report, reader, spill)
-            else:
-                boilerplate = plan.boilerplate if plan else None
-                with second._mapper(boilerplate, spill) as mapper, _Outputs(sources, options, read) as outputs:
-                    stream = reader.documents(record_skips=not corpus)
-                    pending: list[tuple[Source, Document]] = []
+                bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
+                                          tally, report, reader, spill, join)
+        elif shards:
+            bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
+                                      tally, report, reader, spill)
+        else:
+            boilerplate = plan.boilerplate if plan else None
+            with second._mapper(boilerplate, spill) as mapper, _Outputs(sources, options, read) as outputs:
+                stream = reader.documents(record_skips=not corpus)
+                pending: list[tuple[Source, Document]] = []
 
-                    def items() -> Iterator[tuple[int, list[tuple[int, str, bool]]]]:
-                        nonlocal bytes_in
-                        index = 0
-                        for number, batch in enumerate(_batches(_remember(stream, pending), options.batch_size)):
-                            work = []
-                            for document in batch:
-                                drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
-                                work.append((index, document.text, drop or index in repeated_ids))
-                                index += 1
-                                if plan is None:
-                                    bytes_in += len(document.text.encode("utf-8"))
-                            yield number, work
-
+                def items() -> Iterator[tuple[int, list[tuple[int, str, bool]]]]:
+                    nonlocal bytes_in
                     index = 0
-                    seen_sources: set[Source] = set()
-                    for results in _progress(mapper(_pass2, items()), options.progress, "clean"):
-                        for result in results:
-                            source, document = pending.pop(0)
-                            seen_sources.add(source)
-                            record = _emit(document, source, result, index, (plan, ids, repeated_ids), options,
-                                           tally, outputs, reader.skipped_records)
-                            if report is not None and record is not None:
-                                report.document(record)
+                    for number, batch in enumerate(_batches(_remember(stream, pending), options.batch_size)):
+                        work = []
+                        for document in batch:
+                            drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
+                            work.append((index, document.text, drop or index in repeated_ids))
                             index += 1
-                    for source in sources:
-                        if source not in seen_sources and (source.format != "text" or read.doc_separator or read.lines):
-                            outputs.touch(source)
-                    bytes_out = outputs.bytes_out
-            summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
-            if report is not None:
-                report.close(summary)
+                            if plan is None:
+                                bytes_in += len(document.text.encode("utf-8"))
+                        yield number, work
+
+                index = 0
+                seen_sources: set[Source] = set()
+                for results in _progress(mapper(_pass2, items()), options.progress, "clean"):
+                    for result in results:
+                        source, document = pending.pop(0)
+                        seen_sources.add(source)
+                        record = _emit(document, source, result, index, (plan, ids, repeated_ids), options,
+                                       tally, outputs, reader.skipped_records)
+                        if report is not None and record is not None:
+                            report.document(record)
+                        index += 1
+                for source in sources:
+                    if source not in seen_sources and (source.format != "text" or read.doc_separator or read.lines):
+                        outputs.touch(source)
+                bytes_out = outputs.bytes_out
+        summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
+        if report is not None:
+            report.close(summary)
     for name in skipped_files:
         print(f"dedup: skipped binary file {name}", file=sys.stderr)
     return summary

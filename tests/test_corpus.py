@@ -319,40 +319,6 @@ def test_signature_rows_compact_into_document_order():
         SignatureRows(10, 4).compact(np.array([0, 5, 3]))
 
 
-@pytest.mark.skipif(not hasattr(__import__("mmap"), "MADV_REMOVE"), reason="Linux's madvise(MADV_REMOVE)")
-def test_released_signature_rows_are_freed_for_forked_workers_too():
-    """Released after the plan, the table's pages are freed in every process mapping it (the
-    workers kept for pass 2 map it too): a worker forked before then reads zeros after it."""
-    import os
-
-    from dedup.corpus import SignatureRows
-
-    table = SignatureRows(1000, 8)
-    table.put(np.arange(1000), np.full((1000, 8), 7, dtype=np.uint32))
-    released_r, released_w = os.pipe()
-    seen_r, seen_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # a worker forked while the rows were written
-        try:
-            os.close(released_w)
-            os.read(released_r, 1)  # (or the end of the pipe, should the test fail first)
-            os.write(seen_w, b"0" if not table.table.any() else b"1")
-        finally:
-            os._exit(0)
-    os.close(released_r)
-    os.close(seen_w)
-    try:
-        table.release()
-    finally:
-        os.write(released_w, b"x")
-        os.close(released_w)
-        seen = os.read(seen_r, 1)
-        os.close(seen_r)
-        os.waitpid(pid, 0)
-    assert seen == b"0"
-    assert not table.table.any()
-
-
 def test_kept_workers_compute_bands_of_shared_rows(monkeypatch):
     """When the signatures are in the kept workers' shared table (filled by a forked worker),
     those workers compute the bands: no new pool, the same pairs as in one process."""
@@ -642,10 +608,6 @@ def test_id_tables_appended_equal_one_table():
     assert [joined[k] for k in range(len(joined))] == ids
     assert joined._hashes == whole._hashes and joined._ends == whole._ends
     assert joined.repeats() == whole.repeats() == {4, 6}
-    for start, stop in ((0, 8), (2, 5), (3, 4), (5, 5), (0, 0), (7, 8)):
-        part = whole.slice(start, stop)
-        assert [part[k] for k in range(len(part))] == ids[start:stop]
-        assert list(part._hashes) == list(whole._hashes[start:stop])
 
 
 @settings(max_examples=100, deadline=None)
@@ -700,42 +662,6 @@ def test_exact_checks_read_by_offsets_equal_a_reread(tmp_path, monkeypatch, rang
         if name == "offsets":
             assert checked and (read or ranges)  # exact checks ran, reading by offsets
     assert runs["offsets"] == runs["reread"]
-
-
-@pytest.mark.parametrize("args", [("--mode", "documents"), ("--mode", "documents", "--annotate"), ("--mode", "full")])
-def test_pass_two_copies_with_the_workers_of_pass_one(tmp_path, monkeypatch, args):
-    """Over byte ranges in document mode, pass 2 (a copy) is done by the workers kept from pass 1,
-    each task given its part of the plan: one pool for the run, and the output and report of
-    one process. Where pass 2 changes documents (annotations, full mode) it forks workers that
-    have the whole plan."""
-    import concurrent.futures
-
-    import dedup.run
-
-    records = make_corpus() + make_corpus(seed=9) + make_corpus(seed=5)
-    source = tmp_path / "big.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
-    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_000)
-    pools = []
-
-    class CountedPool(concurrent.futures.ProcessPoolExecutor):
-        def __init__(self, *a, **k):
-            pools.append(1)
-            super().__init__(*a, **k)
-
-    monkeypatch.setattr(dedup.run, "ProcessPoolExecutor", CountedPool)
-    runs = {}
-    for jobs in (1, 2):
-        out, report = tmp_path / f"out-{jobs}.jsonl", tmp_path / f"report-{jobs}.jsonl"
-        result = invoke("clean", source, "-o", out, "--report", report, "--jobs", jobs, *args)
-        assert result.exit_code == 0, result.output
-        lines = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
-        for timing in ("seconds", "mb_per_s", "jobs"):
-            lines[-1].pop(timing)
-        runs[jobs] = (out.read_bytes(), lines)
-    assert runs[1] == runs[2] and runs[1][1][-1]["duplicate_documents"] > 0
-    assert len(pools) == (1 if args == ("--mode", "documents") else 2)
 
 
 @pytest.mark.parametrize("layout", ["shards", "ranges", "ranges-lf"])
