@@ -467,6 +467,19 @@ class _KnownPairs:
         at = int(np.searchsorted(self.keys, key))
         return float(self.sims[at]) if at < len(self.keys) and self.keys[at] == key else None
 
+    def lookup(self, pairs: np.ndarray) -> np.ndarray:
+        """:meth:`get` of each of ``pairs`` at once, NaN where there is no similarity yet."""
+        keys = pairs[:, 0] * self.n + pairs[:, 1]
+        sims = np.full(len(keys), np.nan)
+        if len(self.keys) and len(keys):
+            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            found = self.keys[at] == keys
+            sims[found] = self.sims[at[found]]
+        if self.single and len(keys):
+            for k in np.flatnonzero(np.isin(keys, np.fromiter(self.single, dtype=np.int64))).tolist():
+                sims[k] = self.single[int(keys[k])]
+        return sims
+
 
 class _Similarity:
     """Pair similarities: signature estimates, made exact near the threshold when possible."""
@@ -681,23 +694,26 @@ def _roots(parent: np.ndarray) -> np.ndarray:
         roots = jumped
 
 
-def _components(roots: np.ndarray) -> list[np.ndarray]:
+def _component_table(roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The members of every component of two or more documents, components in order of root and
-    members in document order (singletons, most of a corpus, get no array)."""
+    members in document order, and where each component starts among them (with the end last).
+    Singletons, most of a corpus, are left out; nothing is a Python object per component."""
     sizes = np.bincount(roots, minlength=len(roots))
     grouped = np.flatnonzero(sizes[roots] > 1)
-    order = grouped[np.argsort(roots[grouped], kind="stable")]
-    if not len(order):
-        return []
-    return np.split(order, np.flatnonzero(np.diff(roots[order])) + 1)
+    members = grouped[np.argsort(roots[grouped], kind="stable")]
+    if not len(members):
+        return members, np.zeros(1, dtype=np.int64)
+    starts = np.flatnonzero(np.diff(roots[members])) + 1
+    return members, np.concatenate([[0], starts, [len(members)]]).astype(np.int64)
 
 
 def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
     """Resolve, in one batch, every pair inside each small component (for the chain guard). A
     component of two has one pair, the one that joined it, resolved already."""
+    members, bounds = _component_table(roots)
     wanted = [
-        (a, b) for members in _components(roots) if 2 < len(members) <= _PAIRWISE_LIMIT
-        for a, b in combinations(sorted(members.tolist()), 2)
+        (a, b) for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()) if 2 < end - start <= _PAIRWISE_LIMIT
+        for a, b in combinations(members[start:end].tolist(), 2)
     ]
     if wanted:
         pairs = np.array(wanted, dtype=np.int64)
@@ -708,42 +724,74 @@ def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
 
 def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints, config: DedupConfig,
             plan: DocumentPlan) -> int:
-    """Choose keepers per connected component, guarding against chains."""
-    threshold = config.match.threshold
-    keep = config.policy.keep
-    clusters = 0
-    for members in _components(roots):
-        members = np.sort(members)
-        if keep == "longest":
-            members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]
-        keepers: list[int] = []
-        # Pairs of small components were all resolved (exactly near the threshold) beforehand;
-        # in larger ones, pairs not resolved yet are estimated on their signatures: checking
-        # them exactly one at a time would re-read the corpus for each.
-        exact = len(members) <= _PAIRWISE_LIMIT
-        for member in members.tolist():
-            best, best_sim = -1, -1.0
-            for keeper in keepers:
-                sim = measure.get(member, keeper, exact)
-                if sim >= threshold and sim > best_sim:
-                    best, best_sim = keeper, sim
-            if best < 0:
-                keepers.append(member)
-            else:
-                plan.duplicate_of[member] = best
-                plan.similarity[member] = round(best_sim, 4)
+    """Choose keepers per connected component, guarding against chains, and number the clusters
+    in order of component. Components of two whose pair is at the threshold (all of them: that
+    pair joined them), most of a corpus's, are decided together in numpy, as the loop of
+    :func:`_component_keepers` would decide each."""
+    threshold, keep = config.match.threshold, config.policy.keep
+    members, bounds = _component_table(roots)
+    starts, sizes = bounds[:-1], np.diff(bounds)
+    pairs = np.empty((0, 2), dtype=np.int64)
+    two = np.flatnonzero(sizes == 2)
+    if len(two):
+        pairs = np.stack([members[starts[two]], members[starts[two] + 1]], axis=1)
+        sims = measure.known.lookup(pairs)
+        at_threshold = sims >= threshold  # (NaN, not resolved yet, is not)
+        two, pairs, sims = two[at_threshold], pairs[at_threshold], sims[at_threshold]
+    clusters = np.ones(len(sizes), dtype=np.int64)  # of each component
+    groups: dict[int, list[list[int]]] = {}
+    for k in np.setdiff1d(np.arange(len(sizes)), two, assume_unique=True).tolist():
+        groups[k] = _component_keepers(members[bounds[k] : bounds[k + 1]], measure, fingerprints, config, plan)
+        clusters[k] = len(groups[k])
+    first = np.cumsum(clusters) - clusters  # the number of each component's first cluster
+    if len(two):
+        keeper, member = pairs[:, 0], pairs[:, 1]
+        if keep == "longest":  # the longer, or the first of two as long
+            swap = fingerprints.lengths[member] > fingerprints.lengths[keeper]
+            keeper, member = np.where(swap, member, keeper), np.where(swap, keeper, member)
+        plan.duplicate_of[member] = keeper
+        plan.similarity[member] = [round(sim, 4) for sim in sims.tolist()]
+        plan.cluster[keeper] = plan.cluster[member] = first[two]
+        if keep == "none":
+            plan.duplicate_of[keeper] = keeper
+    for k, found in groups.items():
+        for number, group in enumerate(found, start=int(first[k])):
+            plan.cluster[group] = number
+    return int(clusters.sum())
+
+
+def _component_keepers(members: np.ndarray, measure: _Similarity, fingerprints: Fingerprints,
+                       config: DedupConfig, plan: DocumentPlan) -> list[list[int]]:
+    """Decide one component (members in document order): each member, in order of the keep
+    policy, is a duplicate of the most similar keeper at the threshold, else a keeper itself.
+    Returns its clusters, a keeper and its duplicates each."""
+    threshold, keep = config.match.threshold, config.policy.keep
+    if keep == "longest":
+        members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]
+    keepers: list[int] = []
+    # Pairs of small components were all resolved (exactly near the threshold) beforehand;
+    # in larger ones, pairs not resolved yet are estimated on their signatures: checking
+    # them exactly one at a time would re-read the corpus for each.
+    exact = len(members) <= _PAIRWISE_LIMIT
+    for member in members.tolist():
+        best, best_sim = -1, -1.0
         for keeper in keepers:
-            group = [keeper] + [m for m in members.tolist() if plan.duplicate_of[m] == keeper]
-            if len(group) > 1:
-                plan.cluster[group] = clusters
-                if keep == "none":
-                    plan.duplicate_of[keeper] = keeper
-                clusters += 1
-    return clusters
-
-
-
-
+            sim = measure.get(member, keeper, exact)
+            if sim >= threshold and sim > best_sim:
+                best, best_sim = keeper, sim
+        if best < 0:
+            keepers.append(member)
+        else:
+            plan.duplicate_of[member] = best
+            plan.similarity[member] = round(best_sim, 4)
+    found = []
+    for keeper in keepers:
+        group = [keeper] + [m for m in members.tolist() if plan.duplicate_of[m] == keeper]
+        if len(group) > 1:
+            found.append(group)
+            if keep == "none":
+                plan.duplicate_of[keeper] = keeper
+    return found
 
 
 # --------------------------------------------------------------------------- library

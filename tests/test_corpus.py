@@ -474,7 +474,7 @@ def test_signature_file_reads_only_named_rows_with_the_same_estimates(tmp_path):
 def test_roots_and_components_match_union_find():
     import numpy as np
 
-    from dedup.corpus import _components, _find, _roots
+    from dedup.corpus import _component_table, _find, _roots
 
     rng = np.random.default_rng(7)
     n = 2_000
@@ -485,11 +485,95 @@ def test_roots_and_components_match_union_find():
             parent[max(ri, rj)] = min(ri, rj)
     roots = _roots(parent)
     assert roots.tolist() == [_find(parent.copy(), i) for i in range(n)]
-    groups = _components(roots)
+    members, bounds = _component_table(roots)
     expected = {}
     for i, root in enumerate(roots.tolist()):
         expected.setdefault(root, []).append(i)
-    assert [g.tolist() for g in groups] == [m for _, m in sorted(expected.items()) if len(m) > 1]
+    groups = [members[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:])]
+    assert groups == [m for _, m in sorted(expected.items()) if len(m) > 1]
+    members, bounds = _component_table(np.arange(5))  # singletons only: no component
+    assert len(members) == 0 and bounds.tolist() == [0]
+
+
+def _assign_one_by_one(roots, measure, fingerprints, config, plan):
+    """The chain guard component by component, as dedup decided it before components of two
+    were decided together (the reference for test_components_of_two_decided_together...)."""
+    from dedup.corpus import _PAIRWISE_LIMIT, _component_table
+
+    threshold, keep, clusters = config.match.threshold, config.policy.keep, 0
+    members_all, bounds = _component_table(roots)
+    for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        members = np.sort(members_all[start:end])
+        if keep == "longest":
+            members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]
+        keepers = []
+        exact = len(members) <= _PAIRWISE_LIMIT
+        for member in members.tolist():
+            best, best_sim = -1, -1.0
+            for keeper in keepers:
+                sim = measure.get(member, keeper, exact)
+                if sim >= threshold and sim > best_sim:
+                    best, best_sim = keeper, sim
+            if best < 0:
+                keepers.append(member)
+            else:
+                plan.duplicate_of[member] = best
+                plan.similarity[member] = round(best_sim, 4)
+        for keeper in keepers:
+            group = [keeper] + [m for m in members.tolist() if plan.duplicate_of[m] == keeper]
+            if len(group) > 1:
+                plan.cluster[group] = clusters
+                if keep == "none":
+                    plan.duplicate_of[keeper] = keeper
+                clusters += 1
+    return clusters
+
+
+@pytest.mark.parametrize("keep", ["first", "longest", "none"])
+def test_components_of_two_decided_together_as_one_by_one(keep):
+    """Components of two (most of a corpus's) are decided in numpy, the rest one by one: the same
+    keepers, duplicates, similarities and cluster numbers as deciding every component in turn,
+    with pairs resolved exactly, estimated, unresolved, below the threshold, and remembered one
+    at a time; components of every size up to past the pairwise limit; ties in length."""
+    import copy
+
+    from dedup.config import DedupConfig
+    from dedup.corpus import DocumentPlan, Fingerprints, _assign, _find, _roots, _Similarity
+
+    rng = np.random.default_rng(11)
+    n, num_perm = 4_000, 64
+    parent = np.arange(n, dtype=np.int64)
+    joined = []
+    for size in [2] * 600 + [3] * 60 + [5] * 20 + [70, 90]:  # disjoint components
+        free = np.flatnonzero(parent == np.arange(n))
+        picked = np.sort(rng.choice(free[free > 0], size=size, replace=False))
+        for a, b in zip(picked[:-1].tolist(), picked[1:].tolist()):
+            joined.append((a, b))
+            parent[_find(parent, b)] = _find(parent, a)
+    roots = _roots(parent)
+    base = rng.integers(0, 2**32, num_perm, dtype=np.uint32)
+    sigs = rng.integers(0, 2**32, size=(n, num_perm), dtype=np.uint32)
+    sigs = np.where(rng.random((n, num_perm)) < 0.89, base, sigs)  # estimates around 0.8
+    lengths = rng.integers(1, 4, n).astype(np.int64) * 100  # many ties
+    fingerprints = Fingerprints(sigs, np.arange(n, dtype=np.uint64), lengths, np.empty(0, np.uint64),
+                                np.empty(0, np.int64))
+
+    def exact(pairs):
+        return np.where(pairs.sum(axis=1) % 4 == 0, 0.6, 0.8 + (pairs[:, 0] % 7) / 100)
+
+    config = DedupConfig().replace(keep=keep)
+    measure = _Similarity(fingerprints, 0.8, exact)
+    pairs = np.array(joined, dtype=np.int64)
+    measure.resolve(pairs[rng.random(len(pairs)) < 0.9])  # some pairs of two left unresolved
+    for i, j in pairs[:5].tolist():
+        measure.get(j, i)  # remembered one at a time
+    plans = []
+    for assign in (_assign, _assign_one_by_one):
+        plan = DocumentPlan(np.full(n, -1, np.int64), np.zeros(n), np.full(n, -1, np.int64))
+        clusters = assign(roots, copy.deepcopy(measure), fingerprints, config, plan)
+        plans.append((clusters, plan.duplicate_of.tolist(), plan.similarity.tolist(), plan.cluster.tolist()))
+    assert plans[0] == plans[1]
+    assert plans[0][0] > 400  # (a quarter of the exact checks fall below the threshold)
 
 
 def test_large_component_chain_guard_reads_no_documents_pair_by_pair():
