@@ -302,8 +302,10 @@ class IdTable:
         """Indices whose id equals an earlier one."""
         import numpy as np
 
+        from dedup.corpus import stable_argsort
+
         hashes = np.frombuffer(self._hashes, dtype=np.uint64) if len(self) else np.empty(0, np.uint64)
-        order = np.argsort(hashes, kind="stable")
+        order = stable_argsort(hashes)
         same = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
         repeated: set[int] = set()
         for k in same.tolist():

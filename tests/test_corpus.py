@@ -694,6 +694,17 @@ def test_id_tables_appended_equal_one_table():
     assert joined.repeats() == whole.repeats() == {4, 6}
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=60))
+def test_stable_argsort_is_numpys_stable_argsort(values):
+    """Equal values (few or many, in runs of any length, at either end) keep their order."""
+    from dedup.corpus import stable_argsort
+
+    array = np.array(values, dtype=np.uint64)
+    assert stable_argsort(array).tolist() == np.argsort(array, kind="stable").tolist()
+    assert stable_argsort(array.astype(np.int64)).tolist() == np.argsort(array.astype(np.int64), kind="stable").tolist()
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=80), st.booleans())
 def test_unique_pairs_are_numpys_unique_rows(pairs, wide):
