@@ -731,9 +731,10 @@ def _resolve_components(roots: np.ndarray, measure: _Similarity) -> None:
     """Resolve, in one batch, every pair inside each small component (for the chain guard). A
     component of two has one pair, the one that joined it, resolved already."""
     members, bounds = _component_table(roots)
+    sizes = np.diff(bounds)
     wanted = [
-        (a, b) for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()) if 2 < end - start <= _PAIRWISE_LIMIT
-        for a, b in combinations(members[start:end].tolist(), 2)
+        pair for k in np.flatnonzero((sizes > 2) & (sizes <= _PAIRWISE_LIMIT)).tolist()
+        for pair in combinations(members[bounds[k] : bounds[k + 1]].tolist(), 2)
     ]
     if wanted:
         pairs = np.array(wanted, dtype=np.int64)
