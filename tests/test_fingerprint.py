@@ -93,7 +93,7 @@ def _reference_key(text, fold_digits):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-KEY_ALPHABET = "ab C1_'’‘—–“”…é£ÉßﬁＡ\u00a0\u2028 .,!?-\"\x00\x1c٣中`\t\n"
+KEY_ALPHABET = "ab C1_'’‘ʼ—–“”…é£ÉßﬁＡ\u00a0\u2028 .,!?-\"\x00\x1c٣中`\t\n"
 
 
 @settings(max_examples=400, deadline=None)
