@@ -752,29 +752,26 @@ def _assign(roots: np.ndarray, measure: _Similarity, fingerprints: Fingerprints,
     threshold, keep = config.match.threshold, config.policy.keep
     members, bounds = _component_table(roots)
     starts, sizes = bounds[:-1], np.diff(bounds)
-    pairs = np.empty((0, 2), dtype=np.int64)
     two = np.flatnonzero(sizes == 2)
-    if len(two):
-        pairs = np.stack([members[starts[two]], members[starts[two] + 1]], axis=1)
-        sims = measure.known.lookup(pairs)
-        at_threshold = sims >= threshold  # (NaN, not resolved yet, is not)
-        two, pairs, sims = two[at_threshold], pairs[at_threshold], sims[at_threshold]
+    pairs = np.stack([members[starts[two]], members[starts[two] + 1]], axis=1)
+    sims = measure.known.lookup(pairs)
+    at_threshold = sims >= threshold  # (NaN, not resolved yet, is not)
+    two, pairs, sims = two[at_threshold], pairs[at_threshold], sims[at_threshold]
     clusters = np.ones(len(sizes), dtype=np.int64)  # of each component
     groups: dict[int, list[list[int]]] = {}
     for k in np.setdiff1d(np.arange(len(sizes)), two, assume_unique=True).tolist():
         groups[k] = _component_keepers(members[bounds[k] : bounds[k + 1]], measure, fingerprints, config, plan)
         clusters[k] = len(groups[k])
     first = np.cumsum(clusters) - clusters  # the number of each component's first cluster
-    if len(two):
-        keeper, member = pairs[:, 0], pairs[:, 1]
-        if keep == "longest":  # the longer, or the first of two as long
-            swap = fingerprints.lengths[member] > fingerprints.lengths[keeper]
-            keeper, member = np.where(swap, member, keeper), np.where(swap, keeper, member)
-        plan.duplicate_of[member] = keeper
-        plan.similarity[member] = [round(sim, 4) for sim in sims.tolist()]
-        plan.cluster[keeper] = plan.cluster[member] = first[two]
-        if keep == "none":
-            plan.duplicate_of[keeper] = keeper
+    keeper, member = pairs[:, 0], pairs[:, 1]
+    if keep == "longest":  # the longer, or the first of two as long
+        swap = fingerprints.lengths[member] > fingerprints.lengths[keeper]
+        keeper, member = np.where(swap, member, keeper), np.where(swap, keeper, member)
+    plan.duplicate_of[member] = keeper
+    plan.similarity[member] = [round(sim, 4) for sim in sims.tolist()]
+    plan.cluster[keeper] = plan.cluster[member] = first[two]
+    if keep == "none":
+        plan.duplicate_of[keeper] = keeper
     for k, found in groups.items():
         for number, group in enumerate(found, start=int(first[k])):
             plan.cluster[group] = number
@@ -805,7 +802,7 @@ def _component_keepers(members: np.ndarray, measure: _Similarity, fingerprints: 
         else:
             plan.duplicate_of[member] = best
             plan.similarity[member] = round(best_sim, 4)
-    found = []
+    found: list[list[int]] = []
     for keeper in keepers:
         group = [keeper] + [m for m in members.tolist() if plan.duplicate_of[m] == keeper]
         if len(group) > 1:
