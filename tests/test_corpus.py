@@ -496,36 +496,16 @@ def test_roots_and_components_match_union_find():
 
 
 def _assign_one_by_one(roots, measure, fingerprints, config, plan):
-    """The chain guard component by component, as dedup decided it before components of two
-    were decided together (the reference for test_components_of_two_decided_together...)."""
-    from dedup.corpus import _PAIRWISE_LIMIT, _component_table
+    """Every component decided in turn by the one-component loop, clusters numbered as they come:
+    how dedup decided them before components of two were decided together."""
+    from dedup.corpus import _component_keepers, _component_table
 
-    threshold, keep, clusters = config.match.threshold, config.policy.keep, 0
-    members_all, bounds = _component_table(roots)
+    clusters = 0
+    members, bounds = _component_table(roots)
     for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        members = np.sort(members_all[start:end])
-        if keep == "longest":
-            members = members[np.argsort(-fingerprints.lengths[members], kind="stable")]
-        keepers = []
-        exact = len(members) <= _PAIRWISE_LIMIT
-        for member in members.tolist():
-            best, best_sim = -1, -1.0
-            for keeper in keepers:
-                sim = measure.get(member, keeper, exact)
-                if sim >= threshold and sim > best_sim:
-                    best, best_sim = keeper, sim
-            if best < 0:
-                keepers.append(member)
-            else:
-                plan.duplicate_of[member] = best
-                plan.similarity[member] = round(best_sim, 4)
-        for keeper in keepers:
-            group = [keeper] + [m for m in members.tolist() if plan.duplicate_of[m] == keeper]
-            if len(group) > 1:
-                plan.cluster[group] = clusters
-                if keep == "none":
-                    plan.duplicate_of[keeper] = keeper
-                clusters += 1
+        for group in _component_keepers(members[start:end], measure, fingerprints, config, plan):
+            plan.cluster[group] = clusters
+            clusters += 1
     return clusters
 
 
