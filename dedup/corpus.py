@@ -475,10 +475,7 @@ class _KnownPairs:
 
     def missing(self, pairs: np.ndarray) -> np.ndarray:
         """Which of ``pairs`` have no similarity yet."""
-        keys = pairs[:, 0] * self.n + pairs[:, 1]
-        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
-        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
-        return ~found & np.array([k not in self.single for k in keys.tolist()], dtype=bool)
+        return np.isnan(self.lookup(pairs))
 
     def get(self, i: int, j: int) -> float | None:
         key = i * self.n + j
