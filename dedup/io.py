@@ -372,7 +372,7 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                 ident = record.get(options.id_field) if options.id_field else None
                 doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
                 yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
-                                              "line_text": line_text, "offset": offset})
+                                              "line_text": line_text, "offset": offset, "end": position})
     except (OSError, EOFError) as error:
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
     except InputError:
@@ -492,7 +492,9 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
 
     ``-`` writes to stdout. Compression follows the suffix (``.gz``, ``.zst``). The data reach
     the disk before the file is renamed, unless ``sync`` is false (a part of an output in a
-    temporary directory, joined into the output later).
+    temporary directory, joined into the output later). An uncompressed binary stream names the
+    file being written in its ``temporary`` attribute, for other processes to write parts of it
+    in place (see :func:`dedup.run._write_in_place`).
     """
     if path == "-":
         if binary:
@@ -528,6 +530,7 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
                 stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
             else:
                 stream = raw
+                raw.temporary = temporary  # type: ignore[attr-defined]
             if binary:
                 yield stream
             else:

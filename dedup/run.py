@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
+import errno
 import itertools
 import json
 import os
@@ -553,8 +554,9 @@ def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig
 
 
 def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
-                 ids: IdTable, spill: str) -> tuple[Any, int, list[int]]:
-    """Pass 1 with one task per shard (read where the task runs), then the plan."""
+                 ids: IdTable, spill: str, lengths: list[Any] | None = None) -> tuple[Any, int, list[int]]:
+    """Pass 1 with one task per shard (read where the task runs), then the plan. Each shard's
+    copied line lengths (see :func:`_source_fingerprints`) are appended to ``lengths``."""
     from dedup.corpus import Fingerprints, pair_jaccard, plan_corpus
 
     starts: list[int] = []
@@ -563,12 +565,14 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
 
     def parts() -> Iterator[Any]:
         nonlocal bytes_in
-        for fingerprints, shard_ids, skipped, size in _progress(
+        for fingerprints, shard_ids, skipped, size, copied in _progress(
                 engine.map_sources(_source_fingerprints, items, spill=spill), options.progress, "fingerprint"):
             starts.append(len(ids))
             ids.append(shard_ids)
             reader.skipped_records.extend(skipped)
             bytes_in += size
+            if lengths is not None:
+                lengths.append(copied)
             yield fingerprints
 
     def exact(pairs: Any) -> Any:
@@ -629,13 +633,14 @@ def _signature_rows(sources: list[Source], engine: Any, options: RunOptions, con
 def _clean_shards(engine: Any, sources: list[Source], read: ReadOptions, options: RunOptions,
                   starts: list[int], shared: tuple[Any, IdTable, set[int]], tally: _Tally,
                   report: ReportWriter | None, reader: _Reader, spill: str | None = None,
-                  done: Callable[[Source], None] | None = None) -> int:
-    """Pass 2 with one task per shard, each writing its own output shard; the driver writes the
-    report in input order, and calls ``done`` with each shard once it is written (in order).
-    Returns the bytes written."""
+                  done: Callable[[Source], None] | None = None, places: list[Any] | None = None) -> int:
+    """Pass 2 with one task per shard, each writing its own output shard, or at its place in one
+    output (``places``, see :func:`_places`); the driver writes the report in input order, and
+    calls ``done`` with each shard once it is written (in order). Returns the bytes written."""
     plan = shared[0]
     bytes_out = 0
-    items = ((source, read, options, start) for source, start in zip(sources, starts))
+    items = ((source, read, options, start, places[k] if places else None)
+             for k, (source, start) in enumerate(zip(sources, starts)))
     results = engine.map_sources(_clean_source, items, shared, plan.boilerplate, spill)
     for source, (entries, shard_tally, size, skipped) in zip(sources, _progress(results, options.progress, "clean")):
         if done is not None:
@@ -704,8 +709,10 @@ def _emit(document: Document, source: Source, result: CleanResult | None, index:
 # cleaned and written inside a task of its own: the driver only plans and writes the report.
 
 
-def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, IdTable, list[dict[str, Any]], int]:
-    """Pass 1 over one shard, read where the task runs."""
+def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, IdTable, list[dict[str, Any]], int,
+                                                                        Any]:
+    """Pass 1 over one shard, read where the task runs. Returns its fingerprints, ids, skipped
+    records, the bytes of text read and, for a byte range, what :func:`_copied_lengths` gives."""
     import numpy as np
 
     from dedup.corpus import Fingerprints, SignatureRows, fingerprint_batch
@@ -724,11 +731,14 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, Id
     # Where each document starts, for the plan's exact checks to read only the documents they need.
     offsets_path = _shard_part_path(source, "offsets") if seekable(source) else None
     offsets = array("q")
+    ends = array("q") if offsets_path and source.stop is not None else None  # where their lines end
     for batch in _batches(read_documents(source, read, skipped), batch_size):
         ids.extend(d.id for d in batch)
         size += sum(len(d.text.encode("utf-8")) for d in batch)
         if offsets_path:
             offsets.extend(d.meta["offset"] for d in batch)
+        if ends is not None:
+            ends.extend(d.meta["end"] for d in batch)
         fingerprints = fingerprint_batch([d.text for d in batch], config, segments)
         if table is not None:
             rows = np.fromiter((d.meta["line"] - 1 for d in batch), dtype=np.int64, count=len(batch))
@@ -746,7 +756,25 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, Id
     joined = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
     if table is not None and joined.rows is None:  # (a range holding no document)
         joined.rows = np.empty(0, np.int64)
-    return joined, ids, skipped, size
+    lengths = _copied_lengths(source, read, offsets, ends) if ends is not None else None
+    return joined, ids, skipped, size, lengths
+
+
+def _copied_lengths(source: Source, read: ReadOptions, offsets: array[int], ends: array[int]) -> Any:
+    """The bytes pass 2's copy (:func:`_copy_source`) writes for each document of a byte range:
+    its line, newline included (one is added to a file's last line when it has none). None when
+    the copy could not write the lines as they are (see :func:`_plain_range`), or a line is 4 GiB."""
+    import numpy as np
+
+    data = _plain_range(source, read)
+    if data is None:
+        return None
+    lengths = np.frombuffer(ends, np.int64) - np.frombuffer(offsets, np.int64)
+    if len(lengths) and ends[-1] == source.stop and not data.endswith(b"\n"):
+        lengths[-1] += 1
+    if len(lengths) and int(lengths.max()) >= 1 << 32:
+        return None
+    return lengths.astype(np.uint32)
 
 
 def _shingle_batch(items: list[tuple[int, str]]) -> tuple[Any, Any, Any]:
@@ -825,18 +853,19 @@ class _ReportPart:
     path: str
 
 
-def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
+def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int, Any],
                   shared: tuple[Any, IdTable, set[int]]) -> tuple[str | _ReportPart, _Tally, int,
                                                                   list[dict[str, Any]]]:
-    """Pass 2 over one shard: clean, write its output shard; returns its report entries, encoded
-    here (see :func:`dedup.report.encode_documents`), its tally, the bytes written and the records
-    skipped. With a local temporary directory the entries are written there (a range's report
-    can be larger than the range: the parent then copies a file instead of receiving the text)."""
+    """Pass 2 over one shard: clean, write its output shard (or its place in the output, when
+    the item has one); returns its report entries, encoded here (see
+    :func:`dedup.report.encode_documents`), its tally, the bytes written and the records skipped.
+    With a local temporary directory the entries are written there (a range's report can be
+    larger than the range: the parent then copies a file instead of receiving the text)."""
     from dedup.pipeline import changes_nothing
     from dedup.policy import Boilerplate
     from dedup.report import encode_documents, is_jsonl
 
-    source, read, options, start = item
+    source, read, options, start, place = item
     plan, ids, repeated_ids = shared
     config, units = _WORKER["config"], _WORKER["boilerplate"]
     tally = _Tally()
@@ -845,7 +874,9 @@ def _clean_source(item: tuple[Source, ReadOptions, RunOptions, int],
     offsets = _offsets_of(source)
     if (offsets is not None and not options.annotate and changes_nothing(config, Boilerplate(units) if units else None)
             and not any(start <= index < start + len(offsets) for index in repeated_ids)):
-        records, tally, bytes_out = _copy_source(source, read, options, start, offsets, plan, ids)
+        records, tally, bytes_out = _copy_source(source, read, options, start, offsets, plan, ids, place)
+    elif place is not None:
+        raise RuntimeError(f"{source.path}: bytes {source.start}-{source.stop} were placed but are not copied")
     else:
         bytes_out = _clean_source_documents(item, shared, tally, records, skipped)
     entries = encode_documents(records, is_jsonl(options.report)) if options.report else ""
@@ -869,11 +900,12 @@ def _offsets_of(source: Source) -> array[int] | None:
 
 
 def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: int, offsets: array[int],
-                 plan: Any, ids: IdTable) -> tuple[list[dict[str, Any]], _Tally, int]:
+                 plan: Any, ids: IdTable, place: Any = None) -> tuple[list[dict[str, Any]], _Tally, int]:
     """Pass 2 over a shard when no document can change (document-level dedup only) and pass 1
     noted where each record starts: each kept record's own line is copied, as the general path
-    writes an unchanged record, without parsing the JSON again. Returns the report records, the
-    tally and the bytes written."""
+    writes an unchanged record, without parsing the JSON again, to the shard's output or at its
+    ``place`` in the output (see :func:`_places`). Returns the report records, the tally and the
+    bytes written."""
     from dedup.report import is_jsonl
 
     tally = _Tally()
@@ -890,6 +922,9 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
             records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
     kept = [offset for offset, gone in zip(offsets, removed) if not gone]
     data = _plain_range(source, read) if kept else None
+    tally.documents_out = len(kept)
+    if place is not None:
+        return records, tally, _write_in_place(source, data, kept, place)
     with atomic_writer(target, binary=True, sync=source.stop is None) as out:
         if data is not None:
             # The kept lines are the file's own bytes: runs of adjacent ones are written at once.
@@ -905,8 +940,69 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
                 encoded = (line.rstrip("\r\n") + "\n").encode("utf-8")
                 out.write(encoded)
                 bytes_out += len(encoded)
-    tally.documents_out = len(kept)
     return records, tally, bytes_out
+
+
+def _write_in_place(source: Source, data: bytes | None, kept: list[int], place: tuple[str, str, int, int]) -> int:
+    """Write the kept lines of a byte range (starting at ``kept``) at their place in the output:
+    ``(file, output, offset, size)``, the file being the output's temporary one (see
+    :func:`dedup.io.atomic_writer`). Returns the bytes written (``size``, checked)."""
+    temporary, output, at, size = place
+    views: list[Any] = []
+    if kept:
+        if data is None:  # pass 1 found these bytes plain
+            raise InputError(f"{source.path}: changed while it was being read (bytes {source.start}-{source.stop})")
+        starts, ends = _line_spans(data, [offset - source.start for offset in kept])
+        whole = memoryview(data)
+        views = [whole[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        if not data.endswith(b"\n") and ends[-1] == len(data):  # the file's last line
+            views.append(memoryview(b"\n"))
+    if sum(len(view) for view in views) != size:
+        raise InputError(f"{source.path}: changed while it was being read (bytes {source.start}-{source.stop})")
+    try:
+        handle = os.open(temporary, os.O_WRONLY)
+        try:
+            while views:
+                done = os.pwritev(handle, views[:_IOV_MAX], at)
+                if done == 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                at += done
+                while views and done >= len(views[0]):
+                    done -= len(views.pop(0))
+                if done:  # (a short write: the rest of a line)
+                    views[0] = views[0][done:]
+        finally:
+            os.close(handle)
+    except OSError as error:
+        raise OutputError(f"{output}: cannot write: {error.strerror or error}") from None
+    return size
+
+
+#: The most buffers one os.pwritev takes (POSIX's minimum of IOV_MAX is 16; Linux allows 1024).
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") and "SC_IOV_MAX" in os.sysconf_names else 16
+
+
+def _places(lengths: list[Any], starts: list[int], plan: Any, repeated_ids: set[int], options: RunOptions,
+            copy_only: bool, output: Any) -> list[tuple[str, str, int, int]] | None:
+    """Where the kept lines of each byte range go in the output, ``(file, output, offset,
+    size)``, when pass 2 copies every range's lines as they are into a plain file (``output``,
+    from :func:`dedup.io.atomic_writer`): the workers then write them there themselves, side by
+    side, instead of this process joining each range's part after them. ``lengths`` are the
+    copied lengths pass 1 found (see :func:`_copied_lengths`). None otherwise: lines the copy
+    re-encodes, documents that can change or are annotated, a repeated id, stdout, compression."""
+    import numpy as np
+
+    temporary = getattr(output, "temporary", None)
+    if (temporary is None or plan is None or not copy_only or options.annotate or repeated_ids
+            or len(lengths) != len(starts) or any(part is None for part in lengths)):
+        return None
+    every = np.concatenate(lengths).astype(np.int64) if lengths else np.empty(0, np.int64)
+    if len(every) != len(plan.duplicate_of):
+        raise RuntimeError(f"pass 1 noted {len(every)} lines for {len(plan.duplicate_of)} documents")
+    ends = np.concatenate(([0], np.cumsum(np.where(plan.duplicate_of < 0, every, 0))))
+    bounds = np.asarray([*starts, len(every)])
+    at, stop = ends[bounds[:-1]].tolist(), ends[bounds[1:]].tolist()
+    return [(temporary, options.output, a, b - a) for a, b in zip(at, stop)]
 
 
 def _plain_range(source: Source, read: ReadOptions) -> bytes | None:
@@ -946,14 +1042,15 @@ def _line_spans(data: bytes, starts: list[int]) -> tuple[Any, Any]:
     return begin[first], end[last]
 
 
-def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int], shared: tuple[Any, IdTable, set[int]],
-                            tally: _Tally, records: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> int:
+def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int, Any],
+                            shared: tuple[Any, IdTable, set[int]], tally: _Tally, records: list[dict[str, Any]],
+                            skipped: list[dict[str, Any]]) -> int:
     """Pass 2 over one shard, document by document (the general path of :func:`_clean_source`);
     returns the bytes written."""
     from dedup.pipeline import explain_text, prepared_from
     from dedup.policy import Boilerplate
 
-    source, read, options, start = item
+    source, read, options, start, _ = item
     plan, _, repeated_ids = shared
     config, units = _WORKER["config"], _WORKER["boilerplate"]
     segments = _take_segments(_shard_part_path(source, "segments"))
@@ -1045,8 +1142,9 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
         reader = _Reader(ranges, read)
         shards = True
     starts: list[int] = []
+    lengths: list[Any] = []  # of the lines pass 2 copies (ranges)
     if shards:
-        plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids, spill)
+        plan, bytes_in, starts = _plan_shards(reader, engine, options, config, ids, spill, lengths)
         repeated_ids = _check_unique_ids(ids, read)
     elif corpus:
         plan, bytes_in = _plan(reader, engine, options, config, ids, spill)
@@ -1065,6 +1163,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
             parts = dataclasses.replace(options, output=spill)
             written = _Outputs(ranges, parts, read, single=False)  # where each range's part goes
             with atomic_writer(options.output, binary=True) as joined:
+                places = _places(lengths, starts, plan, repeated_ids, options, copy_only, joined)
 
                 def join(piece: Source) -> None:
                     # Joined as each range is done, while the workers clean the next ones.
@@ -1073,7 +1172,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
                     os.unlink(written.target(piece))
 
                 bytes_out = _clean_shards(engine, ranges, read, parts, starts, (plan, ids, repeated_ids),
-                                          tally, report, reader, spill, join)
+                                          tally, report, reader, spill, None if places else join, places)
         elif shards:
             bytes_out = _clean_shards(engine, sources, read, options, starts, (plan, ids, repeated_ids),
                                       tally, report, reader, spill)

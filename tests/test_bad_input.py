@@ -667,3 +667,25 @@ def test_input_grown_while_read_in_ranges_is_an_input_error(tmp_path, monkeypatc
     result = run("clean", path, "-o", tmp_path / "o.jsonl", "--jobs", jobs)
     one_line_error(result, "a.jsonl: changed while it was being read (line 301 is new)")
     assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_input_changed_before_ranges_are_written_in_place_is_an_input_error(tmp_path, monkeypatch, jobs):
+    """The workers write each byte range's kept lines at the place pass 1's line lengths give: a
+    range whose lines changed length after pass 1 is one clear error, and no output is left."""
+    import dedup.run
+
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(f'{{"text": "document number {k} of many"}}\n' for k in range(400)), encoding="utf-8")
+    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_000)
+    places = dedup.run._places
+
+    def edited(*args):
+        path.write_text(path.read_text(encoding="utf-8").replace("number 7 ", "number seven "), encoding="utf-8")
+        return places(*args)
+
+    monkeypatch.setattr(dedup.run, "_places", edited)
+    result = run("clean", path, "-o", tmp_path / "o.jsonl", "--jobs", jobs, "--mode", "documents")
+    one_line_error(result, "a.jsonl: changed while it was being read (bytes 0-")
+    assert not (tmp_path / "o.jsonl").exists() and not list(tmp_path.glob(".*.part"))

@@ -739,6 +739,62 @@ def test_exact_checks_read_by_offsets_equal_a_reread(tmp_path, monkeypatch, rang
     assert runs["offsets"] == runs["reread"]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("last", ["kept", "removed"])
+def test_ranges_written_in_place_equal_joined_parts(tmp_path, monkeypatch, jobs, last):
+    """In document mode the byte ranges of a file of plain UTF-8 lines are written by the workers
+    at their place in the output, found from the line lengths pass 1 noted, instead of as parts
+    this process joins: the same output and report as joining the parts and as the general path
+    (blank and malformed lines, a last line with no newline, kept or removed). Stdout and a
+    compressed output are joined from parts as before."""
+    import dedup.pipeline
+    import dedup.run
+
+    records = make_corpus() + make_corpus(seed=9)
+    lines = [json.dumps(r, ensure_ascii=False).replace("Westhaven", "Wésthaven") for r in records]
+    lines.insert(5, "")
+    lines.insert(9, "{not json")
+    lines.append(json.dumps({"id": "last", "text": records[-1]["text"] if last == "removed" else "the end."}))
+    source = tmp_path / "big.jsonl"
+    source.write_bytes("\n".join(lines).encode("utf-8"))  # (no newline at the end)
+    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_500)
+    monkeypatch.setattr(dedup.run, "_RANGE_TAIL_BYTES", 1_000)
+    placed, write_in_place, places = tmp_path / "placed", dedup.run._write_in_place, dedup.run._places
+
+    def spy(*args):
+        placed.touch()  # a file: the workers are other processes
+        return write_in_place(*args)
+
+    monkeypatch.setattr(dedup.run, "_write_in_place", spy)
+    runs = {}
+    for name in ("in place", "joined", "general", "stdout", "gz"):
+        if name == "joined":
+            monkeypatch.setattr(dedup.run, "_places", lambda *args: None)
+        if name == "general":
+            monkeypatch.setattr(dedup.run, "_places", places)
+            monkeypatch.setattr(dedup.pipeline, "changes_nothing", lambda config, boilerplate: False)
+        out = tmp_path / f"{name}.jsonl{'.gz' if name == 'gz' else ''}"
+        report = tmp_path / f"{name}-report.json"
+        result = invoke("clean", source, "-o", "-" if name == "stdout" else out, "--report", report, "--jobs", jobs,
+                        "--mode", "documents", "--on-error", "skip")
+        assert result.exit_code == 0, result.output
+        summary = load_report(report.read_text(encoding="utf-8"), str(report))
+        for timing in ("seconds", "mb_per_s", "jobs"):
+            summary["summary"].pop(timing)
+        data = result.stdout_bytes if name == "stdout" else out.read_bytes()
+        runs[name] = (gzip.decompress(data) if name == "gz" else data, summary)
+        assert placed.exists() == (name == "in place"), name
+        placed.unlink(missing_ok=True)
+    assert runs["in place"] == runs["joined"] == runs["general"] == runs["stdout"] == runs["gz"]
+    output, summary = runs["in place"]
+    removed = {r["id"] for r in summary["documents"] if r.get("removed")}
+    assert summary["summary"]["duplicate_documents"] > 0
+    assert (f"big.jsonl:{len(lines)}" in removed) == (last == "removed")
+    assert output.endswith(b"\n") and (b'"id": "last"' in output) == (last == "kept")
+    assert not list(tmp_path.glob(".*.part"))
+
+
 @pytest.mark.parametrize("layout", ["shards", "ranges", "ranges-lf"])
 @pytest.mark.parametrize("report_name", ["report.jsonl", "report.json"])
 def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_path, monkeypatch, layout, report_name):
