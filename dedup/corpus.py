@@ -36,6 +36,7 @@ from dedup.fingerprint import (
     key_for,
     key_shingles,
     signatures,
+    sorted_unique,
 )
 from dedup.policy import Boilerplate, Paragraph, boilerplate_units
 
@@ -284,7 +285,7 @@ def documents_shingles(texts: Sequence[str], config: DedupConfig) -> list[np.nda
     from dedup.pipeline import repaired_text
 
     keys = [key_for(repaired_text(text, config)[0], config.fingerprint) for text in texts]
-    return [np.unique(shingles) for shingles in key_shingles(keys, config.fingerprint.shingle_size)]
+    return [sorted_unique(shingles) for shingles in key_shingles(keys, config.fingerprint.shingle_size)]
 
 
 def exact_jaccard(pairs: np.ndarray, texts: Iterable[tuple[int, str]], config: DedupConfig) -> np.ndarray:
@@ -411,7 +412,7 @@ def unique_pairs(parts: Sequence[np.ndarray]) -> np.ndarray:
     bound = int(pairs.max()) + 1
     if bound >= 1 << 31:
         return np.unique(pairs, axis=0)
-    codes = np.unique(pairs[:, 0] * bound + pairs[:, 1])
+    codes = sorted_unique(pairs[:, 0] * bound + pairs[:, 1])
     return np.stack([codes // bound, codes % bound], axis=1)
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "document_signatures",
     "key_shingles",
     "key_word_hashes",
+    "sorted_unique",
     "signatures",
     "permutations",
     "Signature",
@@ -318,6 +319,23 @@ def shingle_hashes(hashes: np.ndarray, n: int) -> np.ndarray:
             combined = combined + hashes[k : k + total] * _MIXERS[k]
         mixed = _fmix64(combined + _U64(width))
     return (mixed >> _U64(32)).astype(np.uint32)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of a 1-d integer array, by sorting. numpy 2.3 and later find the
+    unique values of an array with a hash table when nothing else is asked for; here that was
+    4.5x slower on a document's shingles (300 values) and 100x slower on 10^6 values.
+
+    >>> sorted_unique(np.array([3, 1, 3, 2], dtype=np.uint32)).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(values, axis=None)
+    if len(ordered) < 2:
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def key_shingles(keys: Sequence[str], n: int) -> list[np.ndarray]:

@@ -16,6 +16,8 @@ from itertools import chain
 
 import numpy as np
 
+from dedup.fingerprint import sorted_unique
+
 __all__ = [
     "lsh_params", "recall_lsh_params", "candidate_probability", "UnitIndex", "jaccard", "lsh_for",
 ]
@@ -94,7 +96,7 @@ def _entries(shingle_sets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     """``(shingle, set)`` of every distinct shingle of every set, sorted by shingle, then set."""
     owners = np.repeat(np.arange(len(shingle_sets), dtype=np.uint64), [len(s) for s in shingle_sets])
     flat = np.concatenate(shingle_sets).astype(np.uint64) if shingle_sets else owners
-    entries = np.unique((flat << np.uint64(32)) | owners)
+    entries = sorted_unique((flat << np.uint64(32)) | owners)
     return entries >> np.uint64(32), (entries & _LOW32).astype(np.int64)
 
 

@@ -558,6 +558,7 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
     """Pass 1 with one task per shard (read where the task runs), then the plan. Each shard's
     copied line lengths (see :func:`_source_fingerprints`) are appended to ``lengths``."""
     from dedup.corpus import Fingerprints, pair_jaccard, plan_corpus
+    from dedup.fingerprint import sorted_unique
 
     starts: list[int] = []
     bytes_in = 0
@@ -579,7 +580,7 @@ def _plan_shards(reader: _Reader, engine: Any, options: RunOptions, config: Dedu
         import numpy as np
 
         # Each shard's worker reads and shingles the documents of its shard the pairs name.
-        needed = np.unique(pairs.ravel())
+        needed = sorted_unique(pairs.ravel())
         bounds = [*starts, len(ids)]
         cuts = np.searchsorted(needed, bounds).tolist()
         items = [(source, reader.read, bounds[k], needed[cuts[k] : cuts[k + 1]].tolist())

@@ -202,3 +202,16 @@ def test_word_hashes_are_pinned():
     assert key_word_hashes("the cat").tolist() == [9107429846345146972, 12845478136782925517]
     assert shingle_hashes(key_word_hashes("a b c d e f"), 5).tolist() == [2677675569, 4164439361]
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 4), max_size=50),
+       st.sampled_from([np.uint64, np.uint32, np.int64]))
+def test_sorted_unique_is_numpys_unique(values, dtype):
+    """The sort-based unique (numpy's own is a hash table, slow on these arrays) gives
+    np.unique's values and dtype: empty, one value, repeats in runs or apart, either end."""
+    from dedup.fingerprint import sorted_unique
+
+    array = np.array(values, dtype=np.uint64).astype(dtype)
+    got = sorted_unique(array)
+    assert got.dtype == array.dtype and got.tolist() == np.unique(array).tolist()
