@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import fnmatch
+import functools
 import gzip
 import io
 import json
@@ -554,6 +555,35 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
         raise
     finally:
         PENDING_OUTPUTS.discard(temporary)
+
+
+def start_writeback(handle: int, offset: int, length: int) -> bool:
+    """Start writing bytes ``offset`` to ``offset + length`` of the file open as ``handle`` to
+    the disk, without waiting for them (Linux's ``sync_file_range`` with
+    ``SYNC_FILE_RANGE_WRITE``). The fsync that makes an output durable before it is renamed then
+    finds them written or on their way, instead of writing the whole file at the end of the run
+    while the workers wait (0.12 s for 480 MB here). Durability still comes from that fsync:
+    where the call is missing or fails nothing is lost, the fsync writes them. Returns whether
+    the writing was started."""
+    call = _sync_file_range()
+    if call is None or length <= 0:
+        return False
+    return bool(call(handle, offset, length, 2) == 0)  # 2: SYNC_FILE_RANGE_WRITE
+
+
+@functools.lru_cache(maxsize=1)
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    return call
 
 
 #: Temporary outputs being written (see :func:`atomic_writer`).

@@ -39,6 +39,7 @@ from dedup.io import (
     seekable,
     sources_of,
     split_ranges,
+    start_writeback,
     texts_at,
 )
 from dedup.pipeline import RunOptions
@@ -972,6 +973,7 @@ def _write_in_place(source: Source, data: bytes | None, kept: list[int], place: 
                     done -= len(views.pop(0))
                 if done:  # (a short write: the rest of a line)
                     views[0] = views[0][done:]
+            start_writeback(handle, place[2], size)  # while this worker goes on to its next range
         finally:
             os.close(handle)
     except OSError as error:

@@ -795,6 +795,28 @@ def test_ranges_written_in_place_equal_joined_parts(tmp_path, monkeypatch, jobs,
     assert not list(tmp_path.glob(".*.part"))
 
 
+def test_writeback_started_early_leaves_the_bytes_and_a_closed_file_is_no_error(tmp_path):
+    """Pass 2's workers start writing each range to the disk as they place it (so the output's
+    fsync waits less): the file's bytes are unchanged; where the call cannot be made (nothing
+    to write, a closed descriptor, another system) nothing happens and nothing is raised."""
+    import os
+    import sys
+
+    from dedup.io import start_writeback
+
+    path = tmp_path / "out"
+    data = os.urandom(1 << 16)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        os.pwrite(handle, data, 0)
+        assert start_writeback(handle, 4096, len(data) - 4096) == sys.platform.startswith("linux")
+        assert start_writeback(handle, 0, 0) is False
+    finally:
+        os.close(handle)
+    assert start_writeback(handle, 0, len(data)) is False
+    assert path.read_bytes() == data
+
+
 @pytest.mark.parametrize("layout", ["shards", "ranges", "ranges-lf"])
 @pytest.mark.parametrize("report_name", ["report.jsonl", "report.json"])
 def test_document_mode_copies_kept_lines_as_the_general_path_writes_them(tmp_path, monkeypatch, layout, report_name):
