@@ -9,6 +9,12 @@ worker), from ``/usr/bin/time``-style ``getrusage`` of the children. The output'
 whether two runs (say with and without ``--memory``) wrote the same bytes.
 
 Usage: ``python scripts/bench_scale.py --docs 1000000 [--mode documents] [--jobs 2] [--memory 256M]``.
+
+With ``--ceiling N`` it measures instead the most N workers could gain over one on this machine
+for this run (as ``bench.py --ceiling`` does for its corpora): the fixed cost (a run on the first
+document alone), one ``--jobs 1`` run on the corpus by itself, and N such runs started at once,
+alternated ``--repeat`` times. The rest of a run divides at best over the workers, each slowed
+as the runs side by side were: ``ceiling = alone / (fixed + (alone - fixed) * together / alone / N)``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import hashlib
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -60,6 +67,9 @@ def main() -> int:
     parser.add_argument("--memory", default=None, help="passed to dedup clean --memory (e.g. 256M)")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dedup-eval" / "downloads")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "dedup-bench" / "scale")
+    parser.add_argument("--ceiling", type=int, default=0, metavar="N",
+                        help="measure the most N workers could gain on this machine (see above), not one run")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the --ceiling measurement")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     corpus = args.work / f"corpus-{args.docs}-s{args.seed}.jsonl"
@@ -68,11 +78,10 @@ def main() -> int:
         count, size = build(corpus, args.docs, args.seed, args.cache)
         print(f"built {count} documents, {size / 1e6:.0f} MB in {time.perf_counter() - started:.0f} s")
     size = corpus.stat().st_size
+    if args.ceiling:
+        return ceiling(args, corpus)
     out, report = args.work / "out.jsonl", args.work / "report.jsonl"
-    command = [sys.executable, "-m", "dedup", "clean", str(corpus), "-o", str(out), "--report", str(report),
-               "--force", "--mode", args.mode, "--jobs", str(args.jobs), "--id-field", "id"]
-    if args.memory:
-        command += ["--memory", args.memory]
+    command = clean_command(args, corpus, out, report, args.jobs)
     started = time.perf_counter()
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - started
@@ -88,6 +97,51 @@ def main() -> int:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     print(f"output sha256: {digest.hexdigest()[:16]}")
+    return 0
+
+
+def clean_command(args: argparse.Namespace, corpus: Path, out: Path, report: Path, jobs: int) -> list[str]:
+    command = [sys.executable, "-m", "dedup", "clean", str(corpus), "-o", str(out), "--report", str(report),
+               "--force", "--mode", args.mode, "--jobs", str(jobs), "--id-field", "id"]
+    return command + (["--memory", args.memory] if args.memory else [])
+
+
+def ceiling(args: argparse.Namespace, corpus: Path) -> int:
+    """Fixed cost, one ``--jobs 1`` run alone and ``args.ceiling`` at once, and the bound they give."""
+    first = args.work / "first.jsonl"
+    with corpus.open("rb") as handle:
+        first.write_bytes(handle.readline())
+
+    def timed(source: Path, runs: int) -> list[float]:
+        started = time.perf_counter()
+        processes = [subprocess.Popen(clean_command(args, source, args.work / f"ceiling-out-{k}.jsonl",
+                                                    args.work / f"ceiling-report-{k}.jsonl", 1))
+                     for k in range(runs)]
+        seconds = []
+        for process in processes:
+            if process.wait() != 0:
+                raise SystemExit(f"bench_scale: dedup clean exited with {process.returncode}")
+            seconds.append(time.perf_counter() - started)
+        return seconds
+
+    fixed: list[float] = []
+    alone: list[float] = []
+    together: list[float] = []
+    for _ in range(args.repeat):
+        fixed += timed(first, 1)
+        alone += timed(corpus, 1)
+        together += timed(corpus, args.ceiling)
+        each = ", ".join(f"{t:.1f}" for t in together[-args.ceiling :])
+        print(f"alone {alone[-1]:.1f} s, {args.ceiling} at once {each} s")
+    for leftover in args.work.glob("ceiling-*.jsonl"):
+        leftover.unlink()
+    first.unlink()
+    f, a, t = (statistics.median(values) for values in (fixed, alone, together))
+    bound = a / (f + (a - f) * (t / a) / args.ceiling)
+    print(f"documents: {args.docs}  mode: {args.mode}  medians of {args.repeat}: fixed {f:.2f} s, alone {a:.1f} s, "
+          f"{args.ceiling} at once {t:.1f} s each (x {t / a:.3f})")
+    print(f"ceiling with {args.ceiling} workers: at most {bound:.2f}x = {a:.1f} s / ({f:.2f} s fixed + "
+          f"{a - f:.1f} s x {t / a:.3f} / {args.ceiling})")
     return 0
 
 
