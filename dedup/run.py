@@ -718,6 +718,7 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, Id
     import numpy as np
 
     from dedup.corpus import Fingerprints, SignatureRows, fingerprint_batch
+    from dedup.pipeline import changes_nothing
 
     source, read, batch_size = item
     config = _WORKER["config"]
@@ -733,7 +734,9 @@ def _source_fingerprints(item: tuple[Source, ReadOptions, int]) -> tuple[Any, Id
     # Where each document starts, for the plan's exact checks to read only the documents they need.
     offsets_path = _shard_part_path(source, "offsets") if seekable(source) else None
     offsets = array("q")
-    ends = array("q") if offsets_path and source.stop is not None else None  # where their lines end
+    # Where their lines end, for pass 2 to write a range's kept lines at their place in the output
+    # (when it only copies them).
+    ends = array("q") if offsets_path and source.stop is not None and changes_nothing(config, None) else None
     for batch in _batches(read_documents(source, read, skipped), batch_size):
         ids.extend(d.id for d in batch)
         size += sum(len(d.text.encode("utf-8")) for d in batch)
@@ -964,15 +967,17 @@ def _write_in_place(source: Source, data: bytes | None, kept: list[int], place: 
     try:
         handle = os.open(temporary, os.O_WRONLY)
         try:
-            while views:
-                done = os.pwritev(handle, views[:_IOV_MAX], at)
+            first = 0  # the first view not written whole
+            while first < len(views):
+                done = os.pwritev(handle, views[first : first + _IOV_MAX], at)
                 if done == 0:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 at += done
-                while views and done >= len(views[0]):
-                    done -= len(views.pop(0))
+                while first < len(views) and done >= len(views[first]):
+                    done -= len(views[first])
+                    first += 1
                 if done:  # (a short write: the rest of a line)
-                    views[0] = views[0][done:]
+                    views[first] = views[first][done:]
             start_writeback(handle, place[2], size)  # while this worker goes on to its next range
         finally:
             os.close(handle)

@@ -795,6 +795,35 @@ def test_ranges_written_in_place_equal_joined_parts(tmp_path, monkeypatch, jobs,
     assert not list(tmp_path.glob(".*.part"))
 
 
+def test_a_range_placed_by_short_writes_of_few_buffers_is_whole(tmp_path, monkeypatch):
+    """A worker places a range's kept lines with as many pwritev calls as it takes: each may
+    write part of a line (a short write) and take few buffers; the lines land whole, at the
+    range's offset, after what is there."""
+    import os
+
+    import dedup.run
+    from dedup.io import Source
+
+    data = b'{"a": 1}\n{"b": 22}\n{"c": 333}\n{"d": 4}'
+    source_path = tmp_path / "in.jsonl"
+    source_path.write_bytes(data)
+    source = Source(str(source_path), "jsonl", "in.jsonl", 0, len(data), 1)
+    expected = b'{"a": 1}\n{"c": 333}\n{"d": 4}\n'  # lines 1, 3 and 4 (the last gets its newline)
+    out = tmp_path / "out"
+    out.write_bytes(b"kept!")
+    calls = []
+
+    def short(handle, buffers, offset):
+        calls.append(len(buffers))
+        return os.pwrite(handle, b"".join(bytes(b) for b in buffers)[:3], offset)
+
+    monkeypatch.setattr(dedup.run.os, "pwritev", short)
+    monkeypatch.setattr(dedup.run, "_IOV_MAX", 2)
+    written = dedup.run._write_in_place(source, data, [0, 19, 30], (str(out), "out", 5, len(expected)))
+    assert written == len(expected) and out.read_bytes() == b"kept!" + expected
+    assert len(calls) == -(-len(expected) // 3) and max(calls) == 2
+
+
 def test_writeback_started_early_leaves_the_bytes_and_a_closed_file_is_no_error(tmp_path):
     """Pass 2's workers start writing each range to the disk as they place it (so the output's
     fsync waits less): the file's bytes are unchanged; where the call cannot be made (nothing
