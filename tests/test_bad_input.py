@@ -689,3 +689,25 @@ def test_input_changed_before_ranges_are_written_in_place_is_an_input_error(tmp_
     result = run("clean", path, "-o", tmp_path / "o.jsonl", "--jobs", jobs, "--mode", "documents")
     one_line_error(result, "a.jsonl: changed while it was being read (bytes 0-")
     assert not (tmp_path / "o.jsonl").exists() and not list(tmp_path.glob(".*.part"))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_disk_full_while_ranges_are_placed_leaves_nothing(tmp_path, monkeypatch, jobs):
+    """The workers write a large file's byte ranges straight into the output's temporary file
+    (document mode): a failure there (disk full) is one line naming the output, and neither the
+    output, its temporary file nor the report is left."""
+    import dedup.run
+
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(f'{{"text": "document number {k} of many"}}\n' for k in range(400)), encoding="utf-8")
+    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_000)
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dedup.run.os, "pwritev", full_disk)
+    out, report = tmp_path / "out" / "o.jsonl", tmp_path / "out" / "r.jsonl"
+    result = run("clean", path, "-o", out, "--report", report, "--jobs", jobs, "--mode", "documents")
+    one_line_error(result, "o.jsonl: cannot write: No space left on device")
+    assert not out.exists() and not report.exists() and no_leftovers(tmp_path / "out") == []
