@@ -918,8 +918,6 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
     records: list[dict[str, Any]] = []
     # A JSON Lines report has lines for the removed documents only; a JSON report lists every one.
     every = options.report is not None and not is_jsonl(options.report)
-    bytes_out = 0
-    target = _Outputs([source], options, read, single=False).target(source)
     removed = (plan.duplicate_of[start : start + len(offsets)] >= 0).tolist()
     for k in range(len(offsets)):
         if removed[k] or every:
@@ -930,6 +928,8 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
     tally.documents_out = len(kept)
     if place is not None:
         return records, tally, _write_in_place(source, data, kept, place)
+    bytes_out = 0
+    target = _Outputs([source], options, read, single=False).target(source)
     with atomic_writer(target, binary=True, sync=source.stop is None) as out:
         if data is not None:
             # The kept lines are the file's own bytes: runs of adjacent ones are written at once.
