@@ -997,11 +997,13 @@ def _places(lengths: list[Any], starts: list[int], plan: Any, repeated_ids: set[
     from :func:`dedup.io.atomic_writer`): the workers then write them there themselves, side by
     side, instead of this process joining each range's part after them. ``lengths`` are the
     copied lengths pass 1 found (see :func:`_copied_lengths`). None otherwise: lines the copy
-    re-encodes, documents that can change or are annotated, a repeated id, stdout, compression."""
+    re-encodes, documents that can change or are annotated, a repeated id, stdout, compression,
+    a system without ``os.pwritev`` (Windows)."""
     import numpy as np
 
     temporary = getattr(output, "temporary", None)
-    if (temporary is None or plan is None or not copy_only or options.annotate or repeated_ids
+    if (temporary is None or not hasattr(os, "pwritev") or plan is None or not copy_only or options.annotate
+            or repeated_ids
             or len(lengths) != len(starts) or any(part is None for part in lengths)):
         return None
     every = np.concatenate(lengths).astype(np.int64) if lengths else np.empty(0, np.int64)

@@ -795,6 +795,27 @@ def test_ranges_written_in_place_equal_joined_parts(tmp_path, monkeypatch, jobs,
     assert not list(tmp_path.glob(".*.part"))
 
 
+def test_ranges_are_joined_where_the_system_has_no_pwritev(tmp_path, monkeypatch):
+    """Without os.pwritev (Windows) a large file's ranges are joined from parts as before: the
+    same output."""
+    import dedup.run
+
+    source = tmp_path / "big.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in make_corpus() + make_corpus(seed=9)), encoding="utf-8")
+    monkeypatch.setattr(dedup.run, "_RANGE_MIN_BYTES", 1)
+    monkeypatch.setattr(dedup.run, "_RANGE_BYTES", 2_500)
+    outputs = []
+    for name in ("placed", "joined"):
+        if name == "joined":
+            monkeypatch.delattr(dedup.run.os, "pwritev")
+            monkeypatch.setattr(dedup.run, "_write_in_place", None)  # (never called)
+        out = tmp_path / f"{name}.jsonl"
+        result = invoke("clean", source, "-o", out, "--jobs", 1, "--mode", "documents")
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") < len(make_corpus()) * 2
+
+
 def test_a_range_placed_by_short_writes_of_few_buffers_is_whole(tmp_path, monkeypatch):
     """A worker places a range's kept lines with as many pwritev calls as it takes: each may
     write part of a line (a short write) and take few buffers; the lines land whole, at the
