@@ -986,8 +986,9 @@ def _write_in_place(source: Source, data: bytes | None, kept: list[int], place: 
     return size
 
 
-#: The most buffers one os.pwritev takes (POSIX's minimum of IOV_MAX is 16; Linux allows 1024).
-_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") and "SC_IOV_MAX" in os.sysconf_names else 16
+#: The most buffers one os.pwritev takes (POSIX's minimum of IOV_MAX is 16, also taken where the
+#: system does not say; Linux allows 1024).
+_IOV_MAX = max(16, os.sysconf("SC_IOV_MAX")) if hasattr(os, "sysconf") and "SC_IOV_MAX" in os.sysconf_names else 16
 
 
 def _places(lengths: list[Any], starts: list[int], plan: Any, repeated_ids: set[int], options: RunOptions,
