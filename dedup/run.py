@@ -924,10 +924,10 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
             fields, _ = _decision_fields(plan, start + k, ids, False, tally)
             records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
     kept = [offset for offset, gone in zip(offsets, removed) if not gone]
-    data = _plain_range(source, read) if kept else None
     tally.documents_out = len(kept)
-    if place is not None:
-        return records, tally, _write_in_place(source, data, kept, place)
+    if place is not None:  # (pass 1 found the range's bytes plain: see _copied_lengths)
+        return records, tally, _write_in_place(source, range_bytes(source) if kept else b"", kept, place)
+    data = _plain_range(source, read) if kept else None
     bytes_out = 0
     target = _Outputs([source], options, read, single=False).target(source)
     with atomic_writer(target, binary=True, sync=source.stop is None) as out:
@@ -948,15 +948,14 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
     return records, tally, bytes_out
 
 
-def _write_in_place(source: Source, data: bytes | None, kept: list[int], place: tuple[str, str, int, int]) -> int:
-    """Write the kept lines of a byte range (starting at ``kept``) at their place in the output:
-    ``(file, output, offset, size)``, the file being the output's temporary one (see
-    :func:`dedup.io.atomic_writer`). Returns the bytes written (``size``, checked)."""
+def _write_in_place(source: Source, data: bytes, kept: list[int], place: tuple[str, str, int, int]) -> int:
+    """Write the kept lines of a byte range (its bytes ``data``; the lines starting at ``kept``)
+    at their place in the output: ``(file, output, offset, size)``, the file being the output's
+    temporary one (see :func:`dedup.io.atomic_writer`). Returns the bytes written (``size``,
+    checked: a range whose lines changed length since pass 1 is an error)."""
     temporary, output, at, size = place
     views: list[Any] = []
     if kept:
-        if data is None:  # pass 1 found these bytes plain
-            raise InputError(f"{source.path}: changed while it was being read (bytes {source.start}-{source.stop})")
         starts, ends = _line_spans(data, [offset - source.start for offset in kept])
         whole = memoryview(data)
         views = [whole[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
