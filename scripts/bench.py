@@ -207,7 +207,7 @@ def run_ceiling(corpus: corpus_mod.Corpus, mode: str, workers: int, repeat: int,
         return {"error": (failed[0].stderr.strip().splitlines() or [f"exit {failed[0].returncode}"])[-1]}
     f, a, t = (measure.median([r.wall_s for r in rs]) for rs in (fixed, alone, together))
     return {"workers": workers, "fixed_seconds": f, "alone_seconds": a, "together_seconds": t,
-            "slowdown": t / a, "ceiling": a / (f + (a - f) * (t / a) / workers)}
+            "slowdown": t / a, "ceiling": measure.speedup_ceiling(f, a, t, workers)}
 
 
 def main() -> int:

@@ -24,7 +24,6 @@ import hashlib
 import json
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchkit import measure  # noqa: E402
 from measure_wrapped_news import articles  # noqa: E402
 
 
@@ -136,8 +136,8 @@ def ceiling(args: argparse.Namespace, corpus: Path) -> int:
     for leftover in args.work.glob("ceiling-*.jsonl"):
         leftover.unlink()
     first.unlink()
-    f, a, t = (statistics.median(values) for values in (fixed, alone, together))
-    bound = a / (f + (a - f) * (t / a) / args.ceiling)
+    f, a, t = (measure.median(values) for values in (fixed, alone, together))
+    bound = measure.speedup_ceiling(f, a, t, args.ceiling)
     print(f"documents: {args.docs}  mode: {args.mode}  medians of {args.repeat}: fixed {f:.2f} s, alone {a:.1f} s, "
           f"{args.ceiling} at once {t:.1f} s each (x {t / a:.3f})")
     print(f"ceiling with {args.ceiling} workers: at most {bound:.2f}x = {a:.1f} s / ({f:.2f} s fixed + "

@@ -169,6 +169,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def speedup_ceiling(fixed: float, alone: float, together: float, workers: int) -> float:
+    """The most ``workers`` processes could gain over one (Amdahl), from three wall times: a run
+    on one document (``fixed``: the interpreter, the imports, setting up, writing), one ``--jobs 1``
+    run alone, and each of ``workers`` such runs started at once (``together``: how much running
+    side by side slows each process on this machine). The rest of a run divides at best over the
+    workers, each slowed as the runs side by side were."""
+    return alone / (fixed + (alone - fixed) * (together / alone) / workers)
+
+
 # --- in-process helpers, used inside worker processes -------------------------------------------
 
 def proc_status_kb(key: str) -> int:
