@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dedup.cli import _bytes  # noqa: E402
-from dedup.corpus import SignatureFile, local_candidates, spilled_candidates  # noqa: E402
+from dedup.corpus.lsh import SignatureFile, local_candidates, spilled_candidates  # noqa: E402
 from dedup.index import lsh_for  # noqa: E402
 
 

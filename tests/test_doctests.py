@@ -12,7 +12,7 @@ import dedup
 
 MODULES = sorted(
     name for _, name, _ in pkgutil.walk_packages(dedup.__path__, "dedup.")
-    if name not in ("dedup.__main__", "dedup.engine_ray")
+    if name not in ("dedup.__main__", "dedup.engines.ray")
 )
 
 

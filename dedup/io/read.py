@@ -1,12 +1,10 @@
-"""Read and write: documents in, documents out, in the input's own format, atomically.
+"""Read: the documents of every input, streamed, in the input's own format.
 
 Inputs: a text file (one document, a dump split by a separator pattern, or one document per
 line), a directory (recursive, include/exclude globs), JSONL (plain, ``.gz``, ``.zst``), Parquet,
-stdin (``-``). Records keep every field; only the text field is replaced.
-
-Outputs are written to a temporary file beside the destination and renamed into place when
-complete, so an interrupted run leaves no partial file. Inputs are never modified. Decoding
-errors name the file and the byte offset; malformed records name the file and line.
+stdin (``-``), or a byte range of a plain JSONL file. Records keep every field; a reader never
+changes them. Decoding errors name the file and the byte offset; malformed records name the file
+and line.
 """
 
 from __future__ import annotations
@@ -14,20 +12,19 @@ from __future__ import annotations
 import codecs
 import contextlib
 import fnmatch
-import functools
 import gzip
 import io
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from dedup.document import Document
-from dedup.errors import InputError, OutputError
+from dedup.errors import InputError
 
 __all__ = [
     "ReadOptions",
@@ -35,9 +32,10 @@ __all__ = [
     "sources_of",
     "read_documents",
     "decode_bytes",
-    "atomic_writer",
-    "check_output",
     "format_of",
+    "split_ranges",
+    "seekable",
+    "describe_error",
 ]
 
 _BINARY_SNIFF = 8192
@@ -97,14 +95,6 @@ def split_ranges(source: Source, at: Sequence[int]) -> list[Source]:
             ranges.append(Source(source.path, source.format, source.relative, start, stop, line))
             line += count(start, stop)
     return ranges
-
-
-def last_line(source: Source) -> int:
-    """The number of the last line a byte range of a file (see :func:`split_ranges`) can hold, or
-    of the whole file from line ``first_line``: at most this many lines, counted before reading."""
-    stop = source.stop if source.stop is not None else os.path.getsize(source.path)
-    with open(source.path, "rb") as handle:
-        return source.first_line + _newline_counter(handle)(source.start, stop)
 
 
 def _newline_counter(handle: io.BufferedReader) -> Callable[[int, int], int]:
@@ -293,14 +283,14 @@ def _read_all(path: str, limit: int = 1 << 30) -> bytes:
                 raise _too_big(path, limit)
             return data
     except (OSError, EOFError) as error:
-        raise InputError(f"{path}: cannot read: {_describe(error)}") from None
+        raise InputError(f"{path}: cannot read: {describe_error(error)}") from None
     except Exception as error:  # zstandard raises its own ZstdError
         if type(error).__name__ == "ZstdError":
             raise InputError(f"{path}: corrupt or truncated zstd data: {error}") from None
         raise
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     if isinstance(error, EOFError):
         return "the compressed stream is truncated"
     if isinstance(error, OSError) and error.strerror:
@@ -375,7 +365,7 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                 yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
                                               "line_text": line_text, "offset": offset, "end": position})
     except (OSError, EOFError) as error:
-        raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
+        raise InputError(f"{source.path}: cannot read: {describe_error(error)}") from None
     except InputError:
         raise
     except Exception as error:
@@ -389,43 +379,6 @@ def seekable(source: Source) -> bool:
     byte offsets (``meta["offset"]``) a read of it gave."""
     return (source.format == "jsonl" and source.path != "-"
             and not source.path.lower().endswith((".gz", ".zst", ".zstd")))
-
-
-def lines_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[tuple[int, str]]:
-    """``(offset, line)`` of the JSONL lines that start at ``offsets`` (ascending) of a
-    :func:`seekable` source, decoded as a read of it decodes them (line end kept)."""
-    try:
-        with open(source.path, "rb") as handle:
-            for offset in offsets:
-                handle.seek(offset)
-                raw = handle.readline(options.max_document_bytes + 1)
-                yield offset, decode_bytes(raw, f"{source.path}: byte {offset}", options.encoding, options.errors)
-    except OSError as error:
-        raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
-
-
-def range_bytes(source: Source) -> bytes:
-    """The bytes of a byte range of a file (see :func:`split_ranges`)."""
-    try:
-        with open(source.path, "rb") as handle:
-            handle.seek(source.start)
-            return handle.read(None if source.stop is None else source.stop - source.start)
-    except OSError as error:
-        raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
-
-
-def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> Iterator[str]:
-    """The texts of the JSONL records that start at ``offsets`` (ascending) of a
-    :func:`seekable` source, which an earlier read of it found to be documents: only their lines
-    are read and parsed."""
-    for offset, line in lines_at(source, options, offsets):
-        try:
-            text = json.loads(line)[options.text_field]
-        except (ValueError, LookupError, TypeError):
-            text = None
-        if not isinstance(text, str):
-            raise InputError(f"{source.path}: changed while it was being read (no document at byte {offset})")
-        yield text
 
 
 def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
@@ -465,134 +418,3 @@ def read_documents(source: Source, options: ReadOptions,
         yield from _parquet_documents(source, options)
     else:
         yield from _text_documents(source, options)
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
-    """Refuse to overwrite an input, or an existing output without ``force``."""
-    if output == "-":
-        return
-    target = Path(output)
-    for given in inputs:
-        if given == "-":
-            continue
-        source = Path(given)
-        if target.exists() and source.exists() and os.path.samefile(target, source):
-            raise OutputError(f"{output}: is an input; dedup never overwrites its input (choose another -o)")
-        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
-            raise OutputError(f"{output}: is inside input directory {given}; choose an output outside it")
-    if target.exists() and not force and not target.is_dir():
-        raise OutputError(f"{output}: already exists; pass --force to replace it")
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterator[IO[Any]]:
-    """Write ``path`` through a temporary file that replaces it only when writing succeeds.
-
-    ``-`` writes to stdout. Compression follows the suffix (``.gz``, ``.zst``). The data reach
-    the disk before the file is renamed, unless ``sync`` is false (a part of an output in a
-    temporary directory, joined into the output later). An uncompressed binary stream names the
-    file being written in its ``temporary`` attribute, for other processes to write parts of it
-    in place (see :func:`dedup.run._write_in_place`).
-    """
-    if path == "-":
-        if binary:
-            yield sys.stdout.buffer
-        else:
-            yield sys.stdout
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    for parent in (directory, *directory.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputError(f"{path}: cannot write: {parent} is a file, not a directory")
-            break
-    # The name is recorded before the file exists, so an interruption at any point (SIGTERM
-    # arrives as KeyboardInterrupt) leaves nothing that remove_pending() would not find.
-    temporary = str(directory / f".{target.name}.{os.urandom(6).hex()}.part")
-    PENDING_OUTPUTS.add(temporary)
-    try:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except OSError as error:
-            raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
-        with os.fdopen(handle, "wb") as raw:
-            lowered = path.lower()
-            if lowered.endswith(".gz"):
-                stream: IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)  # type: ignore[assignment]
-            elif lowered.endswith((".zst", ".zstd")):
-                import zstandard
-
-                stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
-            else:
-                stream = raw
-                raw.temporary = temporary  # type: ignore[attr-defined]
-            if binary:
-                yield stream
-            else:
-                text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-                yield text
-                text.flush()
-                text.detach()
-            if stream is not raw:
-                stream.close()
-            raw.flush()
-            if sync:
-                os.fsync(raw.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    finally:
-        PENDING_OUTPUTS.discard(temporary)
-
-
-def start_writeback(handle: int, offset: int, length: int) -> bool:
-    """Start writing bytes ``offset`` to ``offset + length`` of the file open as ``handle`` to
-    the disk, without waiting for them (Linux's ``sync_file_range`` with
-    ``SYNC_FILE_RANGE_WRITE``). The fsync that makes an output durable before it is renamed then
-    finds them written or on their way, instead of writing the whole file at the end of the run
-    while the workers wait (0.12 s for 480 MB here). Durability still comes from that fsync:
-    where the call is missing or fails nothing is lost, the fsync writes them. Returns whether
-    the writing was started."""
-    call = _sync_file_range()
-    if call is None or length <= 0:
-        return False
-    return bool(call(handle, offset, length, 2) == 0)  # 2: SYNC_FILE_RANGE_WRITE
-
-
-@functools.lru_cache(maxsize=1)
-def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        call = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    call.restype = ctypes.c_int
-    return call
-
-
-#: Temporary outputs being written (see :func:`atomic_writer`).
-PENDING_OUTPUTS: set[str] = set()
-
-
-def remove_pending() -> None:
-    """Remove every temporary output still being written (after an interruption)."""
-    for temporary in list(PENDING_OUTPUTS):
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        PENDING_OUTPUTS.discard(temporary)

@@ -1,0 +1,35 @@
+"""Corpus mode: near-duplicate documents and cross-document boilerplate, in two streaming passes.
+
+* :mod:`dedup.corpus.passes`: the stages (pass 1 fingerprints, the exact checks, pass 2 cleans),
+  plain functions of a task and an explicit context, which any engine runs.
+* :mod:`dedup.corpus.store`: what the stages keep: signatures (in memory or on disk under a
+  ``--memory`` budget), fingerprints, ids, pass 1's segmentation for pass 2.
+* :mod:`dedup.corpus.lsh`: band keys and candidate pairs, in memory or out of core.
+* :mod:`dedup.corpus.cluster`: the plan: verified clusters with a chain guard, keepers, the
+  boilerplate set.
+* :mod:`dedup.corpus.library`: :class:`Deduplicator`.
+
+The driver that runs them is :mod:`dedup.run`; the engines are :mod:`dedup.engines`.
+"""
+
+from __future__ import annotations
+
+from dedup.corpus.cluster import Decisions, DocumentPlan, plan_corpus
+from dedup.corpus.library import CorpusResult, Deduplicator, DocumentResult
+from dedup.corpus.lsh import band_keys, candidate_pairs
+from dedup.corpus.passes import fingerprint_batch
+from dedup.corpus.store import Fingerprints, SignatureFile
+
+__all__ = [
+    "Deduplicator",
+    "CorpusResult",
+    "DocumentResult",
+    "DocumentPlan",
+    "Decisions",
+    "plan_corpus",
+    "Fingerprints",
+    "SignatureFile",
+    "fingerprint_batch",
+    "band_keys",
+    "candidate_pairs",
+]

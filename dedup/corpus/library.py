@@ -1,0 +1,143 @@
+"""The library's corpus API: :class:`Deduplicator` over an iterable of documents, with a typed
+result per document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.document import CleanResult, Document
+from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
+from dedup.policy import Boilerplate, boilerplate_units
+
+__all__ = ["Deduplicator", "CorpusResult", "DocumentResult"]
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """The outcome for one document of a corpus run."""
+
+    id: str
+    text: str | None  # None when the document was dropped as a duplicate
+    result: CleanResult | None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    cluster: int | None = None
+
+
+@dataclass(frozen=True)
+class CorpusResult:
+    """What :meth:`Deduplicator.run` returns."""
+
+    documents: tuple[DocumentResult, ...]
+    clusters: int
+    boilerplate_threshold: int
+    boilerplate_units: int
+
+    @property
+    def kept(self) -> list[DocumentResult]:
+        """Documents that stay, in input order."""
+        return [d for d in self.documents if d.text is not None]
+
+
+def _as_document(item: Document | str, position: int) -> Document:
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, str):
+        return Document(str(position), item)
+    raise TypeError(f"document {position}: expected a str or dedup.Document, got {type(item).__name__}")
+
+
+class Deduplicator:
+    """Deduplicate a collection of documents: near-duplicate documents, cross-document
+    boilerplate, and the within-document cleaning of :func:`dedup.clean`.
+
+    ``run`` makes the same two passes as ``dedup clean`` on a corpus (same decisions, same
+    text); ``stream`` makes one pass and yields each document as soon as it is decided, matching
+    it against the documents kept so far (boilerplate is then a unit already seen in K kept
+    documents).
+
+    >>> from dedup import Deduplicator
+    >>> docs = ["The council approved the budget on Tuesday after a long debate about roads.",
+    ...         "The council approved the budget on Tuesday after a long debate about roads.",
+    ...         "A storm knocked out power to thousands of homes across the region on Saturday."]
+    >>> [d.duplicate_of for d in Deduplicator().run(docs).documents]
+    [None, '0', None]
+    """
+
+    def __init__(self, config: DedupConfig | None = None, **overrides: Any) -> None:
+        from dedup.config import make_config
+
+        self.config = make_config(config, **overrides)
+
+    def run(self, documents: Iterable[Document | str]) -> CorpusResult:
+        """Two passes over ``documents`` (held in memory; for files use the CLI), by the driver
+        ``dedup clean`` uses (:mod:`dedup.run`)."""
+        from dedup.run import clean_documents, plan_documents
+
+        docs = [_as_document(item, i) for i, item in enumerate(documents)]
+        decisions, _ = plan_documents(lambda: iter(docs), self.config)
+        plan = decisions.plan
+        assert plan is not None
+        results = []
+        for index, doc, cleaned in clean_documents(lambda: iter(docs), self.config, decisions):
+            keeper = int(plan.duplicate_of[index])
+            cluster = int(plan.cluster[index]) if plan.cluster[index] >= 0 else None
+            if keeper >= 0:
+                results.append(DocumentResult(doc.id, None, None, docs[keeper].id,
+                                              float(plan.similarity[index]), cluster))
+                continue
+            assert cleaned is not None
+            results.append(DocumentResult(doc.id, cleaned.text, cleaned, None, None, cluster))
+        return CorpusResult(tuple(results), plan.clusters, plan.boilerplate_threshold, len(plan.boilerplate))
+
+    def stream(self, documents: Iterable[Document | str]) -> Iterator[DocumentResult]:
+        """One pass: yield each document's outcome as soon as it is decided."""
+        from datasketch import MinHashLSH
+
+        from dedup.fingerprint import Signature
+        from dedup.index import lsh_for
+        from dedup.pipeline import explain_text, prepare
+
+        config = self.config
+        fp, match = config.fingerprint, config.match
+        bands, rows = lsh_for(match.threshold, fp.num_perm, match.bands, match.rows)
+        lsh = MinHashLSH(num_perm=fp.num_perm, params=(bands, rows))
+        kept_signatures: dict[int, np.ndarray] = {}
+        kept_ids: dict[int, str] = {}
+        exact: dict[int, int] = {}
+        unit_counts: dict[int, tuple[int, int]] = {}  # unit hash -> (documents, first document)
+        threshold = config.policy.boilerplate_threshold(0)
+        for position, item in enumerate(documents):
+            doc = _as_document(item, position)
+            prepared = prepare(doc.text, config)
+            key = key_for(prepared.text, fp)
+            doc_hash = exact_hash(key)
+            signature = signatures(key_shingles([key], fp.shingle_size), fp.num_perm, fp.seed)[0]
+            keeper, similarity = exact.get(doc_hash), 1.0
+            if keeper is None and config.policy.dedup_documents and key:
+                best = -1.0
+                for candidate in sorted(lsh.query(Signature(signature, fp.seed))):
+                    sim = float((kept_signatures[candidate] == signature).mean())
+                    if sim >= match.threshold and sim > best:
+                        keeper, best = candidate, sim
+                similarity = best
+            if keeper is not None and config.policy.dedup_documents:
+                yield DocumentResult(doc.id, None, None, kept_ids[keeper], round(similarity, 4))
+                continue
+            units = boilerplate_units(prepared.text, prepared.paragraphs, config)
+            seen = {u: unit_counts[u] for u in units if u in unit_counts and unit_counts[u][0] + 1 >= threshold}
+            cleaned = explain_text(doc.text, config, Boilerplate(seen, position), prepared)
+            for unit in units:
+                count, first = unit_counts.get(unit, (0, position))
+                unit_counts[unit] = (count + 1, first)
+            exact.setdefault(doc_hash, position)
+            if key:
+                lsh.insert(position, Signature(signature, fp.seed), check_duplication=False)
+            kept_signatures[position] = signature
+            kept_ids[position] = doc.id
+            yield DocumentResult(doc.id, cleaned.text, cleaned)

@@ -1,0 +1,86 @@
+"""Output planning: the one place where a run decides, before anything is written, where each
+input's documents go and whether the run may write there.
+
+:func:`plan_outputs` checks the inputs and options of a run and returns an :class:`OutputPlan`,
+which names the output of every source (one file, or a file per input under a directory, or, for
+a byte range of one large file, a part in the run's temporary directory that is joined into the
+output in order). Writers (:mod:`dedup.io.write`) ask the plan for a target; they never work one
+out themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dedup.errors import DedupError, InputError, OutputError
+from dedup.io.read import Source
+
+__all__ = ["OutputPlan", "plan_outputs", "check_output"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputPlan:
+    """Where a run writes. ``single``: every kept document goes to ``output`` (a file or ``-``),
+    else each source to its own file under the directory ``output``. ``parts``: the directory
+    where the parts of byte ranges go (the run's temporary directory)."""
+
+    output: str
+    report: str | None
+    single: bool
+    parts: str | None = None
+
+    def target(self, source: Source) -> str:
+        """The file the documents of ``source`` are written to.
+
+        >>> OutputPlan(output="out", report=None, single=False).target(Source("in/a.jsonl", "jsonl", "a.jsonl"))
+        'out/a.jsonl'
+        """
+        if source.stop is not None and self.parts is not None:  # a byte range: its part, joined later
+            return str(Path(self.parts) / f"range-{source.start:015d}.part")
+        if self.single:
+            return self.output
+        relative = source.relative if source.path != "-" else "stdin.txt"
+        return str(Path(self.output) / relative)
+
+
+def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
+    """Refuse to overwrite an input, or an existing output without ``force``."""
+    if output == "-":
+        return
+    target = Path(output)
+    for given in inputs:
+        if given == "-":
+            continue
+        source = Path(given)
+        if target.exists() and source.exists() and os.path.samefile(target, source):
+            raise OutputError(f"{output}: is an input; dedup never overwrites its input (choose another -o)")
+        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
+            raise OutputError(f"{output}: is inside input directory {given}; choose an output outside it")
+    if target.exists() and not force and not target.is_dir():
+        raise OutputError(f"{output}: already exists; pass --force to replace it")
+
+
+def plan_outputs(sources: list[Source], inputs: Sequence[str], output: str, report: str | None, *,
+                 force: bool, annotate: bool) -> OutputPlan:
+    """Check a run's inputs and outputs and decide where it writes; raises a :class:`DedupError`
+    naming the problem when it may not write there."""
+    if not sources:
+        raise InputError("no input documents found (check the paths and --include/--exclude)")
+    check_output(output, inputs, force)
+    if report:
+        check_output(report, inputs, force)
+        named = {report, output}
+        if "-" not in named and Path(report).resolve() == Path(output).resolve():
+            raise OutputError(f"{report}: is both the output and the report; give the report another name")
+    if annotate and any(s.format == "text" for s in sources):
+        raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
+    if len(sources) > 1 and output == "-":
+        raise DedupError("several inputs need an output directory: pass -o DIR")
+    from_directory = any(given != "-" and Path(given).is_dir() for given in inputs)
+    single = len(sources) <= 1 and not from_directory and (
+        output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
+    )
+    return OutputPlan(output=output, report=report, single=single)
