@@ -49,7 +49,7 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
     from dedup.corpus.passes import Tally, decision_fields
     from dedup.document import Document
     from dedup.engines import make_engine
-    from dedup.run import clean_documents, plan_documents
+    from dedup.run import run_documents
 
     config = make_config(config, **overrides)
     texts = dataset[text_column]
@@ -60,13 +60,12 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
 
     engine = make_engine("local", num_proc or 1)
     try:
-        decisions, _ = plan_documents(stream, config, engine, batch_size=batch_size)
+        decisions, written = run_documents(stream, config, engine, annotate=annotate, batch_size=batch_size)
         plan = decisions.plan
         assert plan is not None
         cleaned: list[str] = []
         columns: dict[str, list[Any]] = {"dedup_cluster": [], "dedup_duplicate_of": [], "dedup_similarity": []}
-        for index, document, result in clean_documents(stream, config, decisions, engine, annotate=annotate,
-                                                       batch_size=batch_size):
+        for index, document, result in written:
             cleaned.append(result.text if result is not None else document.text)
             if annotate:
                 _, annotation = decision_fields(plan, index, decisions.ids, True, Tally())

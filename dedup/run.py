@@ -1,13 +1,23 @@
-"""The driver: read inputs, plan (corpus mode), clean, write outputs and the report. The one
-driver behind the CLI (:func:`run`), :class:`dedup.Deduplicator` and :mod:`dedup.hf`
-(:func:`plan_documents` and :func:`clean_documents`); knows nothing of click.
+"""The driver: read inputs, prepare, plan, write outputs and the report. The one driver behind
+the CLI (:func:`run`), :class:`dedup.Deduplicator` and :mod:`dedup.hf` (:func:`run_documents`);
+knows nothing of click.
 
-A run is pass 1 (:func:`dedup.corpus.passes.fingerprint` of every task), the plan
-(:func:`dedup.corpus.cluster.plan_corpus`, with exact checks and the band-key reduce on the
-engine), then pass 2 (:func:`dedup.corpus.passes.clean`). Tasks are :class:`Shard` s when the
-workers can read and write the inputs themselves (JSONL or Parquet shards to a directory, or byte
-ranges of one large JSONL file), else :class:`Batch` es of documents this process reads and
-writes. Where outputs go is decided once, by :func:`dedup.io.plan.plan_outputs`.
+Three stages, run on an engine (:mod:`dedup.engines`):
+
+1. *prepare*: every document is repaired and segmented once
+   (:func:`dedup.corpus.passes.prepare`); the prepared documents go to an on-disk cache.
+2. *plan*: the boilerplate set is counted over distinct documents (a first clustering of the
+   repaired texts), every prepared document is cleaned (:func:`dedup.corpus.passes.clean`: the
+   boilerplate and in-document removals) into a second cache and signed again, and documents are
+   clustered on that cleaned text; every removal is verified against its keeper
+   (:func:`dedup.corpus.cluster.verify_containment`).
+3. *write*: outputs are written from the cleaned cache (:func:`dedup.corpus.passes.write` for
+   shards, by this process for documents it read).
+
+Tasks are :class:`Shard` s when the workers can read and write the inputs themselves (JSONL or
+Parquet shards to a directory, or byte ranges of one large JSONL file), else :class:`Batch` es of
+documents this process reads. Where outputs go is decided once, by
+:func:`dedup.io.plan.plan_outputs`.
 """
 
 from __future__ import annotations
@@ -26,39 +36,44 @@ from typing import Any
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.corpus.cluster import Decisions, DocumentPlan, plan_corpus
+from dedup.corpus.cluster import Decisions, DocumentPlan, boilerplate_set, plan_corpus, verify_containment
 from dedup.corpus.passes import (
     Batch,
     CleanContext,
+    CleanTask,
     PassContext,
-    ReportPart,
     Shard,
     ShardOutput,
     ShingleTask,
     Tally,
+    WriteContext,
     batches,
     clean,
+    cleaning_needed,
     emit,
-    fingerprint,
     pair_jaccard,
+    prepare,
+    result_for,
     shingle_sets,
     shingles,
+    write,
 )
-from dedup.corpus.store import Fingerprints, IdTable
+from dedup.corpus.store import BlobCache, Fingerprints, IdTable, decode_prepared, decode_result
 from dedup.document import CleanResult, Document
 from dedup.engines import Engine, InProcessEngine, make_engine
 from dedup.errors import InputError
 from dedup.io.plan import OutputPlan, plan_outputs
 from dedup.io.read import ReadOptions, Source, read_documents, seekable, sources_of, split_ranges
 from dedup.io.write import Outputs, atomic_writer
-from dedup.pipeline import RunOptions, changes_nothing
-from dedup.policy import Boilerplate
+from dedup.pipeline import RunOptions
 from dedup.report import ReportWriter, run_metadata
 
-__all__ = ["run", "plan_documents", "clean_documents"]
+__all__ = ["run", "run_documents", "Corpus"]
 
 Stream = Callable[[], Iterator[Document]]
 """A re-readable stream of documents: each call reads them again from the start."""
+
+_Texts = Callable[[list[int]], Iterator[tuple[int, str]]]
 
 
 def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
@@ -114,77 +129,159 @@ def _preload(config: DedupConfig) -> None:
         get_lexicon()
 
 
+# --------------------------------------------------------------------------- the stages
+
+
+class Corpus:
+    """The three stages over one corpus, on an engine, with their caches in ``spill`` (a
+    directory the caller removes). Call :meth:`prepare` with the tasks, then :meth:`plan`;
+    :meth:`result` and :meth:`results` then give each document as it will be written."""
+
+    def __init__(self, config: DedupConfig, engine: Engine, spill: str, *, read: ReadOptions | None = None,
+                 batch_size: int = 32, memory: int | None = None, progress: bool = False) -> None:
+        self.config, self.engine, self.spill = config, engine, spill
+        self.read = read or ReadOptions()
+        self.batch_size, self.memory, self.progress = batch_size, memory, progress
+        self.ids = IdTable()
+        self.starts: list[int] = []  # the first document of each shard
+        self.skipped_records: list[dict[str, Any]] = []
+        self.bytes_in = 0
+        self._prepared = BlobCache(os.path.join(spill, "prepared.cache"))
+        self._rounds = itertools.count()
+        self._cleaned = BlobCache(os.path.join(spill, "cleaned.cache"))
+        self._raw: Fingerprints | None = None
+        self._context = PassContext(config=config, read=self.read, batch_size=batch_size)
+
+    def prepare(self, tasks: Iterable[Batch | Shard]) -> None:
+        """Stage 1 over every task (a shard's ids and sizes come back with it; a batch's are
+        the caller's to add to :attr:`ids` and :attr:`bytes_in`)."""
+        def parts() -> Iterator[Fingerprints]:
+            results = self.engine.map(prepare, tasks, self._context)
+            for result in _progress(results, self.progress, "prepare"):
+                if result.ids is not None:
+                    self.starts.append(len(self.ids))
+                    self.ids.append(result.ids)
+                    self.skipped_records.extend(result.skipped)
+                    self.bytes_in += result.size
+                self._prepared.extend(result.prepared)
+                yield result.fingerprints
+
+        self._raw = Fingerprints.collect(parts(), self.config.fingerprint.num_perm, self.memory, self.spill)
+
+    def plan(self, corpus: bool = True) -> DocumentPlan | None:
+        """Stage 2: the boilerplate set, every document cleaned, the clusters of the cleaned
+        texts with their removals verified (None outside corpus mode: cleaning only)."""
+        config = self.config
+        assert self._raw is not None
+        first = None
+        if corpus:
+            first = plan_corpus(self._raw, config, self._exact(self._repaired_texts), self.engine.candidates)
+        units, docs = self._raw.unit_hashes, self._raw.unit_docs
+        self._raw = None  # (releases a signature file's memory map)
+        boilerplate = first.boilerplate if first is not None else {}
+        kept = self._clean(boilerplate)
+        if first is None:
+            return None
+        if not cleaning_needed(config):  # the cleaned texts are the repaired ones: the same plan
+            verify_containment(first, self._shingles(self._cleaned_texts))
+            return first
+        final = plan_corpus(kept, config, self._exact(self._cleaned_texts), self.engine.candidates)
+        del kept
+        verify_containment(final, self._shingles(self._cleaned_texts))
+        final.boilerplate_threshold = first.boilerplate_threshold
+        final.boilerplate = boilerplate
+        if config.policy.boilerplate != "keep":
+            # Boilerplate is counted over every document that is written: a document the first
+            # clustering removed but the final one keeps counts too (else a second run over the
+            # output would find its units in K documents). Cleaned again when that adds units.
+            counted = (first.duplicate_of < 0) | (final.duplicate_of < 0)
+            final.boilerplate = boilerplate_set(units, docs, counted, first.boilerplate_threshold)
+            if final.boilerplate != boilerplate:
+                self._clean(final.boilerplate)
+        return final
+
+    def _clean(self, boilerplate: dict[int, tuple[int, int]]) -> Fingerprints:
+        """Clean every prepared document into a new cleaned cache; their fingerprints."""
+        config = self.config
+        n = len(self._prepared)
+        engine = self.engine if cleaning_needed(config) else InProcessEngine()  # (nothing to do but copy)
+        work = (CleanTask(start, tuple(self._prepared.range(start, min(n, start + self.batch_size))))
+                for start in range(0, n, self.batch_size))
+        context = CleanContext(config=config, boilerplate=boilerplate)
+        self._cleaned.close()
+        self._cleaned = BlobCache(os.path.join(self.spill, f"cleaned-{next(self._rounds)}.cache"))
+
+        def parts() -> Iterator[Fingerprints]:
+            for cleaned in _progress(engine.map(clean, work, context), self.progress, "clean"):
+                self._cleaned.extend(cleaned.results)
+                yield cleaned.fingerprints
+
+        return Fingerprints.collect(parts(), config.fingerprint.num_perm, self.memory, self.spill)
+
+    def result(self, index: int) -> CleanResult:
+        """Document ``index`` as cleaned."""
+        return decode_result(next(self._cleaned.take([index]))[1])
+
+    def results(self, start: int, stop: int) -> tuple[bytes, ...]:
+        """Documents ``start`` to ``stop`` as cleaned, encoded (for :func:`write` tasks)."""
+        return tuple(self._cleaned.range(start, stop))
+
+    def close(self) -> None:
+        """Close the caches' files."""
+        self._prepared.close()
+        self._cleaned.close()
+
+    def _repaired_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:
+        return ((i, decode_prepared(blob).text) for i, blob in self._prepared.take(indices))
+
+    def _cleaned_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:
+        return ((i, decode_result(blob).text) for i, blob in self._cleaned.take(indices))
+
+    def _shingles(self, texts: _Texts) -> Callable[[list[int]], dict[int, np.ndarray]]:
+        def shingles_of(indices: list[int]) -> dict[int, np.ndarray]:
+            work = (ShingleTask(items=tuple(batch)) for batch in batches(texts(sorted(indices)), self.batch_size))
+            return shingle_sets(self.engine.map(shingles, work, self._context))
+
+        return shingles_of
+
+    def _exact(self, texts: _Texts) -> Callable[[np.ndarray], np.ndarray]:
+        shingles_of = self._shingles(texts)
+
+        def exact(pairs: np.ndarray) -> np.ndarray:
+            return pair_jaccard(pairs, shingles_of(sorted(set(pairs.ravel().tolist()))))
+
+        return exact
+
+
 # --------------------------------------------------------------------------- the library's driver
 
 
-def plan_documents(stream: Stream, config: DedupConfig, engine: Engine | None = None, *,
-                   batch_size: int = 32, memory: int | None = None, spill: str | None = None,
-                   progress: bool = False) -> tuple[Decisions, int]:
-    """Pass 1 and the plan over documents this process reads (``stream``); returns the
-    decisions and the bytes of text read."""
+def run_documents(stream: Stream, config: DedupConfig, engine: Engine | None = None, *, annotate: bool = False,
+                  batch_size: int = 32) -> tuple[Decisions, Iterator[tuple[int, Document, CleanResult | None]]]:
+    """The three stages over documents this process reads (``stream``, read twice): the
+    decisions, and ``(index, document, result)`` of every document in order, the result None
+    for a duplicate that is dropped (unless ``annotate``)."""
     engine = engine or InProcessEngine()
-    context = PassContext(config=config, read=ReadOptions(), batch_size=batch_size,
-                          spill=spill if engine.shares_files else None)
-    ids = IdTable()
-    bytes_in = 0
+    spill = tempfile.TemporaryDirectory(prefix="dedup-")
+    corpus = Corpus(config, engine, spill.name, batch_size=batch_size)
 
     def tasks() -> Iterator[Batch]:
-        nonlocal bytes_in
         for number, batch in enumerate(batches(stream(), batch_size)):
-            ids.extend(d.id for d in batch)
-            bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
+            corpus.ids.extend(d.id for d in batch)
             yield Batch(number, tuple(d.text for d in batch))
 
-    results = _progress(engine.map(fingerprint, tasks(), context), progress, "fingerprint")
-    fingerprints = Fingerprints.collect((r.fingerprints for r in results), config.fingerprint.num_perm,
-                                        memory, spill)
+    corpus.prepare(tasks())
+    decisions = Decisions(corpus.plan(), corpus.ids)
 
-    def exact(pairs: np.ndarray) -> np.ndarray:
-        # This process reads the documents the pairs name; the workers shingle them.
-        needed = set(pairs.ravel().tolist())
-        wanted = itertools.islice(((i, d.text) for i, d in enumerate(stream()) if i in needed), len(needed))
-        work = (ShingleTask(items=tuple(batch)) for batch in batches(wanted, batch_size))
-        return pair_jaccard(pairs, shingle_sets(engine.map(shingles, work, context)))
+    def written() -> Iterator[tuple[int, Document, CleanResult | None]]:
+        try:
+            for index, document in enumerate(stream()):
+                yield index, document, result_for(index, corpus.result(index), decisions, annotate)
+        finally:
+            corpus.close()
+            spill.cleanup()
 
-    plan = plan_corpus(fingerprints, config, exact, engine.candidates)
-    return Decisions(plan, ids), bytes_in
-
-
-def clean_documents(stream: Stream, config: DedupConfig, decisions: Decisions | None,
-                    engine: Engine | None = None, *, annotate: bool = False, batch_size: int = 32,
-                    spill: str | None = None, progress: bool = False,
-                    ) -> Iterator[tuple[int, Document, CleanResult | None]]:
-    """Pass 2 over documents this process reads (``stream``, as :func:`plan_documents` read
-    them): ``(index, document, result)`` in order, the result None for a document dropped as
-    a duplicate or for a repeated id."""
-    plan = decisions.plan if decisions is not None else None
-    repeated = decisions.repeated if decisions is not None else frozenset()
-    engine = engine or InProcessEngine()
-    if changes_nothing(config, Boilerplate(plan.boilerplate) if plan else None):
-        # No document can change: shipping texts to workers and back would cost more than it does.
-        engine = InProcessEngine()
-    context = CleanContext(config=config, read=ReadOptions(), decisions=decisions or Decisions(None, IdTable()),
-                           outputs=OutputPlan(output="-", report=None, single=True), annotate=annotate,
-                           spill=spill if engine.shares_files else None)
-    pending: list[Document] = []
-
-    def tasks() -> Iterator[Batch]:
-        index = 0
-        for number, batch in enumerate(batches(stream(), batch_size)):
-            pending.extend(batch)
-            drops = []
-            for _ in batch:
-                drop = plan is not None and plan.duplicate_of[index] >= 0 and not annotate
-                drops.append(bool(drop or index in repeated))
-                index += 1
-            yield Batch(number, tuple(d.text for d in batch), index - len(batch), tuple(drops))
-
-    index = 0
-    for results in _progress(engine.map(clean, tasks(), context), progress, "clean"):
-        assert isinstance(results, list)
-        for result in results:
-            yield index, pending.pop(0), result
-            index += 1
+    return decisions, written()
 
 
 # --------------------------------------------------------------------------- the CLI's driver
@@ -195,62 +292,55 @@ class _Run:
 
     def __init__(self, options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str,
                  engine: Engine, outputs: OutputPlan) -> None:
-        self.options, self.read, self.config, self.spill = options, read, config, spill
+        self.options, self.read, self.config = options, read, config
         self.engine, self.outputs = engine, outputs
-        self.skipped_records: list[dict[str, Any]] = []
+        self.corpus = Corpus(config, engine, spill, read=read, batch_size=options.batch_size, memory=options.memory,
+                             progress=options.progress)
         self.tally = Tally()
         self._stdin: bytes | None = None
 
     def go(self, sources: list[Source], corpus: bool, skipped_files: list[str], started: float) -> dict[str, Any]:
-        options = self.options
+        options, stages = self.options, self.corpus
         shards = corpus and not self.outputs.single and all(s.format in ("jsonl", "parquet") for s in sources)
-        ranges = [] if shards else self._ranges_of(sources)
-        decisions: Decisions | None = None
-        bytes_in = 0
-        with contextlib.ExitStack() as stack:
-            if shards or ranges:
-                pieces = [Shard(k, source) for k, source in enumerate(ranges or sources)]
-                decisions, bytes_in, starts = self._plan_shards(pieces)
-                pieces = [dataclasses.replace(piece, first=first) for piece, first in zip(pieces, starts)]
-            elif corpus:
-                decisions, bytes_in = plan_documents(
-                    self._stream(sources), self.config, self.engine,
-                    batch_size=options.batch_size, memory=options.memory, spill=self.spill,
-                    progress=options.progress)
-                decisions = dataclasses.replace(decisions, repeated=self._check_unique_ids(decisions.ids))
-            report = None
-            if options.report:
-                report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
-                                      run_metadata(self.config))
-            if shards or ranges:
-                assert decisions is not None
-                joined = stack.enter_context(atomic_writer(options.output, binary=True)) if ranges else None
-                bytes_out = self._clean_shards(pieces, decisions, report, joined)
+        pieces = [Shard(k, source) for k, source in enumerate(sources if shards else self._ranges_of(sources))]
+        try:
+            if pieces:
+                stages.prepare(pieces)
             else:
-                bytes_out, read_in = self._clean_batches(sources, corpus, decisions, report)
-                bytes_in = bytes_in if corpus else read_in
-            summary = self._summary(decisions.plan if decisions else None, bytes_in, bytes_out, skipped_files,
-                                    started)
-            if report is not None:
-                report.close(summary)
+                stages.prepare(self._batches(sources))
+            decisions = Decisions(stages.plan(corpus), stages.ids, self._check_unique_ids(stages.ids))
+            with contextlib.ExitStack() as stack:
+                report = None
+                if options.report:
+                    report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
+                                          run_metadata(self.config))
+                if pieces:
+                    joined = stack.enter_context(atomic_writer(options.output, binary=True)) if not shards else None
+                    bytes_out = self._write_shards(pieces, decisions, report, joined)
+                else:
+                    bytes_out = self._write_documents(sources, decisions, report)
+                summary = self._summary(decisions.plan, stages.bytes_in, bytes_out, skipped_files, started)
+                if report is not None:
+                    report.close(summary)
+        finally:
+            stages.close()
         return summary
 
     # ------------------------------------------------------------------ reading
 
-    def _stream(self, sources: list[Source]) -> Stream:
-        """The documents of all sources, as a :data:`Stream` that records skipped records on
-        its first reading only."""
-        readings = itertools.count()
+    def _batches(self, sources: list[Source]) -> Iterator[Batch]:
+        stages = self.corpus
+        for number, batch in enumerate(batches(self._documents(sources, record_skips=True), self.options.batch_size)):
+            stages.ids.extend(d.id for d in batch)
+            stages.bytes_in += sum(len(d.text.encode("utf-8")) for d in batch)
+            yield Batch(number, tuple(d.text for d in batch))
 
-        def stream() -> Iterator[Document]:
-            first = next(readings) == 0
-            return (document for _, document in self._sourced(sources, record_skips=first))
-
-        return stream
+    def _documents(self, sources: list[Source], record_skips: bool) -> Iterator[Document]:
+        return (document for _, document in self._sourced(sources, record_skips))
 
     def _sourced(self, sources: list[Source], record_skips: bool) -> Iterator[tuple[Source, Document]]:
         """All documents of all sources, read again on each call (stdin is read once and kept)."""
-        sink: list[dict[str, Any]] = self.skipped_records if record_skips else []
+        sink: list[dict[str, Any]] = self.corpus.skipped_records if record_skips else []
         for source in sources:
             if source.path == "-":
                 if self._stdin is None:
@@ -272,59 +362,25 @@ class _Run:
         size = os.path.getsize(source.path)
         if size < _RANGE_MIN_BYTES:
             return []
-        self.outputs = dataclasses.replace(self.outputs, parts=self.spill)
+        self.outputs = dataclasses.replace(self.outputs, parts=self.corpus.spill)
         return split_ranges(source, _range_cuts(size, self.engine.jobs))
 
-    # ------------------------------------------------------------------ shards
+    # ------------------------------------------------------------------ writing
 
-    def _plan_shards(self, pieces: list[Shard]) -> tuple[Decisions, int, list[int]]:
-        """Pass 1 with one task per shard (read where the task runs), then the plan."""
-        from dedup.corpus.arrays import sorted_unique
-
-        options, config, engine = self.options, self.config, self.engine
-        context = PassContext(config=config, read=self.read, batch_size=options.batch_size,
-                              spill=self.spill if engine.shares_files else None)
-        ids, starts = IdTable(), []
-        bytes_in = 0
-
-        def parts() -> Iterator[Fingerprints]:
-            nonlocal bytes_in
-            for result in _progress(engine.map(fingerprint, pieces, context), options.progress, "fingerprint"):
-                starts.append(len(ids))
-                assert result.ids is not None
-                ids.append(result.ids)
-                self.skipped_records.extend(result.skipped)
-                bytes_in += result.size
-                yield result.fingerprints
-
-        def exact(pairs: np.ndarray) -> np.ndarray:
-            # Each shard's task reads and shingles the documents of its shard the pairs name.
-            needed = sorted_unique(pairs.ravel())
-            bounds = [*starts, len(ids)]
-            cuts = np.searchsorted(needed, bounds).tolist()
-            wanted = [(dataclasses.replace(piece, first=bounds[k]), tuple(needed[cuts[k] : cuts[k + 1]].tolist()))
-                      for k, piece in enumerate(pieces) if cuts[k] < cuts[k + 1]]
-            # Consecutive shards in one task, a few tasks per worker at least.
-            size = max(1, min(_SHINGLE_TASK_DOCS, len(needed) // (8 * engine.jobs)))
-            work = (ShingleTask(shards=tuple(group)) for group in _groups(wanted, size))
-            return pair_jaccard(pairs, shingle_sets(engine.map(shingles, work, context)))
-
-        fingerprints = Fingerprints.collect(parts(), config.fingerprint.num_perm, options.memory, self.spill)
-        plan = plan_corpus(fingerprints, config, exact, engine.candidates)
-        del fingerprints  # release the memory map
-        return Decisions(plan, ids, self._check_unique_ids(ids)), bytes_in, starts
-
-    def _clean_shards(self, pieces: list[Shard], decisions: Decisions, report: ReportWriter | None,
+    def _write_shards(self, pieces: list[Shard], decisions: Decisions, report: ReportWriter | None,
                       joined: Any) -> int:
-        """Pass 2 with one task per shard, each writing its output (or, for a byte range, its
+        """Stage 3 with one task per shard, each writing its output (or, for a byte range, its
         part, which is joined into ``joined`` in order as soon as it is written); the report is
         written here in input order. Returns the bytes written."""
-        context = CleanContext(config=self.config, read=self.read, decisions=decisions, outputs=self.outputs,
-                               annotate=self.options.annotate,
-                               spill=self.spill if self.engine.shares_files else None)
+        stages = self.corpus
+        context = WriteContext(config=self.config, read=self.read, decisions=decisions, outputs=self.outputs,
+                               annotate=self.options.annotate)
+        bounds = [*stages.starts, len(stages.ids)]
+        work = (dataclasses.replace(piece, first=bounds[k], results=stages.results(bounds[k], bounds[k + 1]))
+                for k, piece in enumerate(pieces))
         bytes_out = 0
-        results = _progress(self.engine.map(clean, pieces, context), self.options.progress, "clean")
-        for piece, output in zip(pieces, results):
+        for piece, output in zip(pieces, _progress(self.engine.map(write, work, context), self.options.progress,
+                                                   "write")):
             assert isinstance(output, ShardOutput)
             if joined is not None:
                 part = self.outputs.target(piece.source)
@@ -332,49 +388,28 @@ class _Run:
                     shutil.copyfileobj(handle, joined, 1 << 20)
                 os.unlink(part)
             self.tally.merge(output.tally)
-            self.skipped_records.extend(output.skipped)
+            stages.skipped_records.extend(output.skipped)
             bytes_out += output.bytes_out
-            if isinstance(output.entries, ReportPart):
-                if report is not None:
-                    report.documents_file(output.entries.path)
-                os.unlink(output.entries.path)
-            elif report is not None:
+            if report is not None:
                 report.documents(output.entries)
         return bytes_out
 
-    # ------------------------------------------------------------------ batches
-
-    def _clean_batches(self, sources: list[Source], corpus: bool, decisions: Decisions | None,
-                       report: ReportWriter | None) -> tuple[int, int]:
-        """Pass 2 over documents this process reads and writes; returns the bytes written and read."""
-        read, options = self.read, self.options
-        decisions = decisions or Decisions(None, IdTable())
-        sourced = self._sourced(sources, record_skips=not corpus)
-        pending: list[Source] = []
-        bytes_in = 0
-
-        def stream() -> Iterator[Document]:
-            nonlocal bytes_in
-            for source, document in sourced:
-                pending.append(source)
-                bytes_in += len(document.text.encode("utf-8"))
-                yield document
-
+    def _write_documents(self, sources: list[Source], decisions: Decisions, report: ReportWriter | None) -> int:
+        """Stage 3 for documents this process reads; returns the bytes written."""
+        read, options, stages = self.read, self.options, self.corpus
         seen: set[Source] = set()
         with Outputs(self.outputs, read, options.annotate) as outputs:
-            for index, document, result in clean_documents(
-                    stream, self.config, decisions, self.engine, annotate=options.annotate,
-                    batch_size=options.batch_size, spill=self.spill, progress=options.progress):
-                source = pending.pop(0)
+            for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
                 seen.add(source)
+                result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
-                              self.skipped_records)
+                              stages.skipped_records)
                 if report is not None and record is not None:
                     report.document(record)
             for source in sources:
                 if source not in seen and (source.format != "text" or read.doc_separator or read.lines):
                     outputs.touch(source)
-            return outputs.bytes_out, bytes_in
+            return outputs.bytes_out
 
     # ------------------------------------------------------------------ the rest
 
@@ -408,7 +443,7 @@ class _Run:
             "changes": dict(sorted(tally.counts.items())),
             "top_boilerplate": [{"text": t, "documents": c} for t, c in tally.boilerplate.most_common(10)],
             "skipped_files": skipped_files,
-            "skipped_records": self.skipped_records,
+            "skipped_records": self.corpus.skipped_records,
             "seconds": round(elapsed, 3),
             "mb_per_s": round(bytes_in / 1e6 / elapsed, 3) if elapsed > 0 else None,
             "jobs": self.engine.jobs,
@@ -429,9 +464,6 @@ _RANGE_BYTES = 1 << 20
 _MAX_RANGES = 1 << 14
 #: The smallest range of a file's tail (see :func:`_range_cuts`).
 _RANGE_TAIL_BYTES = 64 << 10
-#: The exact checks' tasks take consecutive shards (or ranges) until they hold this many
-#: documents to check.
-_SHINGLE_TASK_DOCS = 512
 
 
 def _range_cuts(size: int, jobs: int) -> list[int]:
@@ -453,20 +485,6 @@ def _range_cuts(size: int, jobs: int) -> list[int]:
         if at >= size:
             return cuts
         cuts.append(at)
-
-
-def _groups(items: list[tuple[Shard, tuple[int, ...]]], size: int) -> Iterator[list[tuple[Shard, tuple[int, ...]]]]:
-    """Consecutive ``items`` in groups of at least ``size`` documents (the last perhaps fewer)."""
-    group: list[tuple[Shard, tuple[int, ...]]] = []
-    count = 0
-    for item in items:
-        group.append(item)
-        count += len(item[1])
-        if count >= size:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
 
 
 def _progress(iterable: Iterable[Any], enabled: bool, label: str) -> Iterable[Any]:

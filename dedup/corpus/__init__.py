@@ -17,7 +17,7 @@ from __future__ import annotations
 from dedup.corpus.cluster import Decisions, DocumentPlan, plan_corpus
 from dedup.corpus.library import CorpusResult, Deduplicator, DocumentResult
 from dedup.corpus.lsh import band_keys, candidate_pairs
-from dedup.corpus.passes import fingerprint_batch
+from dedup.corpus.passes import prepare_batch
 from dedup.corpus.store import Fingerprints, SignatureFile
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
     "plan_corpus",
     "Fingerprints",
     "SignatureFile",
-    "fingerprint_batch",
+    "prepare_batch",
     "band_keys",
     "candidate_pairs",
 ]

@@ -21,7 +21,16 @@ from dedup.corpus.lsh import CandidatePairs, local_candidates, spilled_candidate
 from dedup.corpus.store import Fingerprints, IdTable, SignatureFile
 from dedup.policy import Boilerplate
 
-__all__ = ["DocumentPlan", "Decisions", "plan_corpus", "ExactJaccard", "VERIFY_MARGIN"]
+__all__ = [
+    "DocumentPlan",
+    "Decisions",
+    "plan_corpus",
+    "verify_containment",
+    "boilerplate_set",
+    "ExactJaccard",
+    "VERIFY_MARGIN",
+    "CONTAINMENT_MIN",
+]
 
 
 @dataclass
@@ -34,6 +43,13 @@ class DocumentPlan:
     boilerplate: dict[int, tuple[int, int]] = field(default_factory=dict)
     clusters: int = 0
     boilerplate_threshold: int = 0
+    #: Share of each removed document's shingles found in its keeper's (NaN where not removed).
+    containment: np.ndarray | None = None
+    #: Near duplicates kept because they hold text their keeper lacks: document -> (keeper,
+    #: similarity, containment).
+    kept_near: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    #: Keepers removed for a more complete copy: document -> that copy.
+    replaced: dict[int, int] = field(default_factory=dict)
 
     def boilerplate_for(self, index: int) -> Boilerplate:
         """The boilerplate view of document ``index`` (knows whether it holds the first copy)."""
@@ -221,19 +237,22 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     units, docs = fingerprints.unit_hashes, fingerprints.unit_docs
     threshold = policy.boilerplate_threshold(n)
     plan.boilerplate_threshold = threshold
-    if len(units) and policy.boilerplate != "keep":
-        kept_docs = duplicate_of < 0
-        mask = kept_docs[docs]
-        units, docs = units[mask], docs[mask]
-        order = np.lexsort((docs, units))
-        units, docs = units[order], docs[order]
-        values, first, counts = np.unique(units, return_index=True, return_counts=True)
-        frequent = counts >= threshold
-        plan.boilerplate = {
-            int(v): (int(c), int(docs[f]))
-            for v, f, c in zip(values[frequent], first[frequent], counts[frequent])
-        }
+    if policy.boilerplate != "keep":
+        plan.boilerplate = boilerplate_set(units, docs, duplicate_of < 0, threshold)
     return plan
+
+
+def boilerplate_set(units: np.ndarray, docs: np.ndarray, counted: np.ndarray,
+                    threshold: int) -> dict[int, tuple[int, int]]:
+    """Unit hashes found in at least ``threshold`` of the documents ``counted`` (a mask), each
+    with its number of documents and the first of them."""
+    mask = counted[docs]
+    units, docs = units[mask], docs[mask]
+    order = np.lexsort((docs, units))
+    units, docs = units[order], docs[order]
+    values, first, counts = np.unique(units, return_index=True, return_counts=True)
+    frequent = counts >= threshold
+    return {int(v): (int(c), int(docs[f])) for v, f, c in zip(values[frequent], first[frequent], counts[frequent])}
 
 
 def _roots(parent: np.ndarray) -> np.ndarray:
@@ -346,6 +365,60 @@ def _component_keepers(members: np.ndarray, measure: _Similarity, fingerprints: 
 
 
 # --------------------------------------------------------------------------- library
+
+
+#: A near duplicate is removed only when at least this share of its shingles is in its keeper's
+#: (its text is, nearly, contained in the copy that is kept).
+CONTAINMENT_MIN = 0.9
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of the sorted unique shingles ``a`` found in ``b`` (1.0 for an empty ``a``).
+
+    >>> containment(np.array([1, 2, 3, 4]), np.array([2, 3, 4, 5]))
+    0.75
+    """
+    if not len(a):
+        return 1.0
+    if not len(b):
+        return 0.0
+    found = np.searchsorted(b, a)
+    return int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a)) / len(a)
+
+
+def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], dict[int, np.ndarray]]) -> None:
+    """Check every removal against its keeper on the text that will be written.
+
+    A duplicate is removed only when its shingles are (nearly) contained in its keeper's
+    (:data:`CONTAINMENT_MIN`); the share is recorded in ``plan.containment``. Otherwise it
+    holds text the kept copy lacks: when the keeper has no other duplicate and is itself
+    contained in this copy, the more complete copy is kept instead (``plan.replaced``); else
+    both stay (``plan.kept_near``).
+    """
+    n = len(plan.duplicate_of)
+    plan.containment = np.full(n, np.nan)
+    removed = [d for d in np.flatnonzero(plan.duplicate_of >= 0).tolist() if plan.duplicate_of[d] != d]
+    if not removed:
+        return
+    keepers = [int(plan.duplicate_of[d]) for d in removed]
+    sets = shingles_of(sorted(set(removed) | set(keepers)))
+    duplicates = np.bincount(plan.duplicate_of[plan.duplicate_of >= 0], minlength=n)
+    for d, k in zip(removed, keepers):
+        inside = containment(sets[d], sets[k])
+        if inside >= CONTAINMENT_MIN:
+            plan.containment[d] = round(inside, 4)
+            continue
+        similarity = float(plan.similarity[d])
+        around = containment(sets[k], sets[d])
+        if duplicates[k] == 1 and plan.duplicate_of[k] < 0 and around >= CONTAINMENT_MIN:
+            plan.duplicate_of[k], plan.duplicate_of[d] = d, -1
+            plan.similarity[k], plan.similarity[d] = similarity, 0.0
+            plan.containment[k] = round(around, 4)
+            plan.replaced[k] = d
+        else:
+            plan.duplicate_of[d] = -1
+            plan.similarity[d] = 0.0
+            plan.kept_near[d] = (k, similarity, round(inside, 4))
 
 
 @dataclass(frozen=True)

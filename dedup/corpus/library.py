@@ -75,16 +75,16 @@ class Deduplicator:
         self.config = make_config(config, **overrides)
 
     def run(self, documents: Iterable[Document | str]) -> CorpusResult:
-        """Two passes over ``documents`` (held in memory; for files use the CLI), by the driver
-        ``dedup clean`` uses (:mod:`dedup.run`)."""
-        from dedup.run import clean_documents, plan_documents
+        """The stages of ``dedup clean`` over ``documents`` (held in memory; for files use the
+        CLI), by the same driver (:mod:`dedup.run`)."""
+        from dedup.run import run_documents
 
         docs = [_as_document(item, i) for i, item in enumerate(documents)]
-        decisions, _ = plan_documents(lambda: iter(docs), self.config)
+        decisions, written = run_documents(lambda: iter(docs), self.config)
         plan = decisions.plan
         assert plan is not None
         results = []
-        for index, doc, cleaned in clean_documents(lambda: iter(docs), self.config, decisions):
+        for index, doc, cleaned in written:
             keeper = int(plan.duplicate_of[index])
             cluster = int(plan.cluster[index]) if plan.cluster[index] >= 0 else None
             if keeper >= 0:

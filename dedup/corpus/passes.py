@@ -1,21 +1,22 @@
-"""The corpus passes as stages: plain functions of one task and an explicit context, which any
-engine (:mod:`dedup.engines`) runs.
+"""The corpus stages: plain functions of one task and an explicit context, which any engine
+(:mod:`dedup.engines`) runs. Three stages, each document prepared once:
 
-A task is a :class:`Batch` (documents the driver read, by text) or a :class:`Shard` (a file,
-or a byte range of one, read, and in pass 2 written, where the task runs).
+* :func:`prepare`: each document is repaired and segmented once (ftfy, repair, paragraphs,
+  lines, sentences) into a :class:`~dedup.pipeline.Prepared`, which the driver keeps on disk;
+  it also yields the document's boilerplate unit hashes and a MinHash signature of its repaired
+  text (used only to count boilerplate over distinct documents).
+* :func:`clean`: each prepared document is cleaned (boilerplate, captions, repeated paragraphs
+  and sentences removed) and signed again: the plan compares documents on the text that will be
+  written, so two sites' copies of one story match whatever banner or footer each added.
+* :func:`write`: a shard's documents are written from the cleaned cache (documents the driver
+  read are written by the driver, with :func:`emit`).
 
-* :func:`fingerprint` (pass 1): each document is repaired and segmented and yields a compact
-  :class:`~dedup.corpus.store.Fingerprints` row: a MinHash signature of its word shingles, the
-  hash of its matching key, and the hashes of its paragraphs, lines and sentences. With a
-  temporary directory in the context, the segmentation is kept there for pass 2.
-* :func:`shingles` (the plan's exact checks): the exact shingles of the documents a check needs.
-* :func:`clean` (pass 2): each document is cleaned with the boilerplate set, or dropped (or
-  annotated) as a duplicate of its keeper; a shard's documents are written to its output.
+A task is a :class:`Batch` (texts the driver read) or a :class:`Shard` (a file, or a byte range
+of one, read where the task runs). :func:`shingles` gives the exact shingles the plan checks.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,35 +27,46 @@ import numpy as np
 from dedup.config import DedupConfig
 from dedup.corpus.arrays import sorted_unique
 from dedup.corpus.cluster import Decisions
-from dedup.corpus.store import Fingerprints, IdTable, keep_segments, take_segments
+from dedup.corpus.store import (
+    Fingerprints,
+    IdTable,
+    decode_prepared,
+    decode_result,
+    encode_prepared,
+    encode_result,
+)
 from dedup.document import CleanResult, Document
 from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
-from dedup.policy import Boilerplate, Paragraph, boilerplate_units
+from dedup.policy import Boilerplate, boilerplate_units
 from dedup.report import document_record, encode_documents, is_jsonl
 
 __all__ = [
     "PassContext",
     "CleanContext",
+    "WriteContext",
     "Batch",
     "Shard",
+    "CleanTask",
     "ShingleTask",
-    "Pass1Result",
+    "Prepared1",
+    "Cleaned",
     "ShardOutput",
     "Tally",
-    "fingerprint",
+    "prepare",
+    "clean",
+    "write",
     "shingles",
     "shingle_sets",
-    "clean",
     "emit",
-    "fingerprint_batch",
-    "document_shingles",
-    "documents_shingles",
-    "exact_jaccard",
+    "decision_fields",
+    "prepare_batch",
+    "sign",
     "pair_jaccard",
     "batches",
+    "cleaning_needed",
 ]
 
 _T = TypeVar("_T")
@@ -76,184 +88,213 @@ def batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
         yield batch
 
 
+def cleaning_needed(config: DedupConfig) -> bool:
+    """Whether a config can change a document (given some boilerplate): else documents are
+    neither segmented nor cleaned, only repaired (when repair is on) and compared."""
+    from dedup.pipeline import changes_nothing
+
+    return not changes_nothing(config, Boilerplate({0: (0, 0)}))
+
+
 @dataclass(frozen=True, kw_only=True)
 class PassContext:
-    """What every task of pass 1 and of the exact checks shares."""
+    """What every task of :func:`prepare` and :func:`shingles` shares."""
 
     config: DedupConfig
     read: ReadOptions
     batch_size: int = 32
-    #: The run's temporary directory, when the tasks can see it (pass 1 keeps segments there).
-    spill: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class CleanContext:
-    """What every task of pass 2 shares: the plan's decisions and where outputs go."""
+    """What every task of :func:`clean` shares: the config and the boilerplate set."""
+
+    config: DedupConfig
+    boilerplate: Mapping[int, tuple[int, int]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteContext:
+    """What every task of :func:`write` shares: the plan's decisions and where outputs go."""
 
     config: DedupConfig
     read: ReadOptions
     decisions: Decisions
     outputs: OutputPlan
     annotate: bool = False
-    spill: str | None = None
-
-    @property
-    def boilerplate(self) -> dict[int, tuple[int, int]]:
-        plan = self.decisions.plan
-        return plan.boilerplate if plan is not None else {}
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Documents the driver read: ``texts`` in order, the first being document ``first``; in
-    pass 2, ``drops`` says which are not cleaned (duplicates, repeated ids)."""
+    """Documents the driver read, by text, in order."""
 
     number: int
     texts: tuple[str, ...]
-    first: int = 0
-    drops: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
 class Shard:
-    """A source read (and in pass 2 written) where the task runs; its first document is
-    document ``first`` of the corpus (known in pass 2)."""
+    """A source read where the task runs; ``first`` is the index of its first document, and for
+    :func:`write` ``results`` are its documents as cleaned (encoded)."""
 
     number: int
     source: Source
     first: int = 0
+    results: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class CleanTask:
+    """Prepared documents (encoded) to clean, the first being document ``first``."""
+
+    first: int
+    prepared: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
 class ShingleTask:
-    """Documents whose exact shingles a check needs: ``(index, text)`` the driver read, or the
-    indices wanted of shards."""
+    """``(index, text)`` of documents whose exact shingles a check needs (repaired text)."""
 
     items: tuple[tuple[int, str], ...] = ()
-    shards: tuple[tuple[Shard, tuple[int, ...]], ...] = ()
 
 
 @dataclass
-class Pass1Result:
-    """Pass 1 of a task: fingerprints, and for a shard its ids, skipped records and bytes read."""
+class Prepared1:
+    """What :func:`prepare` gives for a task: fingerprints of the repaired texts, the prepared
+    documents (encoded), and for a shard its ids, skipped records and bytes read."""
 
     fingerprints: Fingerprints
+    prepared: list[bytes] = field(default_factory=list)
     ids: IdTable | None = None
     skipped: list[dict[str, Any]] = field(default_factory=list)
     size: int = 0
 
 
+@dataclass
+class Cleaned:
+    """What :func:`clean` gives: the cleaned documents (encoded) and their signatures."""
+
+    results: list[bytes]
+    fingerprints: Fingerprints
+
+
 @dataclass(frozen=True)
 class ReportPart:
-    """A file of report entries a worker wrote to the run's temporary directory."""
+    """A file of report entries a worker wrote (kept for compatibility of the report path)."""
 
     path: str
 
 
 @dataclass
 class ShardOutput:
-    """Pass 2 of a shard: its report entries (encoded, or in a file), tally, bytes written and
-    skipped records."""
+    """:func:`write` of a shard: its report entries (encoded), tally, bytes written and skipped
+    records."""
 
-    entries: str | ReportPart
+    entries: str
     tally: Tally
     bytes_out: int
     skipped: list[dict[str, Any]]
 
 
-def _spill_file(spill: str | None, name: str) -> str | None:
-    return os.path.join(spill, name) if spill else None
+# --------------------------------------------------------------------------- prepare
 
 
-# --------------------------------------------------------------------------- pass 1
-
-
-def fingerprint(task: Batch | Shard, context: PassContext) -> Pass1Result:
-    """Pass 1 of a task."""
+def prepare(task: Batch | Shard, context: PassContext) -> Prepared1:
+    """Repair and segment each document of a task once; fingerprint the repaired texts."""
     config = context.config
-    path = _spill_file(context.spill, f"segments-{task.number}.i64")
-    segments: list[Any] | None = [] if path else None
     if isinstance(task, Batch):
-        fingerprints = fingerprint_batch(task.texts, config, segments)
-        keep_segments(path, segments)
-        return Pass1Result(fingerprints)
-    result = Pass1Result(Fingerprints.concatenate([], config.fingerprint.num_perm), IdTable())
+        fingerprints, prepared = prepare_batch(task.texts, config)
+        return Prepared1(fingerprints, [encode_prepared(p) for p in prepared])
+    result = Prepared1(Fingerprints.concatenate([], config.fingerprint.num_perm), [], IdTable())
     parts = []
     for batch in batches(read_documents(task.source, context.read, result.skipped), context.batch_size):
         assert result.ids is not None
         result.ids.extend(d.id for d in batch)
         result.size += sum(len(d.text.encode("utf-8")) for d in batch)
-        parts.append(fingerprint_batch([d.text for d in batch], config, segments))
-    keep_segments(path, segments)
+        fingerprints, prepared = prepare_batch([d.text for d in batch], config)
+        parts.append(fingerprints)
+        result.prepared += [encode_prepared(p) for p in prepared]
     result.fingerprints = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
     return result
 
 
-def fingerprint_batch(texts: Sequence[str], config: DedupConfig,
-                      segments: list[tuple[int, tuple[Paragraph, ...]] | None] | None = None) -> Fingerprints:
-    """Pass 1 over a batch of document texts. With a ``segments`` list, each document's
-    paragraphs are appended to it when repair left the text unchanged (else None), for pass 2."""
-    from dedup.pipeline import paragraphs_of, repaired_text
+def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprints, list[Any]]:
+    """Repair (and, where cleaning or boilerplate needs it, segment) a batch of documents; their
+    fingerprints (signatures of the repaired texts, boilerplate unit hashes) and
+    :class:`~dedup.pipeline.Prepared` documents."""
+    from dedup.pipeline import Prepared, paragraphs_of, repaired_text
     from dedup.segment import segmenter_for
 
-    fp = config.fingerprint
     want_units = config.policy.boilerplate != "keep"
-    keys: list[str] = []
-    doc_hashes = np.zeros(len(texts), dtype=np.uint64)
-    lengths = np.zeros(len(texts), dtype=np.int64)
+    segment = want_units or cleaning_needed(config)
+    prepared = []
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
     for index, text in enumerate(texts):
         repaired, edits, boundaries = repaired_text(text, config)
-        key = key_for(repaired, fp)
-        doc_hashes[index] = exact_hash(key)
-        lengths[index] = len(repaired)
-        keys.append(key)
-        if not want_units:
-            if segments is not None:
-                segments.append(None)
-            continue
-        paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries)
-        if segments is not None:
-            segments.append(None if edits or boundaries else (len(text), paragraphs))
-        units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
-        unit_hashes.append(units)
-        unit_docs.append(np.full(len(units), index, dtype=np.int64))
+        paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries) if segment else ()
+        prepared.append(Prepared(text, repaired, tuple(edits), paragraphs, boundaries))
+        if want_units:
+            units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
+            unit_hashes.append(units)
+            unit_docs.append(np.full(len(units), index, dtype=np.int64))
+    fingerprints = sign([p.text for p in prepared], config)
+    if unit_hashes:
+        fingerprints.unit_hashes = np.concatenate(unit_hashes)
+        fingerprints.unit_docs = np.concatenate(unit_docs)
+    return fingerprints, prepared
+
+
+def sign(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
+    """Signatures, exact hashes and lengths of texts (no unit hashes)."""
+    fp = config.fingerprint
+    keys = [key_for(text, fp) for text in texts]
     return Fingerprints(
         signatures(key_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
-        doc_hashes,
-        lengths,
-        np.concatenate(unit_hashes) if unit_hashes else np.empty(0, np.uint64),
-        np.concatenate(unit_docs) if unit_docs else np.empty(0, np.int64),
+        np.array([exact_hash(key) for key in keys], dtype=np.uint64),
+        np.array([len(text) for text in texts], dtype=np.int64),
+        np.empty(0, np.uint64),
+        np.empty(0, np.int64),
     )
 
 
-def document_shingles(text: str, config: DedupConfig) -> np.ndarray:
-    """The sorted, unique shingle hashes of a document, exactly as pass 1 signs them."""
-    return documents_shingles([text], config)[0]
+# --------------------------------------------------------------------------- clean
 
 
-def documents_shingles(texts: Sequence[str], config: DedupConfig) -> list[np.ndarray]:
-    """:func:`document_shingles` of many documents, word hashing and shingling vectorised over
-    them all (as pass 1 does), not one document at a time."""
-    from dedup.pipeline import repaired_text
+def clean(task: CleanTask, context: CleanContext) -> Cleaned:
+    """Clean prepared documents with the boilerplate set and sign what will be written."""
+    from dedup.pipeline import explain_text
 
-    keys = [key_for(repaired_text(text, config)[0], config.fingerprint) for text in texts]
-    return [sorted_unique(shingles) for shingles in key_shingles(keys, config.fingerprint.shingle_size)]
+    config, units = context.config, context.boilerplate
+    results = []
+    for index, blob in enumerate(task.prepared, start=task.first):
+        prepared = decode_prepared(blob)
+        results.append(explain_text(prepared.source, config, Boilerplate(units, index) if units else None,
+                                    prepared))
+    return Cleaned([encode_result(r) for r in results], sign([r.text for r in results], config))
 
 
-def exact_jaccard(pairs: np.ndarray, texts: Iterable[tuple[int, str]], config: DedupConfig) -> np.ndarray:
-    """Exact Jaccard of document ``pairs``, reading ``(index, text)`` once and keeping the
-    shingles of only the documents the pairs name."""
-    needed = set(pairs.ravel().tolist())
-    shingles: dict[int, np.ndarray] = {}
-    for index, text in texts:
-        if index in needed:
-            shingles[index] = document_shingles(text, config)
-            if len(shingles) == len(needed):
-                break
-    return pair_jaccard(pairs, shingles)
+# --------------------------------------------------------------------------- exact checks
+
+
+def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact shingles of the task's texts (already repaired), for verifying pairs: the indices,
+    where each document's shingles end, and all the shingles in one array (one array to send
+    back, not one per document)."""
+    fp = context.config.fingerprint
+    keys = [key_for(text, fp) for _, text in task.items]
+    found = [sorted_unique(s) for s in key_shingles(keys, fp.shingle_size)]
+    ends = np.cumsum([len(s) for s in found], dtype=np.int64)
+    flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
+    return np.array([index for index, _ in task.items], dtype=np.int64), ends, flat
+
+
+def shingle_sets(results: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[int, np.ndarray]:
+    """The shingles of each document, from :func:`shingles` results (views, not copies)."""
+    sets: dict[int, np.ndarray] = {}
+    for indices, ends, flat in results:
+        sets.update(zip(indices.tolist(), np.split(flat, ends[:-1])))
+    return sets
 
 
 def pair_jaccard(pairs: np.ndarray, shingles: Mapping[int, np.ndarray]) -> np.ndarray:
@@ -275,37 +316,9 @@ def pair_jaccard(pairs: np.ndarray, shingles: Mapping[int, np.ndarray]) -> np.nd
 
 
 
-# --------------------------------------------------------------------------- exact checks
 
 
-def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact shingles of the task's documents, for verifying pairs near the threshold: the
-    indices, where each document's shingles end, and all the shingles in one array (one array
-    to send back, not one per document)."""
-    items = list(task.items)
-    for shard, wanted in task.shards:
-        remaining = set(wanted)
-        for offset, document in enumerate(read_documents(shard.source, context.read, [])):
-            if shard.first + offset in remaining:
-                items.append((shard.first + offset, document.text))
-                remaining.discard(shard.first + offset)
-                if not remaining:
-                    break
-    found = documents_shingles([text for _, text in items], context.config)
-    ends = np.cumsum([len(s) for s in found], dtype=np.int64)
-    flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
-    return np.array([index for index, _ in items], dtype=np.int64), ends, flat
-
-
-def shingle_sets(results: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[int, np.ndarray]:
-    """The shingles of each document, from :func:`shingles` results (views, not copies)."""
-    sets: dict[int, np.ndarray] = {}
-    for indices, ends, flat in results:
-        sets.update(zip(indices.tolist(), np.split(flat, ends[:-1])))
-    return sets
-
-
-# --------------------------------------------------------------------------- pass 2
+# --------------------------------------------------------------------------- write
 
 
 class Tally:
@@ -335,35 +348,18 @@ class Tally:
             self.counts["flag:" + flag.kind] += 1
 
 
-def clean(task: Batch | Shard, context: CleanContext) -> list[CleanResult | None] | ShardOutput:
-    """Pass 2 of a task: a batch's results (the driver writes them), or a shard cleaned and
-    written to its output."""
-    from dedup.pipeline import explain_text, prepared_from
-
-    config, units = context.config, context.boilerplate
-    segments = take_segments(_spill_file(context.spill, f"segments-{task.number}.i64"))
-    if isinstance(task, Batch):
-        if len(segments) != len(task.texts):  # none kept, or not the same batch: segment again
-            segments = [None] * len(task.texts)
-        return [
-            None if drop else explain_text(text, config, Boilerplate(units, index) if units else None,
-                                           prepared_from(text, segment))
-            for index, text, drop, segment in zip(range(task.first, task.first + len(task.texts)),
-                                                  task.texts, task.drops, segments)
-        ]
-    decisions, plan = context.decisions, context.decisions.plan
+def write(task: Shard, context: WriteContext) -> ShardOutput:
+    """Write a shard's documents, as cleaned, to its output; its report entries come back."""
+    decisions = context.decisions
     tally = Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     with Outputs(context.outputs, context.read, context.annotate) as outputs:
         for offset, document in enumerate(read_documents(task.source, context.read, [])):
             index = task.first + offset
-            drop = (plan is not None and plan.duplicate_of[index] >= 0 and not context.annotate) \
-                or index in decisions.repeated
-            segment = segments[offset] if offset < len(segments) else None
-            result = None if drop else explain_text(document.text, config,
-                                                   Boilerplate(units, index) if units else None,
-                                                   prepared_from(document.text, segment))
+            if offset >= len(task.results):
+                raise RuntimeError(f"{task.source.path}: more documents than were prepared")
+            result = result_for(index, decode_result(task.results[offset]), decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
                           outputs, skipped)
             if record is not None:
@@ -371,14 +367,16 @@ def clean(task: Batch | Shard, context: CleanContext) -> list[CleanResult | None
         outputs.touch(task.source)
     report = context.outputs.report
     entries = encode_documents(records, is_jsonl(report)) if report else ""
-    path = _spill_file(context.spill, f"report-{task.number}.part")
-    if entries and path:
-        # A range's report can be larger than the range: the driver copies a file instead of
-        # receiving the text.
-        with open(path, "w", encoding="utf-8", newline="") as part:
-            part.write(entries)
-        return ShardOutput(ReportPart(path), tally, outputs.bytes_out, skipped)
     return ShardOutput(entries, tally, outputs.bytes_out, skipped)
+
+
+def result_for(index: int, result: CleanResult, decisions: Decisions, annotate: bool) -> CleanResult | None:
+    """The result to write for document ``index``: None when it is dropped (a duplicate, unless
+    annotating, or a repeated id)."""
+    plan = decisions.plan
+    if index in decisions.repeated or (plan is not None and plan.duplicate_of[index] >= 0 and not annotate):
+        return None
+    return result
 
 
 def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
@@ -399,7 +397,17 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
         if keeper >= 0:
             record = {"removed": not annotate, "duplicate_of": ids[keeper], "similarity": similarity,
                       "cluster": int(plan.cluster[index])}
+            if plan.containment is not None and plan.containment[index] == plan.containment[index]:
+                record["containment"] = float(plan.containment[index])
+            if index in plan.replaced:
+                record["reason"] = "the other copy holds all of this text and more"
             tally.counts["document_removed" if not annotate else "document_annotated"] += 1
+        elif index in plan.kept_near:
+            other, near, inside = plan.kept_near[index]
+            record = {"near_duplicate_of": ids[other], "similarity": near, "containment": inside,
+                      "cluster": int(plan.cluster[index]),
+                      "reason": "kept: holds text the kept copy lacks"}
+            tally.counts["near_duplicate_kept"] += 1
     elif annotate:
         annotation = {"dedup_cluster": None, "dedup_duplicate_of": None, "dedup_similarity": None}
     return record, annotation

@@ -1,6 +1,7 @@
 """What the corpus stages keep between them: signatures (in memory, or on disk under a memory
 budget), the compact per-document fingerprints of pass 1, the document ids, and the
-segmentation pass 1 made, kept in the run's temporary directory for pass 2.
+documents as prepared once (repaired and segmented) and as cleaned, kept on disk in the run's
+temporary directory (:class:`BlobCache`) for the later stages.
 
 Memory grows with the number of documents (a signature, a hash and a few unit hashes each),
 never with the bytes read.
@@ -8,18 +9,33 @@ never with the bytes read.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xxhash
 
 from dedup.corpus.arrays import stable_argsort
+from dedup.document import Change, CleanResult, Flag
 
-__all__ = ["SignatureFile", "Fingerprints", "IdTable", "keep_segments", "take_segments"]
+if TYPE_CHECKING:
+    from dedup.pipeline import Prepared
+
+__all__ = [
+    "SignatureFile",
+    "Fingerprints",
+    "IdTable",
+    "BlobCache",
+    "encode_prepared",
+    "decode_prepared",
+    "encode_result",
+    "decode_result",
+]
 
 
 class SignatureFile:
@@ -60,7 +76,6 @@ class SignatureFile:
     def take(self, indices: np.ndarray) -> np.ndarray:
         """The signatures of rows ``indices`` (any order, repeats allowed), reading each distinct
         row once, runs of consecutive rows in one read."""
-        import os
 
         wanted, inverse = np.unique(np.asarray(indices, dtype=np.int64), return_inverse=True)
         out = np.empty((len(wanted), self.num_perm), dtype=np.uint32)
@@ -99,7 +114,6 @@ class Fingerprints:
         ``memory`` budget (or there is no budget) they stay there; once they do not, they go to a
         file in ``spill_dir`` instead and stay on disk as a :class:`SignatureFile`, which the plan
         reads in chunks sized to the budget."""
-        import os
         import tempfile
 
         budget = memory // 2 if memory is not None and spill_dir is not None else None
@@ -199,20 +213,97 @@ class IdTable:
         return repeated
 
 
-def keep_segments(path: str | None, segments: list[Any] | None) -> None:
-    """Write pass 1's segments of a batch or shard for pass 2 (nothing when none were kept)."""
+def encode_prepared(prepared: Prepared) -> bytes:
+    """A prepared document (source, repaired text, edits, boundaries, paragraphs) as compact
+    JSON bytes for the cache; :func:`decode_prepared` gives it back exactly."""
     from dedup.pipeline import pack_segments
 
-    if path and segments and any(s is not None for s in segments):
-        pack_segments(segments).tofile(path)
+    record = {
+        "s": prepared.source,
+        "t": prepared.text if prepared.text != prepared.source else None,
+        "e": [[e.start, e.end, e.after, e.kind, dict(e.info)] for e in prepared.edits],
+        "b": list(prepared.boundaries),
+        "p": pack_segments([(len(prepared.text), prepared.paragraphs)]).tolist(),
+    }
+    return _ENCODE(record).encode("utf-8")
 
 
-def take_segments(path: str | None) -> list[Any]:
-    """Read (and remove) what :func:`keep_segments` wrote; empty when there is nothing."""
-    if not path or not os.path.exists(path):
-        return []
-    from dedup.pipeline import unpack_segments
+def decode_prepared(blob: bytes) -> Prepared:
+    """The inverse of :func:`encode_prepared`."""
+    from types import MappingProxyType
 
-    segments = unpack_segments(np.fromfile(path, dtype=np.int64))
-    os.unlink(path)
-    return segments
+    from dedup.edits import Edit
+    from dedup.pipeline import Prepared, unpack_segments
+
+    record = json.loads(blob)
+    source = record["s"]
+    text = record["t"] if record["t"] is not None else source
+    edits = tuple(Edit(start, end, after, kind, MappingProxyType(info))
+                  for start, end, after, kind, info in record["e"])
+    segment = unpack_segments(np.asarray(record["p"], dtype=np.int64))[0]
+    paragraphs = segment[1] if segment is not None else ()
+    return Prepared(source, text, edits, paragraphs, tuple(record["b"]))
+
+
+def encode_result(result: CleanResult) -> bytes:
+    """A cleaned document (text, changes, flags) as JSON bytes for the cache."""
+    record = [result.text, [dataclasses.astuple(c) for c in result.changes],
+              [dataclasses.astuple(f) for f in result.flags]]
+    return _ENCODE(record).encode("utf-8")
+
+
+def decode_result(blob: bytes) -> CleanResult:
+    """The inverse of :func:`encode_result`."""
+    text, changes, flags = json.loads(blob)
+    return CleanResult(text, tuple(dataclasses.replace(Change(*c), absorbed=tuple(c[-1])) for c in changes),
+                       tuple(Flag(*f) for f in flags))
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class BlobCache:
+    """Byte strings, one per document in document order, appended to a file in the run's
+    temporary directory; only their offsets stay in memory (8 bytes a document). Read back by
+    document ranges or by index."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._ends = array("q")
+        self._handle: Any = open(path, "wb")
+
+    def extend(self, blobs: Iterable[bytes]) -> None:
+        """Append the blobs of the next documents."""
+        end = self._ends[-1] if self._ends else 0
+        for blob in blobs:
+            self._handle.write(blob)
+            end += len(blob)
+            self._ends.append(end)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def range(self, start: int, stop: int) -> list[bytes]:
+        """The blobs of documents ``start`` to ``stop``."""
+        if stop <= start:
+            return []
+        self._handle.flush()
+        first = self._ends[start - 1] if start else 0
+        with open(self.path, "rb") as handle:
+            handle.seek(first)
+            data = handle.read(self._ends[stop - 1] - first)
+        cuts = [0, *(self._ends[k] - first for k in range(start, stop))]
+        return [data[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+
+    def take(self, indices: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+        """``(index, blob)`` of ``indices`` (ascending)."""
+        self._handle.flush()
+        with open(self.path, "rb") as handle:
+            for index in indices:
+                first = self._ends[index - 1] if index else 0
+                handle.seek(first)
+                yield index, handle.read(self._ends[index] - first)
+
+    def close(self) -> None:
+        """Close the file (it stays until the run's temporary directory is removed)."""
+        self._handle.close()
