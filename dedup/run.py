@@ -191,10 +191,11 @@ class Corpus:
         final.boilerplate_threshold = first.boilerplate_threshold
         final.boilerplate = boilerplate
         if config.policy.boilerplate != "keep":
-            # Boilerplate is counted over every document that is written: a document the first
-            # clustering removed but the final one keeps counts too (else a second run over the
-            # output would find its units in K documents). Cleaned again when that adds units.
-            counted = (first.duplicate_of < 0) | (final.duplicate_of < 0)
+            # Boilerplate is counted over the documents the final clustering keeps, near duplicates
+            # kept for their extra text counted once (with their keeper), as a second run over
+            # the output counts them. Cleaned again when that changes the set.
+            counted = final.duplicate_of < 0
+            counted[list(final.kept_near)] = False
             final.boilerplate = boilerplate_set(units, docs, counted, first.boilerplate_threshold)
             if final.boilerplate != boilerplate:
                 self._clean(final.boilerplate)

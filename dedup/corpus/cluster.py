@@ -48,8 +48,6 @@ class DocumentPlan:
     #: Near duplicates kept because they hold text their keeper lacks: document -> (keeper,
     #: similarity, containment).
     kept_near: dict[int, tuple[int, float, float]] = field(default_factory=dict)
-    #: Keepers removed for a more complete copy: document -> that copy.
-    replaced: dict[int, int] = field(default_factory=dict)
 
     def boilerplate_for(self, index: int) -> Boilerplate:
         """The boilerplate view of document ``index`` (knows whether it holds the first copy)."""
@@ -391,9 +389,8 @@ def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], di
 
     A duplicate is removed only when its shingles are (nearly) contained in its keeper's
     (:data:`CONTAINMENT_MIN`); the share is recorded in ``plan.containment``. Otherwise it
-    holds text the kept copy lacks: when the keeper has no other duplicate and is itself
-    contained in this copy, the more complete copy is kept instead (``plan.replaced``); else
-    both stay (``plan.kept_near``).
+    holds text the kept copy lacks, and both stay (``plan.kept_near``): no text is lost, and a
+    second run over the output decides the same.
     """
     n = len(plan.duplicate_of)
     plan.containment = np.full(n, np.nan)
@@ -402,23 +399,14 @@ def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], di
         return
     keepers = [int(plan.duplicate_of[d]) for d in removed]
     sets = shingles_of(sorted(set(removed) | set(keepers)))
-    duplicates = np.bincount(plan.duplicate_of[plan.duplicate_of >= 0], minlength=n)
     for d, k in zip(removed, keepers):
         inside = containment(sets[d], sets[k])
         if inside >= CONTAINMENT_MIN:
             plan.containment[d] = round(inside, 4)
             continue
-        similarity = float(plan.similarity[d])
-        around = containment(sets[k], sets[d])
-        if duplicates[k] == 1 and plan.duplicate_of[k] < 0 and around >= CONTAINMENT_MIN:
-            plan.duplicate_of[k], plan.duplicate_of[d] = d, -1
-            plan.similarity[k], plan.similarity[d] = similarity, 0.0
-            plan.containment[k] = round(around, 4)
-            plan.replaced[k] = d
-        else:
-            plan.duplicate_of[d] = -1
-            plan.similarity[d] = 0.0
-            plan.kept_near[d] = (k, similarity, round(inside, 4))
+        plan.kept_near[d] = (k, float(plan.similarity[d]), round(inside, 4))
+        plan.duplicate_of[d] = -1
+        plan.similarity[d] = 0.0
 
 
 @dataclass(frozen=True)

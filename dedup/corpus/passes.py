@@ -399,8 +399,6 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
                       "cluster": int(plan.cluster[index])}
             if plan.containment is not None and plan.containment[index] == plan.containment[index]:
                 record["containment"] = float(plan.containment[index])
-            if index in plan.replaced:
-                record["reason"] = "the other copy holds all of this text and more"
             tally.counts["document_removed" if not annotate else "document_annotated"] += 1
         elif index in plan.kept_near:
             other, near, inside = plan.kept_near[index]
