@@ -148,6 +148,7 @@ class Corpus:
         self.bytes_in = 0
         self._prepared = BlobCache(os.path.join(spill, "prepared.cache"))
         self._rounds = itertools.count()
+        self._cleaning = cleaning_needed(config)
         self._cleaned = BlobCache(os.path.join(spill, "cleaned.cache"))
         self._raw: Fingerprints | None = None
         self._context = PassContext(config=config, read=self.read, batch_size=batch_size)
@@ -179,12 +180,13 @@ class Corpus:
         units, docs = self._raw.unit_hashes, self._raw.unit_docs
         self._raw = None  # (releases a signature file's memory map)
         boilerplate = first.boilerplate if first is not None else {}
+        if not self._cleaning:  # no document can change: the plan of the texts as they are
+            if first is not None:
+                verify_containment(first, self._shingles(self._repaired_texts))
+            return first
         kept = self._clean(boilerplate)
         if first is None:
             return None
-        if not cleaning_needed(config):  # the cleaned texts are the repaired ones: the same plan
-            verify_containment(first, self._shingles(self._cleaned_texts))
-            return first
         final = plan_corpus(kept, config, self._exact(self._cleaned_texts), self.engine.candidates)
         del kept
         verify_containment(final, self._shingles(self._cleaned_texts))
@@ -205,7 +207,7 @@ class Corpus:
         """Clean every prepared document into a new cleaned cache; their fingerprints."""
         config = self.config
         n = len(self._prepared)
-        engine = self.engine if cleaning_needed(config) else InProcessEngine()  # (nothing to do but copy)
+        engine = self.engine
         work = (CleanTask(start, tuple(self._prepared.range(start, min(n, start + self.batch_size))))
                 for start in range(0, n, self.batch_size))
         context = CleanContext(config=config, boilerplate=boilerplate)
@@ -221,11 +223,14 @@ class Corpus:
 
     def result(self, index: int) -> CleanResult:
         """Document ``index`` as cleaned."""
+        if not self._cleaning:
+            return CleanResult(next(self._prepared.take([index]))[1].decode("utf-8"), (), ())
         return decode_result(next(self._cleaned.take([index]))[1])
 
     def results(self, start: int, stop: int) -> tuple[bytes, ...]:
-        """Documents ``start`` to ``stop`` as cleaned, encoded (for :func:`write` tasks)."""
-        return tuple(self._cleaned.range(start, stop))
+        """Documents ``start`` to ``stop`` as cleaned, encoded (for :func:`write` tasks; empty
+        when no document can change: they are written as read)."""
+        return tuple(self._cleaned.range(start, stop)) if self._cleaning else ()
 
     def close(self) -> None:
         """Close the caches' files."""
@@ -233,6 +238,8 @@ class Corpus:
         self._cleaned.close()
 
     def _repaired_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:
+        if not self._cleaning:
+            return ((i, blob.decode("utf-8")) for i, blob in self._prepared.take(indices))
         return ((i, decode_prepared(blob).text) for i, blob in self._prepared.take(indices))
 
     def _cleaned_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:

@@ -204,7 +204,7 @@ def prepare(task: Batch | Shard, context: PassContext) -> Prepared1:
     config = context.config
     if isinstance(task, Batch):
         fingerprints, prepared = prepare_batch(task.texts, config)
-        return Prepared1(fingerprints, [encode_prepared(p) for p in prepared])
+        return Prepared1(fingerprints, _encoded(prepared, config))
     result = Prepared1(Fingerprints.concatenate([], config.fingerprint.num_perm), [], IdTable())
     parts = []
     for batch in batches(read_documents(task.source, context.read, result.skipped), context.batch_size):
@@ -213,9 +213,16 @@ def prepare(task: Batch | Shard, context: PassContext) -> Prepared1:
         result.size += sum(len(d.text.encode("utf-8")) for d in batch)
         fingerprints, prepared = prepare_batch([d.text for d in batch], config)
         parts.append(fingerprints)
-        result.prepared += [encode_prepared(p) for p in prepared]
+        result.prepared += _encoded(prepared, config)
     result.fingerprints = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
     return result
+
+
+def _encoded(prepared: list[Any], config: DedupConfig) -> list[bytes]:
+    """Prepared documents for the cache; when no document can change, only their text."""
+    if not cleaning_needed(config):
+        return [p.source.encode("utf-8") for p in prepared]
+    return [encode_prepared(p) for p in prepared]
 
 
 def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprints, list[Any]]:
@@ -357,9 +364,10 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
     with Outputs(context.outputs, context.read, context.annotate) as outputs:
         for offset, document in enumerate(read_documents(task.source, context.read, [])):
             index = task.first + offset
-            if offset >= len(task.results):
+            if task.results and offset >= len(task.results):
                 raise RuntimeError(f"{task.source.path}: more documents than were prepared")
-            result = result_for(index, decode_result(task.results[offset]), decisions, context.annotate)
+            cleaned = decode_result(task.results[offset]) if task.results else CleanResult(document.text, (), ())
+            result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
                           outputs, skipped)
             if record is not None:
