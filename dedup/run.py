@@ -199,25 +199,37 @@ class Corpus:
             counted = final.duplicate_of < 0
             counted[list(final.kept_near)] = False
             final.boilerplate = boilerplate_set(units, docs, counted, first.boilerplate_threshold)
-            if final.boilerplate != boilerplate:
-                self._clean(final.boilerplate)
+            changed = set(final.boilerplate).symmetric_difference(boilerplate)
+            if changed:
+                affected = np.zeros(len(counted), dtype=bool)
+                affected[docs[np.isin(units, np.fromiter(changed, dtype=np.uint64, count=len(changed)))]] = True
+                self._clean(final.boilerplate, affected)
         return final
 
-    def _clean(self, boilerplate: dict[int, tuple[int, int]]) -> Fingerprints:
-        """Clean every prepared document into a new cleaned cache; their fingerprints."""
+    def _clean(self, boilerplate: dict[int, tuple[int, int]], only: np.ndarray | None = None) -> Fingerprints:
+        """Clean the prepared documents into a new cleaned cache (with ``only``, a mask, the
+        batches holding those documents; the others are kept as they were cleaned); the
+        fingerprints of the cleaned texts (of the batches cleaned)."""
         config = self.config
         n = len(self._prepared)
-        engine = self.engine
+        starts = [start for start in range(0, n, self.batch_size)
+                  if only is None or only[start : start + self.batch_size].any()]
         work = (CleanTask(start, tuple(self._prepared.range(start, min(n, start + self.batch_size))))
-                for start in range(0, n, self.batch_size))
+                for start in starts)
         context = CleanContext(config=config, boilerplate=boilerplate)
-        self._cleaned.close()
+        previous = self._cleaned
+        previous.close()
         self._cleaned = BlobCache(os.path.join(self.spill, f"cleaned-{next(self._rounds)}.cache"))
 
         def parts() -> Iterator[Fingerprints]:
-            for cleaned in _progress(engine.map(clean, work, context), self.progress, "clean"):
+            done = 0
+            for start, cleaned in zip(starts, _progress(self.engine.map(clean, work, context), self.progress,
+                                                        "clean")):
+                previous.copy_to(self._cleaned, done, start)
                 self._cleaned.extend(cleaned.results)
+                done = start + len(cleaned.results)
                 yield cleaned.fingerprints
+            previous.copy_to(self._cleaned, done, len(previous))
 
         return Fingerprints.collect(parts(), config.fingerprint.num_perm, self.memory, self.spill)
 

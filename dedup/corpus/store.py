@@ -287,7 +287,8 @@ class BlobCache:
         """The blobs of documents ``start`` to ``stop``."""
         if stop <= start:
             return []
-        self._handle.flush()
+        if not self._handle.closed:
+            self._handle.flush()
         first = self._ends[start - 1] if start else 0
         with open(self.path, "rb") as handle:
             handle.seek(first)
@@ -297,12 +298,18 @@ class BlobCache:
 
     def take(self, indices: Iterable[int]) -> Iterator[tuple[int, bytes]]:
         """``(index, blob)`` of ``indices`` (ascending)."""
-        self._handle.flush()
+        if not self._handle.closed:
+            self._handle.flush()
         with open(self.path, "rb") as handle:
             for index in indices:
                 first = self._ends[index - 1] if index else 0
                 handle.seek(first)
                 yield index, handle.read(self._ends[index] - first)
+
+    def copy_to(self, other: BlobCache, start: int, stop: int, step: int = 1024) -> None:
+        """Append the blobs of documents ``start`` to ``stop`` to ``other``, ``step`` at a time."""
+        for at in range(start, stop, step):
+            other.extend(self.range(at, min(stop, at + step)))
 
     def close(self) -> None:
         """Close the file (it stays until the run's temporary directory is removed)."""
