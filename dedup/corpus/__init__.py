@@ -1,9 +1,10 @@
-"""Corpus mode: near-duplicate documents and cross-document boilerplate, in two streaming passes.
+"""Corpus mode: near-duplicate documents and cross-document boilerplate, in three stages
+(prepare, plan, write; see :mod:`dedup.run`).
 
-* :mod:`dedup.corpus.passes`: the stages (pass 1 fingerprints, the exact checks, pass 2 cleans),
-  plain functions of a task and an explicit context, which any engine runs.
+* :mod:`dedup.corpus.passes`: the stages (prepare, clean, write, and the exact checks), plain
+  functions of a task and an explicit context, which any engine runs.
 * :mod:`dedup.corpus.store`: what the stages keep: signatures (in memory or on disk under a
-  ``--memory`` budget), fingerprints, ids, pass 1's segmentation for pass 2.
+  ``--memory`` budget), fingerprints, ids, the prepared and cleaned documents (on disk).
 * :mod:`dedup.corpus.lsh`: band keys and candidate pairs, in memory or out of core.
 * :mod:`dedup.corpus.cluster`: the plan: verified clusters with a chain guard, keepers, the
   boilerplate set.

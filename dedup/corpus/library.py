@@ -56,7 +56,7 @@ class Deduplicator:
     """Deduplicate a collection of documents: near-duplicate documents, cross-document
     boilerplate, and the within-document cleaning of :func:`dedup.clean`.
 
-    ``run`` makes the same two passes as ``dedup clean`` on a corpus (same decisions, same
+    ``run`` runs the same stages as ``dedup clean`` on a corpus (same decisions, same
     text); ``stream`` makes one pass and yields each document as soon as it is decided, matching
     it against the documents kept so far (boilerplate is then a unit already seen in K kept
     documents).

@@ -1,5 +1,5 @@
 """What the corpus stages keep between them: signatures (in memory, or on disk under a memory
-budget), the compact per-document fingerprints of pass 1, the document ids, and the
+budget), the compact per-document fingerprints, the document ids, and the
 documents as prepared once (repaired and segmented) and as cleaned, kept on disk in the run's
 temporary directory (:class:`BlobCache`) for the later stages.
 

@@ -10,8 +10,8 @@ An engine does two things for the driver (:mod:`dedup.run`):
 * :meth:`Engine.candidates` is the LSH band-key reduce: candidate pairs from signatures.
 
 ``shares_files`` says whether tasks run on this machine and see its temporary directory (then
-pass 1 keeps its segmentation there for pass 2, and byte ranges of one file are cleaned side by
-side into parts of one output). Output bytes are the same whichever engine runs.
+byte ranges of one file are written side by side into parts of one output, joined in order).
+Output bytes are the same whichever engine runs.
 """
 
 from __future__ import annotations

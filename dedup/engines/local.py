@@ -58,7 +58,7 @@ class PoolEngine:
     """Runs stages in ``jobs`` worker processes (0: one per core).
 
     Workers are started for a context and kept while :meth:`map` is called with that same
-    context object (pass 1 and the plan's exact checks share them); a new context starts new
+    context object (prepare and the plan's exact checks share them); a new context starts new
     workers. :meth:`candidates` computes bands in workers when there are at least
     ``min_band_docs`` signatures (below that, forking costs more than the bands).
     """
