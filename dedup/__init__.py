@@ -15,7 +15,7 @@ from dedup.document import Change, CleanResult, Document, Flag
 from dedup.errors import ConfigError, DedupError, InputError, OutputError
 
 if TYPE_CHECKING:
-    from dedup.corpus import Deduplicator
+    from dedup.deduplicator import Deduplicator
 
 __version__ = "0.1.0"
 
@@ -77,9 +77,9 @@ def clean(text: str, config: DedupConfig | None = None, **overrides: Any) -> str
 
 
 def __getattr__(name: str) -> Any:
-    # Deduplicator lives with the corpus stages, which import numpy: load it on first use.
+    # Deduplicator runs the corpus driver, which imports numpy: load it on first use.
     if name == "Deduplicator":
-        from dedup.corpus import Deduplicator
+        from dedup.deduplicator import Deduplicator
 
         return Deduplicator
     raise AttributeError(f"module 'dedup' has no attribute {name!r}")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import random
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_shards
 
 from dedup.cli import main
 
@@ -21,54 +21,7 @@ HAVE_RAY = importlib.util.find_spec("ray") is not None
 NO_RAY = "Ray is not installed: pip install 'dedup[ray]' to run"
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason=NO_RAY)
 
-BANNER = "Sign up for our morning newsletter and get the day's top stories in your inbox."
-FOOTER = "Copyright 2025 Harbor City Courier. All rights reserved. Do not redistribute."
-CAPTION = "Photo: Harbor City Courier staff."
 TIMING = ("seconds", "mb_per_s", "jobs")
-
-
-def _article(rng: random.Random, topic: str) -> str:
-    verbs = ["approved", "delayed", "opened", "closed", "reviewed", "expanded", "repaired"]
-    people = ["officials", "residents", "engineers", "teachers", "volunteers", "inspectors"]
-    sentences = [
-        f"The {topic} {rng.choice(people)} {rng.choice(verbs)} plan number {rng.randint(1, 9999)} "
-        f"on {rng.choice(['Monday', 'Tuesday', 'Friday'])} after {rng.randint(2, 90)} minutes of "
-        f"talks about the {rng.choice(['budget', 'schedule', 'repairs', 'permits'])} and item {k}."
-        for k in range(8)
-    ]
-    return " ".join(sentences[:4]) + "\n\n" + " ".join(sentences[4:])
-
-
-def write_corpus(directory: Path, shards: int = 3, docs: int = 30, seed: int = 11) -> list[Path]:
-    """JSONL shards with reprints (near-duplicates across shards), a banner, a footer and a
-    caption in many documents, and a glued sentence boundary to repair."""
-    rng = random.Random(seed)
-    records = []
-    for i in range(docs):
-        text = _article(rng, f"topic{i}")
-        if i % 2 == 0:
-            text += "\n\n" + BANNER
-        if i % 3 == 0:
-            text += "\n\n" + FOOTER
-        if i % 5 == 0:
-            text = text.replace(". ", ".", 1) + "\n\n" + CAPTION
-        records.append({"id": f"doc-{i}", "text": text})
-        if i % 4 == 0:  # a reprint with a one-word edit, usually landing in another shard
-            words = text.split(" ")
-            words[3] = "Harborside"
-            records.append({"id": f"doc-{i}-reprint", "text": " ".join(words)})
-        if i % 7 == 0:  # an exact copy
-            records.append({"id": f"doc-{i}-copy", "text": text})
-    rng.shuffle(records)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for shard in range(shards):
-        path = directory / f"shard-{shard}.jsonl"
-        with path.open("w", encoding="utf-8") as handle:
-            for record in records[shard::shards]:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        paths.append(path)
-    return paths
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +61,7 @@ def _without_timing(report: dict) -> dict:
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("extra", [(), ("--annotate",)], ids=["remove", "annotate"])
 def test_ray_matches_local(ray_session, tmp_path, jobs, extra):
-    inputs = write_corpus(tmp_path / "in")
+    inputs = write_shards(tmp_path / "in")
     local = _clean(inputs, tmp_path / "local", tmp_path / "local.json", "--jobs", jobs, *extra)
     remote = _clean(inputs, tmp_path / "ray", tmp_path / "ray.json", "--jobs", jobs,
                     "--engine", "ray", *extra)
@@ -129,7 +82,7 @@ def test_ray_library_run_matches_local_with_small_batches(ray_session, tmp_path)
     from dedup.pipeline import RunOptions
     from dedup.run import run
 
-    inputs = tuple(str(p) for p in write_corpus(tmp_path / "in", shards=4, docs=24, seed=3))
+    inputs = tuple(str(p) for p in write_shards(tmp_path / "in", shards=4, docs=24, seed=3))
     summaries = {}
     for engine in ("local", "ray"):
         options = RunOptions(inputs=inputs, output=f"{tmp_path / engine}/",
@@ -175,7 +128,7 @@ def test_ray_engine_keeps_the_protocol(ray_session):
 
 def test_missing_ray_is_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
-    inputs = write_corpus(tmp_path / "in", shards=2, docs=4)
+    inputs = write_shards(tmp_path / "in", shards=2, docs=4)
     args = ["clean", *map(str, inputs), "-o", f"{tmp_path / 'out'}/", "--engine", "ray"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
@@ -185,7 +138,7 @@ def test_missing_ray_is_one_line_error(tmp_path, monkeypatch):
 
 
 def test_ray_address_without_ray_engine_is_an_error(tmp_path):
-    inputs = write_corpus(tmp_path / "in", shards=2, docs=4)
+    inputs = write_shards(tmp_path / "in", shards=2, docs=4)
     args = ["clean", *map(str, inputs), "-o", f"{tmp_path / 'out'}/", "--ray-address", "auto"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1

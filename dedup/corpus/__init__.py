@@ -8,23 +8,18 @@
 * :mod:`dedup.corpus.lsh`: band keys and candidate pairs, in memory or out of core.
 * :mod:`dedup.corpus.cluster`: the plan: verified clusters with a chain guard, keepers, the
   boilerplate set.
-* :mod:`dedup.corpus.library`: :class:`Deduplicator`.
-
-The driver that runs them is :mod:`dedup.run`; the engines are :mod:`dedup.engines`.
+The driver that runs them is :mod:`dedup.run` (used by :class:`dedup.Deduplicator`, in
+:mod:`dedup.deduplicator`); the engines are :mod:`dedup.engines`.
 """
 
 from __future__ import annotations
 
 from dedup.corpus.cluster import Decisions, DocumentPlan, plan_corpus
-from dedup.corpus.library import CorpusResult, Deduplicator, DocumentResult
 from dedup.corpus.lsh import band_keys, candidate_pairs
 from dedup.corpus.passes import prepare_batch
 from dedup.corpus.store import Fingerprints, SignatureFile
 
 __all__ = [
-    "Deduplicator",
-    "CorpusResult",
-    "DocumentResult",
     "DocumentPlan",
     "Decisions",
     "plan_corpus",

@@ -13,6 +13,7 @@ from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
 from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
 from dedup.policy import Boilerplate, boilerplate_units
+from dedup.run import run_documents
 
 __all__ = ["Deduplicator", "CorpusResult", "DocumentResult"]
 
@@ -77,8 +78,6 @@ class Deduplicator:
     def run(self, documents: Iterable[Document | str]) -> CorpusResult:
         """The stages of ``dedup clean`` over ``documents`` (held in memory; for files use the
         CLI), by the same driver (:mod:`dedup.run`)."""
-        from dedup.run import run_documents
-
         docs = [_as_document(item, i) for i, item in enumerate(documents)]
         decisions, written = run_documents(lambda: iter(docs), self.config)
         plan = decisions.plan
