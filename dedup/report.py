@@ -80,7 +80,7 @@ def encode_documents(records: Iterable[Mapping[str, Any]], jsonl: bool) -> str:
         document = record["id"]
         lines += [_line({"type": "change", "document": document, **change}) for change in record.get("changes", ())]
         lines += [_line({"type": "flag", "document": document, **flag}) for flag in record.get("flags", ())]
-        if record.get("duplicate_of") is not None:
+        if record.get("duplicate_of") is not None or record.get("near_duplicate_of") is not None:
             lines.append(_line({"type": "document", **{k: v for k, v in record.items()
                                                         if k not in ("changes", "flags")}}))
     return "".join(lines)

@@ -75,6 +75,11 @@ def test_a_near_duplicate_with_more_text_is_kept(tmp_path):
     assert invoke("clean", source, "-o", out, "--report", report, "--id-field", "id",
                   "--threshold", "0.7").exit_code == 0
     assert [r["id"] for r in read_jsonl(out)] == ["short", "long"]
+    lines = tmp_path / "r.jsonl"  # a JSON Lines report has the kept near duplicate's line too
+    assert invoke("clean", source, "-o", tmp_path / "again.jsonl", "--report", lines, "--id-field", "id",
+                  "--threshold", "0.7").exit_code == 0
+    assert [json.loads(line)["id"] for line in lines.read_text(encoding="utf-8").splitlines()
+            if '"near_duplicate_of"' in line] == ["long"]
     (entry,) = [d for d in _report(report)["documents"] if "near_duplicate_of" in d]
     assert entry["id"] == "long" and entry["near_duplicate_of"] == "short" and not entry.get("removed")
     assert 0.7 <= entry["containment"] < 0.9 and entry["reason"].startswith("kept")
