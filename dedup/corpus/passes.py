@@ -178,13 +178,6 @@ class Cleaned:
     fingerprints: Fingerprints
 
 
-@dataclass(frozen=True)
-class ReportPart:
-    """A file of report entries a worker wrote (kept for compatibility of the report path)."""
-
-    path: str
-
-
 @dataclass
 class ShardOutput:
     """:func:`write` of a shard: its report entries (encoded), tally, bytes written and skipped
