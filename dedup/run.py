@@ -58,7 +58,7 @@ from dedup.corpus.passes import (
     shingles,
     write,
 )
-from dedup.corpus.store import BlobCache, Fingerprints, IdTable, decode_prepared, decode_result
+from dedup.corpus.store import BlobCache, BlobFile, Fingerprints, IdTable, decode_prepared, decode_result
 from dedup.document import CleanResult, Document
 from dedup.engines import Engine, InProcessEngine, make_engine
 from dedup.errors import InputError
@@ -151,7 +151,8 @@ class Corpus:
         self._cleaning = cleaning_needed(config)
         self._cleaned = BlobCache(os.path.join(spill, "cleaned.cache"))
         self._raw: Fingerprints | None = None
-        self._context = PassContext(config=config, read=self.read, batch_size=batch_size)
+        self._context = PassContext(config=config, read=self.read, batch_size=batch_size,
+                                    spill=spill if engine.shares_files else None)
 
     def prepare(self, tasks: Iterable[Batch | Shard]) -> None:
         """Stage 1 over every task (a shard's ids and sizes come back with it; a batch's are
@@ -164,7 +165,10 @@ class Corpus:
                     self.ids.append(result.ids)
                     self.skipped_records.extend(result.skipped)
                     self.bytes_in += result.size
-                self._prepared.extend(result.prepared)
+                if isinstance(result.prepared, BlobFile):
+                    self._prepared.extend_from(result.prepared)
+                else:
+                    self._prepared.extend(result.prepared)
                 yield result.fingerprints
 
         self._raw = Fingerprints.collect(parts(), self.config.fingerprint.num_perm, self.memory, self.spill)
@@ -239,10 +243,15 @@ class Corpus:
             return CleanResult(next(self._prepared.take([index]))[1].decode("utf-8"), (), ())
         return decode_result(next(self._cleaned.take([index]))[1])
 
-    def results(self, start: int, stop: int) -> tuple[bytes, ...]:
-        """Documents ``start`` to ``stop`` as cleaned, encoded (for :func:`write` tasks; empty
-        when no document can change: they are written as read)."""
-        return tuple(self._cleaned.range(start, stop)) if self._cleaning else ()
+    def results(self, start: int, stop: int) -> tuple[bytes, ...] | BlobFile:
+        """Documents ``start`` to ``stop`` as cleaned, encoded, for :func:`write` tasks: where
+        they are in the cache when the tasks run on this machine, else the bytes; empty when no
+        document can change (they are written as read)."""
+        if not self._cleaning:
+            return ()
+        if self.engine.shares_files:
+            return self._cleaned.file(start, stop)
+        return tuple(self._cleaned.range(start, stop))
 
     def close(self) -> None:
         """Close the caches' files."""

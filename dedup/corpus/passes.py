@@ -17,6 +17,7 @@ of one, read where the task runs). :func:`shingles` gives the exact shingles the
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,12 +29,14 @@ from dedup.config import DedupConfig
 from dedup.corpus.arrays import sorted_unique
 from dedup.corpus.cluster import Decisions
 from dedup.corpus.store import (
+    BlobFile,
     Fingerprints,
     IdTable,
     decode_prepared,
     decode_result,
     encode_prepared,
     encode_result,
+    write_blobs,
 )
 from dedup.document import CleanResult, Document
 from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
@@ -103,6 +106,9 @@ class PassContext:
     config: DedupConfig
     read: ReadOptions
     batch_size: int = 32
+    #: The run's temporary directory, when the tasks run on this machine: a shard's prepared
+    #: documents are written there, not sent back.
+    spill: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,7 +146,7 @@ class Shard:
     number: int
     source: Source
     first: int = 0
-    results: tuple[bytes, ...] = ()
+    results: tuple[bytes, ...] | BlobFile = ()
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ class Prepared1:
     documents (encoded), and for a shard its ids, skipped records and bytes read."""
 
     fingerprints: Fingerprints
-    prepared: list[bytes] = field(default_factory=list)
+    prepared: list[bytes] | BlobFile = field(default_factory=list)
     ids: IdTable | None = None
     skipped: list[dict[str, Any]] = field(default_factory=list)
     size: int = 0
@@ -198,15 +204,22 @@ def prepare(task: Batch | Shard, context: PassContext) -> Prepared1:
     if isinstance(task, Batch):
         fingerprints, prepared = prepare_batch(task.texts, config)
         return Prepared1(fingerprints, _encoded(prepared, config))
-    result = Prepared1(Fingerprints.concatenate([], config.fingerprint.num_perm), [], IdTable())
+    ids = IdTable()
+    result = Prepared1(Fingerprints.concatenate([], config.fingerprint.num_perm), [], ids)
     parts = []
-    for batch in batches(read_documents(task.source, context.read, result.skipped), context.batch_size):
-        assert result.ids is not None
-        result.ids.extend(d.id for d in batch)
-        result.size += sum(len(d.text.encode("utf-8")) for d in batch)
-        fingerprints, prepared = prepare_batch([d.text for d in batch], config)
-        parts.append(fingerprints)
-        result.prepared += _encoded(prepared, config)
+
+    def blobs() -> Iterator[bytes]:
+        for batch in batches(read_documents(task.source, context.read, result.skipped), context.batch_size):
+            ids.extend(d.id for d in batch)
+            result.size += sum(len(d.text.encode("utf-8")) for d in batch)
+            fingerprints, prepared = prepare_batch([d.text for d in batch], config)
+            parts.append(fingerprints)
+            yield from _encoded(prepared, config)
+
+    if context.spill is not None:  # (the driver's machine: written to a file it copies)
+        result.prepared = write_blobs(os.path.join(context.spill, f"prepared-{task.number}.part"), blobs())
+    else:
+        result.prepared = list(blobs())
     result.fingerprints = Fingerprints.concatenate(parts, config.fingerprint.num_perm)
     return result
 
@@ -354,12 +367,15 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
     tally = Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    as_read = isinstance(task.results, tuple) and not task.results  # (no document can change)
+    cleaned_blobs = iter(task.results)
     with Outputs(context.outputs, context.read, context.annotate) as outputs:
         for offset, document in enumerate(read_documents(task.source, context.read, [])):
             index = task.first + offset
-            if task.results and offset >= len(task.results):
+            blob = b"" if as_read else next(cleaned_blobs, None)
+            if blob is None:
                 raise RuntimeError(f"{task.source.path}: more documents than were prepared")
-            cleaned = decode_result(task.results[offset]) if task.results else CleanResult(document.text, (), ())
+            cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
                           outputs, skipped)

@@ -31,6 +31,8 @@ __all__ = [
     "Fingerprints",
     "IdTable",
     "BlobCache",
+    "BlobFile",
+    "write_blobs",
     "encode_prepared",
     "decode_prepared",
     "encode_result",
@@ -262,6 +264,39 @@ def decode_result(blob: bytes) -> CleanResult:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+@dataclass(frozen=True)
+class BlobFile:
+    """Blobs in a file: the file, the byte where the first starts, and where each ends (from
+    that byte). A worker on this machine writes a shard's blobs to one
+    (:func:`write_blobs`), or reads a shard's from the driver's cache, instead of sending them
+    through a pipe: what a shard holds never sits in memory whole."""
+
+    path: str
+    ends: tuple[int, ...]
+    start: int = 0
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.start)
+            done = 0
+            for end in self.ends:
+                yield handle.read(end - done)
+                done = end
+
+
+def write_blobs(path: str, blobs: Iterable[bytes]) -> BlobFile:
+    """Write ``blobs`` to a new file ``path``, one after another."""
+    ends: list[int] = []
+    with open(path, "wb") as handle:
+        for blob in blobs:
+            handle.write(blob)
+            ends.append((ends[-1] if ends else 0) + len(blob))
+    return BlobFile(path, tuple(ends))
+
+
 class BlobCache:
     """Byte strings, one per document in document order, appended to a file in the run's
     temporary directory; only their offsets stay in memory (8 bytes a document). Read back by
@@ -279,6 +314,28 @@ class BlobCache:
             self._handle.write(blob)
             end += len(blob)
             self._ends.append(end)
+
+    def extend_from(self, blobs: BlobFile) -> None:
+        """Append the blobs of a :class:`BlobFile` (copied, a block at a time), then remove it."""
+        end = self._ends[-1] if self._ends else 0
+        with open(blobs.path, "rb") as handle:
+            handle.seek(blobs.start)
+            remaining = blobs.ends[-1] if blobs.ends else 0
+            while remaining > 0:
+                block = handle.read(min(remaining, 1 << 20))
+                if not block:
+                    raise OSError(f"{blobs.path}: shorter than its blobs")
+                self._handle.write(block)
+                remaining -= len(block)
+        self._ends.extend(end + e for e in blobs.ends)
+        os.unlink(blobs.path)
+
+    def file(self, start: int, stop: int) -> BlobFile:
+        """Documents ``start`` to ``stop`` as a :class:`BlobFile` of this cache's file."""
+        if not self._handle.closed:
+            self._handle.flush()
+        first = self._ends[start - 1] if start else 0
+        return BlobFile(self.path, tuple(self._ends[k] - first for k in range(start, stop)), first)
 
     def __len__(self) -> int:
         return len(self._ends)
