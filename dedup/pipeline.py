@@ -236,10 +236,6 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     for _ in range(_MAX_ROUNDS - 1):
         if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in edits):
             break
-        if prepared is not None and not prepared.boundaries:
-            # Segmented in pass 1: let the next round find the lines it keeps unchanged.
-            segmenter_for(config.segment).remember(prepared.text, prepared.paragraphs)
-            prepared = None
         following, more, more_flags = _round(output, config, boilerplate, None)
         if not more:
             break

@@ -66,8 +66,7 @@ def _with_shared(item: tuple[Callable[..., Any], Any]) -> Any:
 
 def _preload(config: DedupConfig, share: bool = False) -> None:
     """Load what every worker needs (Punkt parameters, the lexicon, datasketch's permutations,
-    ftfy and its codecs); with ``share``, before forking workers, the segmenter's memo is shared
-    with them."""
+    ftfy and its codecs); ``share`` is no longer used (the segmenter keeps no memo to share)."""
     from dedup.fingerprint import permutations
     from dedup.repair import fix_encoding, get_lexicon
     from dedup.segment import segmenter_for
@@ -76,9 +75,7 @@ def _preload(config: DedupConfig, share: bool = False) -> None:
     if config.repair.fix_encoding:
         fix_encoding("Azerbaijan\u00e2\u20ac\u2122s")  # imports ftfy, which loads its codecs on first use
     if config.repair.enabled or config.policy.dedup_sentences or config.policy.captions != "keep":
-        segmenter = segmenter_for(config.segment)
-        if share:
-            segmenter.share()
+        segmenter_for(config.segment)
         get_lexicon()
 
 
