@@ -60,15 +60,13 @@ NEWS_ABBREVIATIONS = frozenset(
 )
 
 #: English words that, capitalised after an abbreviation, start a new sentence: pronouns,
-#: determiners, question words and sentence adverbs, which do not continue a name or title the
+#: determiners and question words, which do not continue a name or title the
 #: way ``U.S. Government`` or ``Mt. Fuji`` does. Punkt's model lists 39 such starters; these
 #: complete the closed classes.
 SENTENCE_STARTERS = frozenset(
     """
-    a an and after afterwards again also another any as because before each every few for from
-    her here his how its my nevertheless no not now once one only our perhaps she still such
-    than that their them then those though to today tomorrow too two was we were what whatever
-    where whether which who whom whose why with yesterday you your
+    a an another any each every her his how its my our she that their them those we what
+    whatever where whether which who whom whose why you your
     """.split()
 )
 
