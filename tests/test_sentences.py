@@ -53,6 +53,7 @@ def test_a_list_needs_consecutive_markers_from_the_start_of_the_line():
 
 HOSTILE = {
     "forced breaks": "morning.took ",  # a glued boundary every 13 characters
+    "paragraphs with forced breaks": "It was heard on Tuesday morning.It took place.\n\n",
     "spaced dots": ". ",
     "dots": ".",
     "one word": "x",
@@ -64,8 +65,8 @@ HOSTILE = {
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_hostile_text_takes_time_linear_in_its_size(kind):
-    """Ten times the text takes well under a hundred times as long (quadratic would be 100x),
-    and a 300 KB line is split without an error."""
+    """Twenty times the text takes well under four hundred times as long (what quadratic time
+    would take), and a 400 KB line is split without an error."""
     unit = HOSTILE[kind]
 
     def seconds(size: int) -> float:
@@ -75,5 +76,5 @@ def test_hostile_text_takes_time_linear_in_its_size(kind):
         return time.perf_counter() - started
 
     seconds(3_000)  # load the models
-    small, large = seconds(30_000), seconds(300_000)
-    assert large < 30 * small + 0.5, (kind, small, large)
+    small, large = seconds(20_000), seconds(400_000)
+    assert large < 60 * small + 0.3, (kind, small, large)
