@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dedup.errors import DedupError
+from dedup.errors import ConfigError, DedupError
 
 if TYPE_CHECKING:
     from dedup.config import SegmentConfig
@@ -118,7 +118,7 @@ class Segmenter:
         try:
             model = punkt.load_model(language)
         except punkt.ModelError as error:
-            raise DedupError(f"no Punkt sentence model for language {language!r}: {error}") from None
+            raise ConfigError(f"no Punkt sentence model for language {language!r}: {error}") from None
         abbreviations, starters = _LANGUAGE_ADDITIONS.get(language, (frozenset(), frozenset()))
         added = {a.lower().rstrip(".") for a in extra_abbreviations}
         # A copy with our additions: the package's cached model is shared and stays as it is.
