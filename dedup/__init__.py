@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "clean",
     "clean_and_explain",
+    "sentences",
     "Deduplicator",
     "DedupConfig",
     "Document",
@@ -74,6 +75,33 @@ def clean(text: str, config: DedupConfig | None = None, **overrides: Any) -> str
     'Prices rose. Prices rose again today in the city.'
     """
     return clean_and_explain(text, config, **overrides).text
+
+
+def sentences(text: str, config: DedupConfig | None = None, **overrides: Any) -> list[str]:
+    """Split a document into sentences, after repair, exactly as dedup does for its sentence units.
+
+    The text is repaired first (glued sentences split, wrapped lines joined; see :func:`clean`),
+    then cut by Punkt and dedup's rules for lists, ellipses, quotations and abbreviations. A
+    sentence never crosses a line break.
+
+    Args:
+        text: the document.
+        config: settings; defaults to ``DedupConfig()`` (``extra_abbreviations`` and the repair
+            settings change the result).
+        **overrides: any setting by name, e.g. ``extra_abbreviations=("Approx",)``.
+
+    Returns:
+        The sentences, as text of the repaired document, in order.
+
+    >>> sentences("I live in the U.S. How about you? It rained.The roads flooded.")
+    ['I live in the U.S.', 'How about you?', 'It rained.', 'The roads flooded.']
+    >>> sentences("1. The first item 2. The second item")
+    ['1. The first item', '2. The second item']
+    """
+    from dedup.pipeline import prepare
+
+    prepared = prepare(_check_text(text), make_config(config, **overrides))
+    return [prepared.text[s.start : s.end] for paragraph in prepared.paragraphs for s in paragraph.sentences]
 
 
 def __getattr__(name: str) -> Any:

