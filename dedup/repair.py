@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from dedup.edits import Edit, apply_edits
+from dedup.edits import Edit, apply_edits, compose
 
 if TYPE_CHECKING:
     from dedup.config import RepairConfig
 
-__all__ = ["RepairResult", "Lexicon", "get_lexicon", "fix_encoding", "repair"]
+__all__ = ["RepairResult", "Lexicon", "get_lexicon", "fix_encoding", "markup_fixes", "repair"]
 
 _CLOSERS = "\"'’”)]»"
 _OPENERS = "\"'‘“([«"
@@ -82,7 +82,9 @@ _LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _NEEDS_FTFY = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the ASCII part of _NEEDS_FTFY
+# The ASCII control characters ftfy's remove_control_chars removes (not tab, line feed, form feed
+# or carriage return).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -126,25 +128,77 @@ def get_lexicon() -> Lexicon:
 
 
 def fix_encoding(text: str) -> tuple[str, list[Edit]]:
-    """Fix mojibake and bad Unicode with ftfy, line by line, keeping the author's typography.
+    """Decode markup left by extraction and fix mojibake and bad Unicode with ftfy, line by line,
+    keeping the author's typography.
 
     >>> fix_encoding("Azerbaijanâ€™s forces")[0]
     'Azerbaijan’s forces'
+    >>> fix_encoding("ACME INC &lt;ACM> said.\\n Reuter\\n&#3;")[0]
+    'ACME INC <ACM> said.\\n Reuter\\n'
     """
+    markup = markup_fixes(text) if "&" in text or _CONTROL.search(text) else []
+    if markup:
+        decoded = apply_edits(text, markup)
+        fixed, encoding_edits = _fix_unicode(decoded)
+        return fixed, compose(markup, encoding_edits, decoded)
+    return _fix_unicode(text)
+
+
+def markup_fixes(text: str) -> list[Edit]:
+    """Edits that decode HTML/SGML entities (``&lt;`` → ``<``, ``&amp;amp;`` → ``&``) and remove
+    the control characters extraction leaves (``&#3;`` end-of-text marks, a raw DEL or NUL).
+
+    Entities are decoded as ftfy's ``unescape_html`` decodes them (only those ending in a
+    semicolon), and, as ftfy does, not in a text that holds a literal ``<``: that text is markup,
+    or writes about it. A reference to a character that cannot be shown (``&#0;``) is left alone.
+
+    >>> [(e.start, e.end, e.after, e.kind) for e in markup_fixes("AT&amp;T &lt;X>\\x7f&#3;")]
+    [(2, 7, '&', 'entity_decoded'), (9, 13, '<', 'entity_decoded'), (15, 16, '', 'control_removed'), (16, 20, '', 'control_removed')]
+    """
+    from ftfy.chardata import HTML_ENTITY_RE
+    from ftfy.fixes import unescape_html
+
+    edits: list[Edit] = []
+    if "<" not in text:
+        for match in HTML_ENTITY_RE.finditer(text):
+            if edits and match.start() < edits[-1].end:
+                continue  # part of a doubly escaped entity already decoded
+            end, decoded = match.end(), unescape_html(match.group())
+            while decoded == "&":  # &amp;lt; → <, as a repeated unescape gives
+                inner = HTML_ENTITY_RE.match("&" + text[end : end + 25])
+                if inner is None or unescape_html(inner.group()) == inner.group():
+                    break
+                end, decoded = end + len(inner.group()) - 1, unescape_html(inner.group())
+            if decoded == match.group() or "\ufffd" in decoded:
+                continue
+            decoded = _CONTROL.sub("", decoded)
+            if decoded:
+                info = MappingProxyType({"reason": f"HTML entity {text[match.start() : end]!r}"})
+                edits.append(Edit(match.start(), end, decoded, "entity_decoded", info))
+            else:
+                info = MappingProxyType({"reason": f"control character {text[match.start() : end]!r}"})
+                edits.append(Edit(match.start(), end, "", "control_removed", info))
+    for match in _CONTROL.finditer(text):
+        info = MappingProxyType({"reason": f"control character {match.group()!r}"})
+        edits.append(Edit(match.start(), match.end(), "", "control_removed", info))
+    edits.sort(key=lambda e: (e.start, e.end))
+    return edits
+
+
+def _fix_unicode(text: str) -> tuple[str, list[Edit]]:
     if not _NEEDS_FTFY.search(text):
         return text, []
     import ftfy
 
     ftfy_config = ftfy.TextFixerConfig(
-        uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False, explain=False
+        unescape_html=False, uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False,
+        explain=False,
     )
     # Only lines with a character outside printable ASCII can hold mojibake or bad Unicode
     # (a wholly printable-ASCII document is never sent to ftfy, and neither is such a line).
+    # (markup_fixes removed the ASCII control characters, so only non-ASCII ones remain).
     lines = text.split("\n")
-    if _CONTROL.search(text):
-        suspects = [k for k, line in enumerate(lines) if _NEEDS_FTFY.search(line)]
-    else:  # then only a non-ASCII character makes a line need ftfy
-        suspects = [k for k, line in enumerate(lines) if not line.isascii()]
+    suspects = [k for k, line in enumerate(lines) if not line.isascii()]
     joined = "\n".join(lines[k] for k in suspects)
     if ftfy.fix_text(joined, ftfy_config) == joined:
         return text, []  # one call decides the common case: nothing to fix

@@ -140,3 +140,26 @@ def test_remembered_line_sentences_are_punkts():
     assert remembered._known_lines  # the lines with a possible break are known without Punkt
     for chunk, spans in remembered._known_lines.items():
         assert spans == fresh._line_spans(chunk), chunk
+
+
+MARKUP = ["&lt;", "&amp;", "&amp;lt;", "&#39;", "&#3;", "&#127;", "&#0;", "&foo;", "\x7f", "\x03", "<", "AT&T",
+          "&nbsp;", "&quot;"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(MARKUP + WORDS), max_size=40).map(" ".join))
+def test_only_markup_and_encoding_fixes_change_characters(text):
+    """Repairs insert whitespace or drop line breaks and hyphens; anything else is a recorded
+    entity, control-character or encoding fix, and cleaning stays idempotent and replayable."""
+    result = dedup.clean_and_explain(text)
+    assert replay(text, result) == result.text
+    assert dedup.clean(result.text) == result.text
+    for change in result.changes:
+        if change.kind == "control_removed":
+            assert change.after == "" and (change.before.startswith("&#") or len(change.before) == 1), change
+        elif change.kind == "entity_decoded":
+            assert change.before.startswith("&") and change.before.endswith(";"), change
+        elif change.kind in ("duplicate_removed", "caption_removed", "boilerplate_removed"):
+            assert change.after == ""
+        elif not {"entity_decoded", "control_removed", "encoding_fixed"} & set(change.absorbed):
+            assert change.after.strip() == "" and set(change.before) <= set(" \t\r\n-"), change
