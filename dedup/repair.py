@@ -152,8 +152,12 @@ def markup_fixes(text: str) -> list[Edit]:
     semicolon), and, as ftfy does, not in a text that holds a literal ``<``: that text is markup,
     or writes about it. A reference to a character that cannot be shown (``&#0;``) is left alone.
 
-    >>> [(e.start, e.end, e.after, e.kind) for e in markup_fixes("AT&amp;T &lt;X>\\x7f&#3;")]
-    [(2, 7, '&', 'entity_decoded'), (9, 13, '<', 'entity_decoded'), (15, 16, '', 'control_removed'), (16, 20, '', 'control_removed')]
+    >>> for edit in markup_fixes("AT&amp;T &lt;X>\\x7f&#3;"):
+    ...     print(edit.start, edit.end, repr(edit.after), edit.kind)
+    2 7 '&' entity_decoded
+    9 13 '<' entity_decoded
+    15 16 '' control_removed
+    16 20 '' control_removed
     """
     from ftfy.chardata import HTML_ENTITY_RE
     from ftfy.fixes import unescape_html
