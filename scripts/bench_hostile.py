@@ -50,12 +50,57 @@ PATTERNS: dict[str, str] = {
     "entities": "&lt;Company> &amp; &#3;",
     "repeated_sentence": "The fire spread quickly through the old warehouse district. ",
     "one_long_word": "a",
+    "repeated_lines": "The fire spread quickly through the old warehouse district.\n",
+    "glued_paragraphs": "It ended.Then it went on\n\n",
+}
+
+
+def _numbered_paragraphs(size: int) -> str:
+    """Paragraphs of a unique sentence and a repeated one: many paragraphs, each losing a sentence."""
+    parts, total, k = [], 0, 0
+    while total < size:
+        k += 1
+        part = f"Paragraph {k} opened here. The fire spread quickly through the old warehouse district.\n\n"
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)[:size]
+
+
+def _numbered_lines(size: int) -> str:
+    """One paragraph of lines, every other one a repeat: many lines of one paragraph removed."""
+    parts, total, k = [], 0, 0
+    while total < size:
+        k += 1
+        part = f"Line {k} opened here.\nThe fire spread quickly through the old warehouse district.\n"
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)[:size]
+
+
+def _duplicated_glued_paragraph(size: int) -> str:
+    """One paragraph of glued boundaries, then a copy of it: the copy's removal absorbs every
+    boundary repair inside it."""
+    half = payload("blast.The ", size // 2 - 1)
+    return half + "\n\n" + half
+
+
+GENERATED: dict[str, Callable[[int], str]] = {
+    "numbered_paragraphs": _numbered_paragraphs,
+    "numbered_lines": _numbered_lines,
+    "duplicated_glued_paragraph": _duplicated_glued_paragraph,
 }
 
 
 def payload(unit: str, size: int) -> str:
     """``unit`` repeated to exactly ``size`` characters."""
     return (unit * (size // len(unit) + 1))[:size]
+
+
+def hostile_text(name: str, size: int) -> str:
+    """The text of pattern ``name`` at ``size`` characters."""
+    if name in GENERATED:
+        return GENERATED[name](size)
+    return payload(PATTERNS[name], size)
 
 
 def best_time(function: Callable[[str], object], text: str, repeat: int) -> float:
@@ -93,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_chars]
     if args.max_chars not in sizes and args.max_chars > 10_000:
         sizes.append(args.max_chars)
-    names = [n for n in PATTERNS if not args.only or n in args.only.split(",")]
-    header = f"{'pattern':20}" + "".join(f"{s:>12,}" for s in sizes) + "   exponent"
+    names = [n for n in [*PATTERNS, *GENERATED] if not args.only or n in args.only.split(",")]
+    header = f"{'pattern':28}" + "".join(f"{s:>12,}" for s in sizes) + "   exponent"
     print(header)
     print("-" * len(header))
     failed = []
@@ -103,12 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             if times and times[-1] > args.timeout:
                 break
-            times.append(best_time(dedup.clean, payload(PATTERNS[name], size), args.repeat))
+            times.append(best_time(dedup.clean, hostile_text(name, size), args.repeat))
         slope = exponent(sizes[: len(times)], times)
         if len(times) < len(sizes) or slope > args.max_exponent:
             failed.append(name)
         cells = "".join(f"{t:>11.3f}s" for t in times) + " " * 12 * (len(sizes) - len(times))
-        print(f"{name:20}{cells}   {slope:8.2f}", flush=True)
+        print(f"{name:28}{cells}   {slope:8.2f}", flush=True)
     if failed:
         print(f"growing faster than n^{args.max_exponent}: {', '.join(failed)}")
         return 1
