@@ -503,10 +503,16 @@ class _Line:
     start: int  # first non-space character
     end: int  # after the last non-space character
     raw_end: int  # position of the newline that ends it (or len(text))
+    indent: int  # characters of white space before ``start`` on its row
 
     @property
     def length(self) -> int:
         return self.end - self.start
+
+    @property
+    def column(self) -> int:
+        """The column the line ends at (what a wrap width limits)."""
+        return self.indent + self.end - self.start
 
 
 def _blocks(text: str) -> list[list[_Line]]:
@@ -527,7 +533,7 @@ def _blocks(text: str) -> list[list[_Line]]:
                 blocks.append(current)
                 current = []
         else:
-            current.append(_Line(start, end, raw_end))
+            current.append(_Line(start, end, raw_end, start - position))
         if newline < 0:
             break
         position = newline + 1
@@ -538,7 +544,7 @@ def _blocks(text: str) -> list[list[_Line]]:
 
 def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     """The column a hard-wrapped text was wrapped at, or None when it does not look wrapped."""
-    lengths = sorted(line.length for block in blocks for line in block[:-1])
+    lengths = sorted(line.column for block in blocks for line in block[:-1])
     if len(lengths) < 3:
         return None
     p90 = lengths[int(0.9 * (len(lengths) - 1))]
@@ -549,40 +555,97 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     return width if dense >= 0.6 * len(lengths) else None
 
 
-def _structural(text: str, line: _Line, previous: _Line) -> bool:
-    """True when ``line`` starts something of its own (a list item, an indented block)."""
-    if _LIST_MARKER.match(text, line.start):
-        return True
-    indent = line.start - (text.rfind("\n", 0, line.start) + 1)
-    previous_indent = previous.start - (text.rfind("\n", 0, previous.start) + 1)
-    return indent >= previous_indent + 2
+_TABLE_GAP = re.compile(r"\S(?: {3,}|\t| {2}(?<![.!?:;\"'’”)] {2}))\S")
+_SENTENCE_CLOSE = tuple(".!?")
+
+
+class _Block:
+    """One block of non-blank lines and what its layout says about its line breaks."""
+
+    def __init__(self, text: str, lines: list[_Line], document_width: int | None) -> None:
+        self.text = text
+        self.lines = lines
+        self.baseline = min(line.indent for line in lines)
+        self.width = self._own_width(document_width)
+
+    def starts_paragraph(self, line: _Line, previous: _Line) -> bool:
+        """A list item, an indented line (more than the block's continuation lines, or two more
+        than the line before) or a table row starts something of its own."""
+        text = self.text
+        if _LIST_MARKER.match(text, line.start):
+            return True
+        if line.indent > self.baseline or line.indent >= previous.indent + 2:
+            return True
+        return bool(_TABLE_GAP.search(text, line.start, line.end)
+                    or _TABLE_GAP.search(text, previous.start, previous.end))
+
+    def _own_width(self, document_width: int | None) -> int | None:
+        """The wrap column of this block judged by its own line-length profile: the longest line
+        that a line of the same paragraph follows, when the lines are nearly full, few end a
+        sentence and not every one starts with a capital. None when three or more lines all start
+        with a capital (verse, a list of sentences). A block of two such lines in a wrapped text:
+        the first line, when it is nearly full and does not end a sentence. Otherwise the
+        document's wrap column."""
+        text = self.text
+        pairs = [(line, following) for line, following in zip(self.lines, self.lines[1:])
+                 if not self.starts_paragraph(following, line)]
+        if len(pairs) >= 2:
+            columns = [line.column for line, _ in pairs]
+            width = max(columns)
+            full = sum(1 for column in columns if column >= 0.6 * width)
+            ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
+            capitals = sum(1 for _, following in pairs if text[following.start].isupper())
+            if capitals == len(pairs) >= 3:
+                return None  # every line starts with a capital: verse, or a list of sentences
+            if (40 <= width <= 200 and full >= 0.8 * len(pairs) and ends <= max(1, len(pairs) // 3)
+                    and capitals < len(pairs)):
+                return width
+        elif len(pairs) == 1 and document_width is not None:
+            line = pairs[0][0]
+            if 0.8 * document_width <= line.column <= document_width and text[line.end - 1] not in ".!?:;\"'’”":
+                return line.column
+        return document_width
+
+    def is_trailer(self, line: _Line, following: _Line) -> bool:
+        """A short last line after a sentence end: a sign-off such as ``Reuter`` or ``AP``."""
+        text = self.text
+        return (following is self.lines[-1] and len(text[following.start : following.end].split()) <= 2
+                and text[line.end - 1] in ".!?\"'’”" and not text.endswith(_SENTENCE_CLOSE, following.start,
+                                                                            following.end))
 
 
 def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
     blocks = _blocks(text)
-    width = _wrap_width(blocks)
+    document_width = _wrap_width(blocks)
     document_words: Counter[str] | None = None
     edits: list[Edit] = []
-    for block in blocks:
-        for line, following in zip(block, block[1:]):
+    for lines in blocks:
+        if len(lines) < 2:
+            continue
+        block = _Block(text, lines, document_width)
+        width = block.width
+        for line, following in zip(lines, lines[1:]):
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
             # Would the next word have fitted on this line? Then the break was deliberate.
-            needed = line.length + (0 if hyphen else 1) + len(next_word)
-            wrapped = width is not None and line.length >= 0.5 * width and (
+            needed = line.column + (0 if hyphen else 1) + len(next_word)
+            wrapped = width is not None and line.column >= 0.5 * width and (
                 needed > width - 1
                 # A long line whose sentence goes on in lower case on the next line is a wrap
                 # even when the next word would have fitted (widths vary, hyphenation overflows).
-                or (line.length >= 0.7 * width and next_word[:1].islower()
+                or (line.column >= 0.7 * width and next_word[:1].islower()
                     and text[line.end - 1] not in ":;")
             )
-            if _structural(text, following, line):
+            if block.starts_paragraph(following, line):
                 # "- filed in 1999" or "57. Of the" after a wrapped line that stops mid-sentence
                 # is the sentence going on, not a list item.
                 mid_sentence = text[line.end - 1].islower() or text[line.end - 1] == ","
-                if not (wrapped and mid_sentence and not _LIST_MARKER.match(text, line.start)):
+                if not (wrapped and mid_sentence and not _LIST_MARKER.match(text, line.start)
+                        and _LIST_MARKER.match(text, following.start)):
                     continue
+            if block.is_trailer(line, following):
+                continue
             if hyphen and config.dehyphenate:
                 if document_words is None:
                     document_words = _document_words(text)
