@@ -602,7 +602,8 @@ class _Block:
                 return width
         elif len(pairs) == 1 and document_width is not None:
             line = pairs[0][0]
-            if 0.8 * document_width <= line.column <= document_width and text[line.end - 1] not in ".!?:;\"'’”":
+            if (max(40.0, 0.7 * document_width) <= line.column <= document_width
+                    and text[line.end - 1] not in ".!?:;\"'’”"):
                 return line.column
         return document_width
 
