@@ -428,18 +428,32 @@ def glued_parentheticals(text: str) -> list[Edit]:
 def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list[Edit]:
     """Spaces to insert where a sentence runs into a lower-case fragment (``morning.took``).
 
-    >>> lex = Lexicon({"morning", "took", "example", "index"})
+    Never inside a name: a host name, file name, systemd unit or dotted identifier
+    (``napster.no``, ``ssh.service``, ``os.path``). Country-code domains and many units are
+    English words (``.no``, ``.is``, ``.it``, ``.target``), so the text decides: a name is what
+    the document writes again in another context, whose first part it also writes before another
+    lower-case part (``napster.com``, ``os.walk`` and ``os.remove``), what a word such as
+    ``site`` or ``address`` follows, or a systemd unit type.
+
+    >>> lex = Lexicon({"morning", "took", "example", "index", "napster", "no", "site", "place"})
     >>> [e.start for e in splices("said Tuesday morning.took place", set(), lex)]
     [21]
     >>> splices("see example.com or index.html, Node.js", set(), lex)
     []
+    >>> splices("he set up his napster.no site", set(), lex)
+    []
     """
     edits: list[Edit] = []
+    names: _DottedNames | None = None
     for match in _splice_matches(text):
         left, right = match.group(1), match.group(2)
-        if right in _TLDS_AND_EXTENSIONS or left in abbreviations:
+        if right in _TLDS_AND_EXTENSIONS or right in _FILE_EXTENSIONS or left in abbreviations:
             continue
         if left not in lexicon or right not in lexicon:
+            continue
+        if names is None:
+            names = _DottedNames(text)
+        if names.is_name(left, right, _next_word(text, match.end())):
             continue
         position = match.start(2)
         info = MappingProxyType({
@@ -448,6 +462,53 @@ def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list
         })
         edits.append(Edit(position, position, " ", "suspected_splice", info))
     return edits
+
+
+_UNIT_TYPES = frozenset(
+    "service socket target mount automount timer path device slice scope swap".split()
+)
+_NAME_NOUNS = frozenset(
+    """site sites website websites web address addresses domain domains server servers page pages
+    homepage account accounts url urls link links file files mail email e-mail mailbox unit units
+    module modules package packages""".split()
+)
+_DOT_BEFORE_LETTERS = re.compile(r"\.(?=[A-Za-z]{2})")
+_NAME_PART = re.compile(r"[A-Za-z0-9_-]")
+
+
+def _next_word(text: str, position: int) -> str:
+    match = re.match(r"\s*([A-Za-z-]+)", text[position : position + 40])
+    return match.group(1).lower() if match else ""
+
+
+class _DottedNames:
+    """The dotted tokens of a text (``napster.no``, ``os.path``) and the contexts they are in."""
+
+    def __init__(self, text: str) -> None:
+        self.contexts: dict[str, set[str]] = {}
+        self.rights: dict[str, set[str]] = {}
+        for dot in _DOT_BEFORE_LETTERS.finditer(text):
+            start = dot.start()
+            floor = max(0, start - 64)
+            while start > floor and _NAME_PART.match(text, start - 1):
+                start -= 1
+            right = re.match(r"[A-Za-z]+", text[dot.end() : dot.end() + 64])
+            if start == dot.start() or right is None:
+                continue
+            left, after = text[start : dot.start()].lower(), right.group().lower()
+            self.contexts.setdefault(f"{left}.{after}", set()).add(_next_word(text, dot.end() + len(right.group())))
+            if right.group()[0].islower():  # not "morning.The": a glued boundary, another fault
+                self.rights.setdefault(left, set()).add(after)
+
+    def is_name(self, left: str, right: str, next_word: str) -> bool:
+        """Whether ``left.right`` followed by ``next_word`` is a name rather than a splice."""
+        if right in _UNIT_TYPES or next_word in _NAME_NOUNS:
+            return True
+        if len(self.contexts.get(f"{left}.{right}", ())) >= 2:
+            return True  # written again, followed by something else: not a copied paragraph
+        # The first part is also written before a domain or an extension (napster.com), or before
+        # other names (os.walk, os.remove): a namespace, not a word that ends a sentence.
+        return bool(self.rights.get(left, set()) - {right})
 
 
 def _splice_matches(text: str) -> Iterator[re.Match[str]]:
