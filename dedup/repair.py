@@ -346,8 +346,7 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     []
     """
     edits: list[Edit] = []
-    quotes: list[int] | None = None
-    starts: list[int] = []
+    roles: dict[int, bool] | None = None
     for match in _GLUED.finditer(text):
         punct = match.start()
         insert_at = match.end()
@@ -358,12 +357,9 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         if opening:
             pass  # `.“The` / `.""The`: the space goes before the opening quote
         elif text[insert_at - 1] == '"':
-            if quotes is None:
-                quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text)]
-                starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
-            paragraph_start = starts[bisect.bisect_right(starts, punct) - 1]
-            before = bisect.bisect_left(quotes, punct) - bisect.bisect_left(quotes, paragraph_start)
-            if before % 2 == 0:
+            if roles is None:
+                roles = straight_quote_roles(text)[0]
+            if roles.get(insert_at - 1, False):
                 insert_at -= 1  # an opening quote: it belongs to the next sentence
         left = _window_token_before(text, punct)
         right = _window_token_after(text, word_at)
@@ -527,33 +523,94 @@ def _splice_matches(text: str) -> Iterator[re.Match[str]]:
 def quote_spaces(text: str) -> list[Edit]:
     """Spaces to insert before an opening double quote (or after a closing one) glued to a word.
 
+    Straight quotes are told apart by their parity over the paragraph, carried across
+    news-style paragraphs: a quotation that goes on into the next paragraph is not closed, and
+    the next paragraph (or, where paragraphs were run together, the next sentence) opens with a
+    quote again. A run of paragraphs whose quotes do not balance is left alone.
+
     >>> [e.start for e in quote_spaces('Karabakh’s"reintegration" into')]
     [10]
+    >>> [e.start for e in quote_spaces('He said: "We lost. "It hurts. "Not again." He was famed"clear blue water".')]
+    [55]
     """
     info_open = MappingProxyType({"reason": "no space before opening quote"})
     info_close = MappingProxyType({"reason": "no space after closing quote"})
-    # Straight quotes alternate open/close within a paragraph.
-    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
-    parity: dict[int, int] = {}
-    straight: list[tuple[int, Edit]] = []  # (paragraph, edit)
-    for match in _STRAIGHT_QUOTE.finditer(text):
-        position = match.start()
-        paragraph = bisect.bisect_right(paragraph_starts, position) - 1
-        count = parity.get(paragraph, 0)
-        parity[paragraph] = count + 1
+    roles, reliable = straight_quote_roles(text)
+    edits = []
+    for position, opening in roles.items():
+        if position not in reliable:
+            continue
         before = text[position - 1] if position else " "
         after = text[position + 1] if position + 1 < len(text) else " "
-        if count % 2 == 0 and (before.isalnum() or before in "’'") and after.isalnum():
-            straight.append((paragraph, Edit(position, position, " ", "quote_space", info_open)))
-        elif count % 2 == 1 and before.isalnum() and after.isalpha():
-            straight.append((paragraph, Edit(position + 1, position + 1, " ", "quote_space", info_close)))
-    # An unbalanced paragraph gives no reliable parity: its straight-quote edits are dropped.
-    edits = [edit for paragraph, edit in straight if parity[paragraph] % 2 == 0]
+        if opening and (before.isalnum() or before in "’'") and after.isalnum():
+            edits.append(Edit(position, position, " ", "quote_space", info_open))
+        elif not opening and before.isalnum() and after.isalpha():
+            edits.append(Edit(position + 1, position + 1, " ", "quote_space", info_close))
     for match in _CURLY_OPEN.finditer(text):
         edits.append(Edit(match.start(), match.start(), " ", "quote_space", info_open))
     for match in _CURLY_CLOSE.finditer(text):
         edits.append(Edit(match.end(), match.end(), " ", "quote_space", info_close))
     return edits
+
+
+_APOSTROPHE_QUOTE = re.compile(r'(?<=[A-Za-z])"(?:s|t|d|m|ll|re|ve)(?![A-Za-z])')
+
+
+def straight_quote_roles(text: str) -> tuple[dict[int, bool], set[int]]:
+    """Each straight double quote's role (True: it opens a quotation) and the quotes whose run
+    of paragraphs balances.
+
+    A quote in the place of an apostrophe (``Indonesia"s``, ``don"t``) is no quote. Inside a
+    quotation, a quote that starts a paragraph, or follows a sentence end and a space and comes
+    before a word, opens the quotation again (news style) instead of closing it.
+
+    >>> roles, reliable = straight_quote_roles('"We lost. "It hurts." Then"Go"')
+    >>> [roles[k] for k in sorted(roles)], sorted(reliable) == sorted(roles)
+    ([True, True, False, True, False], True)
+    """
+    roles: dict[int, bool] = {}
+    reliable: set[int] = set()
+    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    apostrophes = {m.start() for m in _APOSTROPHE_QUOTE.finditer(text)}
+    inside = False
+    paragraph = -1
+    group: list[int] = []  # quotes of the current run of paragraphs
+    for match in _STRAIGHT_QUOTE.finditer(text):
+        position = match.start()
+        if position in apostrophes:
+            continue
+        here = bisect.bisect_right(paragraph_starts, position) - 1
+        at_start = _after_space(text, position) <= paragraph_starts[here]
+        if here != paragraph:
+            continued = inside and here == paragraph + 1 and at_start
+            if not continued:
+                if not inside:
+                    reliable.update(group)
+                group, inside = [], False
+            paragraph = here
+        group.append(position)
+        after = text[position + 1 : position + 2]
+        if inside and after.isalnum() and (at_start or _reopens(text, position)):
+            roles[position] = True  # a quotation going on in a new paragraph or sentence
+            continue
+        roles[position] = not inside
+        inside = not inside
+    if not inside:
+        reliable.update(group)
+    return roles, reliable
+
+
+def _after_space(text: str, position: int) -> int:
+    """Where the white space before ``position`` starts."""
+    while position > 0 and text[position - 1] in " \t\r\n":
+        position -= 1
+    return position
+
+
+def _reopens(text: str, position: int) -> bool:
+    """Whether a quote follows a sentence end and white space (``energy. "That's``)."""
+    k = _after_space(text, position)
+    return 0 < k < position and text[k - 1] in ".!?"
 
 
 # --------------------------------------------------------------------------- lines
