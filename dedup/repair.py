@@ -706,7 +706,7 @@ class _Block:
         document's wrap column."""
         text = self.text
         pairs = [(line, following) for line, following in zip(self.lines, self.lines[1:])
-                 if not self.starts_paragraph(following, line)]
+                 if not self.starts_paragraph(following, line) and not self.is_trailer(line, following)]
         if len(pairs) >= 2:
             columns = [line.column for line, _ in pairs]
             width = max(columns)
@@ -726,11 +726,17 @@ class _Block:
         return document_width
 
     def is_trailer(self, line: _Line, following: _Line) -> bool:
-        """A short last line after a sentence end: a sign-off such as ``Reuter`` or ``AP``."""
+        """A short last line (or one of two) after a sentence end, or in capitals: a sign-off such
+        as ``Reuter`` or ``AP``."""
         text = self.text
-        return (following is self.lines[-1] and len(text[following.start : following.end].split()) <= 2
-                and text[line.end - 1] in ".!?\"'’”" and not text.endswith(_SENTENCE_CLOSE, following.start,
-                                                                            following.end))
+        if following is not self.lines[-1] and not (len(self.lines) > 2 and following is self.lines[-2]):
+            return False
+        for tail in self.lines[self.lines.index(following):]:
+            words = text[tail.start : tail.end]
+            if len(words.split()) > 2 or words.endswith(_SENTENCE_CLOSE):
+                return False
+        sign_off = text[following.start : following.end]
+        return text[line.end - 1] in ".!?\"'’”)>" or (sign_off.isupper() and sign_off.isalpha())
 
 
 def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
