@@ -680,11 +680,14 @@ _SENTENCE_CLOSE = tuple(".!?")
 class _Block:
     """One block of non-blank lines and what its layout says about its line breaks."""
 
-    def __init__(self, text: str, lines: list[_Line], document_width: int | None) -> None:
+    def __init__(self, text: str, lines: list[_Line]) -> None:
         self.text = text
         self.lines = lines
         self.baseline = min(line.indent for line in lines)
-        self.width = self._own_width(document_width)
+        self.pairs = [(line, following) for line, following in zip(lines, lines[1:])
+                      if not self.starts_paragraph(following, line) and not self.is_trailer(line, following)]
+        self.verse = False
+        self.profile = self._profile()
 
     def starts_paragraph(self, line: _Line, previous: _Line) -> bool:
         """A list item, an indented line (more than the block's continuation lines, or two more
@@ -697,31 +700,39 @@ class _Block:
         return bool(_TABLE_GAP.search(text, line.start, line.end)
                     or _TABLE_GAP.search(text, previous.start, previous.end))
 
-    def _own_width(self, document_width: int | None) -> int | None:
+    def _profile(self) -> int | None:
         """The wrap column of this block judged by its own line-length profile: the longest line
         that a line of the same paragraph follows, when the lines are nearly full, few end a
-        sentence and not every one starts with a capital. None when three or more lines all start
-        with a capital (verse, a list of sentences). A block of two such lines in a wrapped text:
-        the first line, when it is nearly full and does not end a sentence. Otherwise the
-        document's wrap column."""
-        text = self.text
-        pairs = [(line, following) for line, following in zip(self.lines, self.lines[1:])
-                 if not self.starts_paragraph(following, line) and not self.is_trailer(line, following)]
-        if len(pairs) >= 2:
-            columns = [line.column for line, _ in pairs]
-            width = max(columns)
-            full = sum(1 for column in columns if column >= 0.6 * width)
-            ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
-            capitals = sum(1 for _, following in pairs if text[following.start].isupper())
-            if capitals == len(pairs) >= 3:
-                return None  # every line starts with a capital: verse, or a list of sentences
-            if (40 <= width <= 200 and full >= 0.8 * len(pairs) and ends <= max(1, len(pairs) // 3)
-                    and capitals < len(pairs)):
-                return width
-        elif len(pairs) == 1 and document_width is not None:
-            line = pairs[0][0]
+        sentence and not every one starts with a capital. When three or more lines all start with
+        a capital the block is verse (or a list of sentences) and has no wrap column."""
+        text, pairs = self.text, self.pairs
+        if len(pairs) < 2:
+            return None
+        columns = [line.column for line, _ in pairs]
+        width = max(columns)
+        full = sum(1 for column in columns if column >= 0.6 * width)
+        ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
+        capitals = sum(1 for _, following in pairs if text[following.start].isupper())
+        if capitals == len(pairs) >= 3:
+            self.verse = True
+            return None
+        if (40 <= width <= 200 and full >= 0.8 * len(pairs) and ends <= max(1, len(pairs) // 3)
+                and capitals < len(pairs)):
+            return width
+        return None
+
+    def width(self, document_width: int | None) -> int | None:
+        """The column this block was wrapped at: its own profile's; for a block of two lines in a
+        wrapped text, the first line's when it reaches 70% of the text's wrap column and does not
+        end a sentence; otherwise the text's (None for verse)."""
+        if self.verse:
+            return None
+        if self.profile is not None:
+            return self.profile
+        if len(self.pairs) == 1 and document_width is not None:
+            line = self.pairs[0][0]
             if (max(40.0, 0.7 * document_width) <= line.column <= document_width
-                    and text[line.end - 1] not in ".!?:;\"'’”"):
+                    and self.text[line.end - 1] not in ".!?:;\"'’”"):
                 return line.column
         return document_width
 
@@ -741,14 +752,15 @@ class _Block:
 
 def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
     blocks = _blocks(text)
-    document_width = _wrap_width(blocks)
+    judged = [_Block(text, lines) for lines in blocks if len(lines) >= 2]
+    # The text's wrap column; where long unwrapped paragraphs hide it, the widest column its
+    # wrapped paragraphs show.
+    document_width = _wrap_width(blocks) or max((b.profile for b in judged if b.profile), default=None)
     document_words: Counter[str] | None = None
     edits: list[Edit] = []
-    for lines in blocks:
-        if len(lines) < 2:
-            continue
-        block = _Block(text, lines, document_width)
-        width = block.width
+    for block in judged:
+        lines = block.lines
+        width = block.width(document_width)
         for line, following in zip(lines, lines[1:]):
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
