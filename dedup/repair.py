@@ -300,20 +300,22 @@ def repair(text: str, config: RepairConfig, abbreviations: Collection[str],
     return RepairResult(repaired, tuple(edits), tuple(boundaries))
 
 
+_UP_TO_LAST_SPACE = re.compile(r"(?s).*\s")
+_SPACE = re.compile(r"\s")
+
+
 def _window_token_before(text: str, position: int) -> str:
-    start = position
-    floor = max(0, position - 200)
-    while start > floor and not text[start - 1].isspace():
-        start -= 1
-    return text[start:position]
+    """The non-space characters just before ``position`` (at most 200)."""
+    window = text[max(0, position - 200) : position]
+    last_space = _UP_TO_LAST_SPACE.match(window)
+    return window[last_space.end() :] if last_space else window
 
 
 def _window_token_after(text: str, position: int) -> str:
-    end = position
+    """The non-space characters from ``position`` on (at most 200)."""
     ceiling = min(len(text), position + 200)
-    while end < ceiling and not text[end].isspace():
-        end += 1
-    return text[position:end]
+    space = _SPACE.search(text, position, ceiling)
+    return text[position : space.start() if space else ceiling]
 
 
 def _looks_like_address(token: str) -> bool:

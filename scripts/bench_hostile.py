@@ -30,7 +30,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PATTERNS: dict[str, str] = {
-    "splices": "morning.took ",
     "splices_no_space": "morning.took",
     "captions": "Smoke rises over the harbor in Westhaven, Maine, on Sept. 25, 2023. ",
     "captions_glued": "Smoke rises over the harbor in Westhaven, Maine, on Sept. 25, 2023.",
@@ -84,7 +83,15 @@ def _duplicated_glued_paragraph(size: int) -> str:
     return half + "\n\n" + half
 
 
+def _splices(size: int) -> str:
+    """``morning.took place`` repeated in whole units: one context, so every one is a splice
+    (a token written again in another context would be taken for a name)."""
+    unit = "morning.took place "
+    return unit * max(1, size // len(unit))
+
+
 GENERATED: dict[str, Callable[[int], str]] = {
+    "splices": _splices,
     "numbered_paragraphs": _numbered_paragraphs,
     "numbered_lines": _numbered_lines,
     "duplicated_glued_paragraph": _duplicated_glued_paragraph,
