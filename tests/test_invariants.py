@@ -163,3 +163,23 @@ def test_only_markup_and_encoding_fixes_change_characters(text):
             assert change.after == ""
         elif not {"entity_decoded", "control_removed", "encoding_fixed"} & {change.kind, *change.absorbed}:
             assert change.after.strip() == "" and set(change.before) <= set(" \t\r\n-"), change
+
+
+LAYOUT = ["napster.no", "site", "ssh.service", "os.path", "morning.took", "no", "it.is", "Tony", "Blair", "2005.",
+          "£103m", '"', 'famed"clear', 'water"', "Indonesia\"s", "\n", "\n    ", "\n Reuter", "\nREUTER", "   ",
+          "1.", "-", "&lt;", "&#3;", "the", "council", "met", "on", "Tuesday", "night.", "It", "was", "cold"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(LAYOUT), max_size=80).map(" ".join))
+def test_repairs_of_layout_quotes_and_names_are_safe(text):
+    """Unwrapping, quote spacing and splices on texts full of wraps, indents, sign-offs, names and
+    quotes: replayable, idempotent, deterministic, and they only insert white space, turn a line
+    break into a space or drop a line-break hyphen."""
+    result = dedup.clean_and_explain(text, fix_encoding=False)
+    assert replay(text, result) == result.text
+    assert dedup.clean(result.text, fix_encoding=False) == result.text
+    assert dedup.clean_and_explain(text, fix_encoding=False) == result
+    for change in result.changes:
+        if change.kind not in ("duplicate_removed", "caption_removed", "boilerplate_removed"):
+            assert change.after.strip() == "" and set(change.before) <= set(" \t\r\n-"), change
