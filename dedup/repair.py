@@ -2,23 +2,31 @@
 
 What it changes, and only this (precision first: a false split is worse than a miss):
 
+* markup left by extraction: HTML/SGML entities are decoded as ftfy's ``unescape_html`` does
+  (``&lt;Company>`` → ``<Company>``; not in a text holding a literal ``<``) and control
+  characters are removed (``&#3;``, a stray DEL), each recorded (``entity_decoded``,
+  ``control_removed``);
 * encoding: ftfy fixes mojibake and bad Unicode line by line; curly quotes and full-width
   characters stay as the author typed them;
 * glued sentence boundaries (``2023.Gasoline``, ``blast.The``): a space is inserted;
 * lower-case splices (``morning.took place``), where a scraper lost the words between two
   sentences: a space is inserted, the boundary is forced, and the fragment is flagged;
 * a lost space before an opening double quote (``Karabakh’s"reintegration"``) or after a
-  closing one;
-* hard-wrapped lines inside a paragraph are joined with a space; a word hyphenated across the
+  closing one, straight quotes told apart by parity carried across news-style paragraphs;
+* hard-wrapped lines inside a paragraph are joined with a space, judged by each paragraph's own
+  line-length profile whatever the next line starts with; a word hyphenated across the
   break is rejoined (``explo-\\nsion`` → ``explosion``) or keeps its hyphen (``well-\\nknown``,
   ``Nagorno-\\nKarabakh``, ``1990-\\n2000``), decided by the document's own words and a lexicon;
 * a paragraph broken mid-sentence (blank line followed by a lower-case continuation) is rejoined.
 
 What it deliberately leaves alone: abbreviations (``Sept.``, ``U.S.``, ``Dr.``), initials
-(``J.R.R.Tolkien``), decimals and versions (``3.5``, ``v2.0.1``), URLs, e-mail addresses, file
-names (``Node.js``, ``index.html``), ellipses, lines that look like structure (lists, short lines,
-verse, addresses, headings), and ``pre- and post-war`` on one line. Repairs only insert
-whitespace, turn line breaks into spaces, or drop a line-break hyphen.
+(``J.R.R.Tolkien``), decimals and versions (``3.5``, ``v2.0.1``), URLs, e-mail addresses, host
+names, file names, systemd units and dotted identifiers (``Node.js``, ``index.html``,
+``napster.no``, ``ssh.service``, ``os.path``), ellipses, lines that look like structure (lists,
+indented paragraph starts, tables, short lines, verse, addresses, headings, sign-offs such as
+`` Reuter``), and ``pre- and post-war`` on one line. Repairs only insert whitespace, turn line
+breaks into spaces, or drop a line-break hyphen; entity and control-character fixes are recorded
+as their own kinds.
 
 Every regular expression here is linear: no nested quantifiers, and context is inspected in
 bounded windows in Python.
