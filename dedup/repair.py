@@ -719,7 +719,9 @@ class _Block:
         if len(pairs) < 2:
             return None
         columns = [line.column for line, _ in pairs]
-        width = max(columns)
+        # A line that ends in a hyphen can run past the column (the hyphen was added after the
+        # word was placed), so it does not set the width.
+        width = max([line.column for line, _ in pairs if text[line.end - 1] != "-"] or columns)
         full = sum(1 for column in columns if column >= 0.6 * width)
         ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
         capitals = sum(1 for _, following in pairs if text[following.start].isupper())
