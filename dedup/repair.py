@@ -791,7 +791,9 @@ def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]
                 # is the sentence going on, not a list item.
                 mid_sentence = text[line.end - 1].islower() or text[line.end - 1] == ","
                 if not (wrapped and mid_sentence and not _LIST_MARKER.match(text, line.start)
-                        and _LIST_MARKER.match(text, following.start)):
+                        and _LIST_MARKER.match(text, following.start)
+                        and not _TABLE_GAP.search(text, line.start, line.end)
+                        and not _TABLE_GAP.search(text, following.start, following.end)):
                     continue
             if block.is_trailer(line, following):
                 continue
