@@ -41,7 +41,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -171,6 +171,7 @@ def markup_fixes(text: str) -> list[Edit]:
     from ftfy.fixes import unescape_html
 
     edits: list[Edit] = []
+    reasons: dict[str, Mapping[str, str]] = {}  # one record per distinct entity or character
     if "<" not in text:
         for match in HTML_ENTITY_RE.finditer(text):
             if edits and match.start() < edits[-1].end:
@@ -184,17 +185,20 @@ def markup_fixes(text: str) -> list[Edit]:
             if decoded == match.group() or "\ufffd" in decoded:
                 continue
             decoded = _CONTROL.sub("", decoded)
-            if decoded:
-                info = MappingProxyType({"reason": f"HTML entity {text[match.start() : end]!r}"})
-                edits.append(Edit(match.start(), end, decoded, "entity_decoded", info))
-            else:
-                info = MappingProxyType({"reason": f"control character {text[match.start() : end]!r}"})
-                edits.append(Edit(match.start(), end, "", "control_removed", info))
+            kind = "entity_decoded" if decoded else "control_removed"
+            edits.append(Edit(match.start(), end, decoded, kind, _reason(reasons, text[match.start() : end], kind)))
     for match in _CONTROL.finditer(text):
-        info = MappingProxyType({"reason": f"control character {match.group()!r}"})
-        edits.append(Edit(match.start(), match.end(), "", "control_removed", info))
+        edits.append(Edit(match.start(), match.end(), "", "control_removed",
+                          _reason(reasons, match.group(), "control_removed")))
     edits.sort(key=lambda e: (e.start, e.end))
     return edits
+
+
+def _reason(reasons: dict[str, Mapping[str, str]], found: str, kind: str) -> Mapping[str, str]:
+    if found not in reasons:
+        what = "HTML entity" if kind == "entity_decoded" else "control character"
+        reasons[found] = MappingProxyType({"reason": f"{what} {found!r}"})
+    return reasons[found]
 
 
 def _fix_unicode(text: str) -> tuple[str, list[Edit]]:
