@@ -586,14 +586,16 @@ def straight_quote_roles(text: str) -> tuple[dict[int, bool], set[int]]:
     reliable: set[int] = set()
     paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
     apostrophes = {m.start() for m in _APOSTROPHE_QUOTE.finditer(text)}
+    quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text) if m.start() not in apostrophes]
+    paragraphs = [bisect.bisect_right(paragraph_starts, position) - 1 for position in quotes]
+    # How many quotes of the same paragraph follow each quote.
+    following = [0] * len(quotes)
+    for k in range(len(quotes) - 2, -1, -1):
+        following[k] = following[k + 1] + 1 if paragraphs[k + 1] == paragraphs[k] else 0
     inside = False
     paragraph = -1
     group: list[int] = []  # quotes of the current run of paragraphs
-    for match in _STRAIGHT_QUOTE.finditer(text):
-        position = match.start()
-        if position in apostrophes:
-            continue
-        here = bisect.bisect_right(paragraph_starts, position) - 1
+    for position, here, later in zip(quotes, paragraphs, following):
         at_start = _after_space(text, position) <= paragraph_starts[here]
         if here != paragraph:
             continued = inside and here == paragraph + 1 and at_start
@@ -606,6 +608,11 @@ def straight_quote_roles(text: str) -> tuple[dict[int, bool], set[int]]:
         after = text[position + 1 : position + 2]
         if inside and after.isalnum() and (at_start or _reopens(text, position)):
             roles[position] = True  # a quotation going on in a new paragraph or sentence
+            continue
+        if inside and after.isupper() and text[position - 1] in ".!?" and later % 2 == 1:
+            # Glued between a sentence end and a capital (`concerned."In fact`): closing it would
+            # leave the paragraph's quotes unbalanced, so the quotation goes on.
+            roles[position] = True
             continue
         roles[position] = not inside
         inside = not inside
