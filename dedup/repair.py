@@ -361,7 +361,10 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     """
     edits: list[Edit] = []
     roles: dict[int, bool] | None = None
-    for match in _GLUED.finditer(text):
+    # From the last match back, so that the token after a boundary ends where a later boundary
+    # is split (``Ab.CdAb.Cd``): the same decisions a second pass over the output would make.
+    next_split = len(text) + 1
+    for match in reversed(list(_GLUED.finditer(text))):
         punct = match.start()
         insert_at = match.end()
         opening = text[insert_at] in '"“‘'  # the next sentence opens with a quote
@@ -377,6 +380,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
                 insert_at -= 1  # an opening quote: it belongs to the next sentence
         left = _window_token_before(text, punct)
         right = _window_token_after(text, word_at)
+        if word_at < next_split <= word_at + len(right):
+            right = right[: next_split - word_at]
         if not left or left[-1] in ".!?" or _looks_like_address(left) or _looks_like_address(right):
             continue
         right_word = re.match(r"[^\W\d_]+", right)
@@ -407,6 +412,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
             continue
         info = MappingProxyType({"reason": f"sentence end {text[punct]!r} glued to {right_word.group()!r}"})
         edits.append(Edit(insert_at, insert_at, " ", "boundary_split", info))
+        next_split = insert_at
+    edits.reverse()
     return edits
 
 

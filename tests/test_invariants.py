@@ -183,3 +183,12 @@ def test_repairs_of_layout_quotes_and_names_are_safe(text):
     for change in result.changes:
         if change.kind not in ("duplicate_removed", "caption_removed", "boilerplate_removed"):
             assert change.after.strip() == "" and set(change.before) <= set(" \t\r\n-"), change
+
+
+def test_idempotent_on_a_run_of_glued_dotted_words():
+    """`Ab.CdAb.Cd…`: whether a boundary is a dotted name depends on the boundary after it, so
+    the boundaries are decided from the last one back and one pass gives the fixed point."""
+    text = "Ab.Cd" * 60
+    once = dedup.clean(text)
+    assert once.count(". ") == 60
+    assert dedup.clean(once) == once
