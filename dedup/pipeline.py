@@ -8,6 +8,7 @@ offsets and replaying the report reproduces the output exactly.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -38,8 +39,9 @@ class Prepared:
 def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) -> tuple[Paragraph, ...]:
     """Paragraphs of repaired text with their lines and sentences (``boundaries`` sorted)."""
     result = []
+    ordered = tuple(sorted(boundaries))
     for span in segmenter.paragraphs(text):
-        forced = boundaries[bisect.bisect_right(boundaries, span.start) : bisect.bisect_left(boundaries, span.end)]
+        forced = ordered[bisect.bisect_right(ordered, span.start) : bisect.bisect_left(ordered, span.end)]
         result.append(Paragraph(
             span,
             tuple(segmenter.lines(text, span.start, span.end)),
@@ -81,17 +83,18 @@ def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tu
 
 def _carry(boundaries: tuple[int, ...], edits: tuple[Edit, ...]) -> tuple[int, ...]:
     """Move offsets of a text through edits made to it."""
-    if not boundaries:
-        return ()
+    if not boundaries or not edits:
+        return boundaries
+    # The edits are sorted and do not overlap, so their ends are sorted too: the edits wholly
+    # before a position are a prefix, and at most the next one straddles it.
+    ends = [edit.end for edit in edits]
+    shifts = list(itertools.accumulate((len(e.after) - (e.end - e.start) for e in edits), initial=0))
     moved = []
     for position in boundaries:
-        shift = 0
-        for edit in edits:
-            if edit.end <= position:
-                shift += len(edit.after) - (edit.end - edit.start)
-            elif edit.start < position:
-                position = edit.start
-        moved.append(position + shift)
+        k = bisect.bisect_right(ends, position)
+        if k < len(edits) and edits[k].start < position:
+            position = edits[k].start  # inside a replaced span: its start
+        moved.append(position + shifts[k])
     return tuple(moved)
 
 

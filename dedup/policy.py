@@ -12,6 +12,8 @@ normalisation), because short sentences ("He said no.") are alike by chance.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from dedup.fingerprint import exact_hash, key_for, key_shingles
 from dedup.index import UnitIndex
+from dedup.segment import Span
 
 if TYPE_CHECKING:
     from dedup.config import DedupConfig
-    from dedup.segment import Span
 
 __all__ = [
     "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "decide_document",
@@ -297,6 +299,31 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
                 decision.flags.append(FlagMark(start, end, "caption", why, score))
 
 
+def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
+                       removed: set[tuple[int, int]]) -> list[tuple[Span, ...]]:
+    """The sentences left to compare, as the cleaned text reads them: a piece split off at a
+    forced boundary that starts with a small letter (``morning.took place`` repaired to
+    ``morning. took place``) is compared together with the sentence before it, as the segmenter
+    joins them when the cleaned text is read again, so cleaning twice decides on the same units
+    (idempotence). Each unit is its sentences in order."""
+    forced = sorted(boundaries)
+    units: list[tuple[Span, ...]] = []
+    for paragraph in paragraphs:
+        previous: Span | None = None
+        for sentence in paragraph.sentences:
+            if (sentence.start, sentence.end) in removed:
+                previous = None
+                continue
+            if (previous is not None and text[sentence.start].islower()
+                    and "\n" not in text[previous.end : sentence.start]
+                    and bisect.bisect_left(forced, previous.end) < bisect.bisect_right(forced, sentence.start)):
+                units[-1] = units[-1] + (sentence,)
+            else:
+                units.append((sentence,))
+            previous = sentence
+    return units
+
+
 def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
                     config: DedupConfig, boilerplate: Boilerplate | None = None) -> Decision:
     """Decide removals and flags for one repaired document."""
@@ -318,7 +345,12 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
         gone = {(r.start, r.end) for r in paragraph_removals}
         kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
     if policy.dedup_sentences:
-        spans = [s for p in kept_paragraphs for s in p.sentences if (s.start, s.end) not in removed]
-        decision.removals.extend(_dedup_level(text, spans, "sentence", config, True))
+        units = _sentences_as_read(text, kept_paragraphs, boundaries, removed)
+        pieces = {(unit[0].start, unit[-1].end): unit for unit in units}
+        for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True):
+            decision.removals.extend(
+                dataclasses.replace(removal, start=piece.start, end=piece.end)
+                for piece in pieces[(removal.start, removal.end)]
+            )
     decision.removals.sort(key=lambda r: (r.start, r.end))
     return decision

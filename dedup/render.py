@@ -7,6 +7,7 @@ unit of a line or paragraph goes, the line or paragraph goes as a whole. This st
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from types import MappingProxyType
 
@@ -70,9 +71,18 @@ def removal_edits(paragraphs: Sequence[Paragraph], removals: Sequence[Removal]) 
     if not removals:
         return []
     whole = {(r.start, r.end): r for r in removals}
+    by_start = sorted(removals, key=lambda r: r.start)
+    removal_starts = [r.start for r in by_start]
 
     def inside(span: tuple[int, int]) -> list[Removal]:
-        return [r for r in removals if span[0] <= r.start and r.end <= span[1]]
+        first = bisect.bisect_left(removal_starts, span[0])
+        last = bisect.bisect_right(removal_starts, span[1])
+        return [r for r in by_start[first:last] if r.end <= span[1]]
+
+    def within(span: tuple[int, int], units: list[tuple[int, int]], starts: list[int]) -> list[tuple[int, int]]:
+        """The units (sorted by start) that lie inside ``span``."""
+        first, last = bisect.bisect_left(starts, span[0]), bisect.bisect_right(starts, span[1])
+        return [u for u in units[first:last] if u[1] <= span[1]]
 
     def gone(span: tuple[int, int], units: Sequence[tuple[int, int]]) -> bool:
         return bool(units) and all(u in whole for u in units)
@@ -94,7 +104,8 @@ def removal_edits(paragraphs: Sequence[Paragraph], removals: Sequence[Removal]) 
         if paragraph_gone[i]:
             continue
         lines = [(line.start, line.end) for line in paragraph.lines]
-        line_sentences = [[s for s in sentence_spans[i] if a <= s[0] and s[1] <= b] for a, b in lines]
+        sentence_starts = [s[0] for s in sentence_spans[i]]
+        line_sentences = [within(line, sentence_spans[i], sentence_starts) for line in lines]
         line_gone = [gone(lines[k], line_sentences[k]) for k in range(len(lines))]
         for k, piece in _run_pieces(lines, line_gone, spans[i]).items():
             own = whole.get(lines[k])

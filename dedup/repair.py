@@ -2,23 +2,31 @@
 
 What it changes, and only this (precision first: a false split is worse than a miss):
 
+* markup left by extraction: HTML/SGML entities are decoded as ftfy's ``unescape_html`` does
+  (``&lt;Company>`` → ``<Company>``; not in a text holding a literal ``<``) and control
+  characters are removed (``&#3;``, a stray DEL), each recorded (``entity_decoded``,
+  ``control_removed``);
 * encoding: ftfy fixes mojibake and bad Unicode line by line; curly quotes and full-width
   characters stay as the author typed them;
 * glued sentence boundaries (``2023.Gasoline``, ``blast.The``): a space is inserted;
 * lower-case splices (``morning.took place``), where a scraper lost the words between two
   sentences: a space is inserted, the boundary is forced, and the fragment is flagged;
 * a lost space before an opening double quote (``Karabakh’s"reintegration"``) or after a
-  closing one;
-* hard-wrapped lines inside a paragraph are joined with a space; a word hyphenated across the
+  closing one, straight quotes told apart by parity carried across news-style paragraphs;
+* hard-wrapped lines inside a paragraph are joined with a space, judged by each paragraph's own
+  line-length profile whatever the next line starts with; a word hyphenated across the
   break is rejoined (``explo-\\nsion`` → ``explosion``) or keeps its hyphen (``well-\\nknown``,
   ``Nagorno-\\nKarabakh``, ``1990-\\n2000``), decided by the document's own words and a lexicon;
 * a paragraph broken mid-sentence (blank line followed by a lower-case continuation) is rejoined.
 
 What it deliberately leaves alone: abbreviations (``Sept.``, ``U.S.``, ``Dr.``), initials
-(``J.R.R.Tolkien``), decimals and versions (``3.5``, ``v2.0.1``), URLs, e-mail addresses, file
-names (``Node.js``, ``index.html``), ellipses, lines that look like structure (lists, short lines,
-verse, addresses, headings), and ``pre- and post-war`` on one line. Repairs only insert
-whitespace, turn line breaks into spaces, or drop a line-break hyphen.
+(``J.R.R.Tolkien``), decimals and versions (``3.5``, ``v2.0.1``), URLs, e-mail addresses, host
+names, file names, systemd units and dotted identifiers (``Node.js``, ``index.html``,
+``napster.no``, ``ssh.service``, ``os.path``), ellipses, lines that look like structure (lists,
+indented paragraph starts, tables, short lines, verse, addresses, headings, sign-offs such as
+`` Reuter``), and ``pre- and post-war`` on one line. Repairs only insert whitespace, turn line
+breaks into spaces, or drop a line-break hyphen; entity and control-character fixes are recorded
+as their own kinds.
 
 Every regular expression here is linear: no nested quantifiers, and context is inspected in
 bounded windows in Python.
@@ -33,17 +41,17 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from dedup.edits import Edit, apply_edits
+from dedup.edits import Edit, apply_edits, compose
 
 if TYPE_CHECKING:
     from dedup.config import RepairConfig
 
-__all__ = ["RepairResult", "Lexicon", "get_lexicon", "fix_encoding", "repair"]
+__all__ = ["RepairResult", "Lexicon", "get_lexicon", "fix_encoding", "markup_fixes", "repair"]
 
 _CLOSERS = "\"'’”)]»"
 _OPENERS = "\"'‘“([«"
@@ -82,7 +90,9 @@ _LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _NEEDS_FTFY = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the ASCII part of _NEEDS_FTFY
+# The ASCII control characters ftfy's remove_control_chars removes (not tab, line feed, form feed
+# or carriage return).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -126,25 +136,85 @@ def get_lexicon() -> Lexicon:
 
 
 def fix_encoding(text: str) -> tuple[str, list[Edit]]:
-    """Fix mojibake and bad Unicode with ftfy, line by line, keeping the author's typography.
+    """Decode markup left by extraction and fix mojibake and bad Unicode with ftfy, line by line,
+    keeping the author's typography.
 
     >>> fix_encoding("Azerbaijanâ€™s forces")[0]
     'Azerbaijan’s forces'
+    >>> fix_encoding("ACME INC &lt;ACM> said.\\n Reuter\\n&#3;")[0]
+    'ACME INC <ACM> said.\\n Reuter\\n'
     """
+    markup = markup_fixes(text) if "&" in text or _CONTROL.search(text) else []
+    if markup:
+        decoded = apply_edits(text, markup)
+        fixed, encoding_edits = _fix_unicode(decoded)
+        return fixed, compose(markup, encoding_edits, decoded)
+    return _fix_unicode(text)
+
+
+def markup_fixes(text: str) -> list[Edit]:
+    """Edits that decode HTML/SGML entities (``&lt;`` → ``<``, ``&amp;amp;`` → ``&``) and remove
+    the control characters extraction leaves (``&#3;`` end-of-text marks, a raw DEL or NUL).
+
+    Entities are decoded as ftfy's ``unescape_html`` decodes them (only those ending in a
+    semicolon), and, as ftfy does, not in a text that holds a literal ``<``: that text is markup,
+    or writes about it. A reference to a character that cannot be shown (``&#0;``) is left alone.
+
+    >>> for edit in markup_fixes("AT&amp;T &lt;X>\\x7f&#3;"):
+    ...     print(edit.start, edit.end, repr(edit.after), edit.kind)
+    2 7 '&' entity_decoded
+    9 13 '<' entity_decoded
+    15 16 '' control_removed
+    16 20 '' control_removed
+    """
+    from ftfy.chardata import HTML_ENTITY_RE
+    from ftfy.fixes import unescape_html
+
+    edits: list[Edit] = []
+    reasons: dict[str, Mapping[str, str]] = {}  # one record per distinct entity or character
+    if "<" not in text:
+        for match in HTML_ENTITY_RE.finditer(text):
+            if edits and match.start() < edits[-1].end:
+                continue  # part of a doubly escaped entity already decoded
+            end, decoded = match.end(), unescape_html(match.group())
+            while decoded == "&":  # &amp;lt; → <, as a repeated unescape gives
+                inner = HTML_ENTITY_RE.match("&" + text[end : end + 25])
+                if inner is None or unescape_html(inner.group()) == inner.group():
+                    break
+                end, decoded = end + len(inner.group()) - 1, unescape_html(inner.group())
+            if decoded == match.group() or "\ufffd" in decoded:
+                continue
+            decoded = _CONTROL.sub("", decoded)
+            kind = "entity_decoded" if decoded else "control_removed"
+            edits.append(Edit(match.start(), end, decoded, kind, _reason(reasons, text[match.start() : end], kind)))
+    for match in _CONTROL.finditer(text):
+        edits.append(Edit(match.start(), match.end(), "", "control_removed",
+                          _reason(reasons, match.group(), "control_removed")))
+    edits.sort(key=lambda e: (e.start, e.end))
+    return edits
+
+
+def _reason(reasons: dict[str, Mapping[str, str]], found: str, kind: str) -> Mapping[str, str]:
+    if found not in reasons:
+        what = "HTML entity" if kind == "entity_decoded" else "control character"
+        reasons[found] = MappingProxyType({"reason": f"{what} {found!r}"})
+    return reasons[found]
+
+
+def _fix_unicode(text: str) -> tuple[str, list[Edit]]:
     if not _NEEDS_FTFY.search(text):
         return text, []
     import ftfy
 
     ftfy_config = ftfy.TextFixerConfig(
-        uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False, explain=False
+        unescape_html=False, uncurl_quotes=False, fix_character_width=False, fix_line_breaks=False,
+        explain=False,
     )
     # Only lines with a character outside printable ASCII can hold mojibake or bad Unicode
     # (a wholly printable-ASCII document is never sent to ftfy, and neither is such a line).
+    # (markup_fixes removed the ASCII control characters, so only non-ASCII ones remain).
     lines = text.split("\n")
-    if _CONTROL.search(text):
-        suspects = [k for k, line in enumerate(lines) if _NEEDS_FTFY.search(line)]
-    else:  # then only a non-ASCII character makes a line need ftfy
-        suspects = [k for k, line in enumerate(lines) if not line.isascii()]
+    suspects = [k for k, line in enumerate(lines) if not line.isascii()]
     joined = "\n".join(lines[k] for k in suspects)
     if ftfy.fix_text(joined, ftfy_config) == joined:
         return text, []  # one call decides the common case: nothing to fix
@@ -242,20 +312,22 @@ def repair(text: str, config: RepairConfig, abbreviations: Collection[str],
     return RepairResult(repaired, tuple(edits), tuple(boundaries))
 
 
+_UP_TO_LAST_SPACE = re.compile(r"(?s).*\s")
+_SPACE = re.compile(r"\s")
+
+
 def _window_token_before(text: str, position: int) -> str:
-    start = position
-    floor = max(0, position - 200)
-    while start > floor and not text[start - 1].isspace():
-        start -= 1
-    return text[start:position]
+    """The non-space characters just before ``position`` (at most 200)."""
+    window = text[max(0, position - 200) : position]
+    last_space = _UP_TO_LAST_SPACE.match(window)
+    return window[last_space.end() :] if last_space else window
 
 
 def _window_token_after(text: str, position: int) -> str:
-    end = position
+    """The non-space characters from ``position`` on (at most 200)."""
     ceiling = min(len(text), position + 200)
-    while end < ceiling and not text[end].isspace():
-        end += 1
-    return text[position:end]
+    space = _SPACE.search(text, position, ceiling)
+    return text[position : space.start() if space else ceiling]
 
 
 def _looks_like_address(token: str) -> bool:
@@ -288,9 +360,11 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     []
     """
     edits: list[Edit] = []
-    quotes: list[int] | None = None
-    starts: list[int] = []
-    for match in _GLUED.finditer(text):
+    roles: dict[int, bool] | None = None
+    # From the last match back, so that the token after a boundary ends where a later boundary
+    # is split (``Ab.CdAb.Cd``): the same decisions a second pass over the output would make.
+    next_split = len(text) + 1
+    for match in reversed(list(_GLUED.finditer(text))):
         punct = match.start()
         insert_at = match.end()
         opening = text[insert_at] in '"“‘'  # the next sentence opens with a quote
@@ -300,15 +374,14 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
         if opening:
             pass  # `.“The` / `.""The`: the space goes before the opening quote
         elif text[insert_at - 1] == '"':
-            if quotes is None:
-                quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text)]
-                starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
-            paragraph_start = starts[bisect.bisect_right(starts, punct) - 1]
-            before = bisect.bisect_left(quotes, punct) - bisect.bisect_left(quotes, paragraph_start)
-            if before % 2 == 0:
+            if roles is None:
+                roles = straight_quote_roles(text)[0]
+            if roles.get(insert_at - 1, False):
                 insert_at -= 1  # an opening quote: it belongs to the next sentence
         left = _window_token_before(text, punct)
         right = _window_token_after(text, word_at)
+        if word_at < next_split <= word_at + len(right):
+            right = right[: next_split - word_at]
         if not left or left[-1] in ".!?" or _looks_like_address(left) or _looks_like_address(right):
             continue
         right_word = re.match(r"[^\W\d_]+", right)
@@ -339,6 +412,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
             continue
         info = MappingProxyType({"reason": f"sentence end {text[punct]!r} glued to {right_word.group()!r}"})
         edits.append(Edit(insert_at, insert_at, " ", "boundary_split", info))
+        next_split = insert_at
+    edits.reverse()
     return edits
 
 
@@ -370,18 +445,32 @@ def glued_parentheticals(text: str) -> list[Edit]:
 def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list[Edit]:
     """Spaces to insert where a sentence runs into a lower-case fragment (``morning.took``).
 
-    >>> lex = Lexicon({"morning", "took", "example", "index"})
+    Never inside a name: a host name, file name, systemd unit or dotted identifier
+    (``napster.no``, ``ssh.service``, ``os.path``). Country-code domains and many units are
+    English words (``.no``, ``.is``, ``.it``, ``.target``), so the text decides: a name is what
+    the document writes again in another context, whose first part it also writes before another
+    lower-case part (``napster.com``, ``os.walk`` and ``os.remove``), what a word such as
+    ``site`` or ``address`` follows, or a systemd unit type.
+
+    >>> lex = Lexicon({"morning", "took", "example", "index", "napster", "no", "site", "place"})
     >>> [e.start for e in splices("said Tuesday morning.took place", set(), lex)]
     [21]
     >>> splices("see example.com or index.html, Node.js", set(), lex)
     []
+    >>> splices("he set up his napster.no site", set(), lex)
+    []
     """
     edits: list[Edit] = []
+    names: _DottedNames | None = None
     for match in _splice_matches(text):
         left, right = match.group(1), match.group(2)
-        if right in _TLDS_AND_EXTENSIONS or left in abbreviations:
+        if right in _TLDS_AND_EXTENSIONS or right in _FILE_EXTENSIONS or left in abbreviations:
             continue
         if left not in lexicon or right not in lexicon:
+            continue
+        if names is None:
+            names = _DottedNames(text)
+        if names.is_name(left, right, _next_word(text, match.end())):
             continue
         position = match.start(2)
         info = MappingProxyType({
@@ -390,6 +479,53 @@ def splices(text: str, abbreviations: Collection[str], lexicon: Lexicon) -> list
         })
         edits.append(Edit(position, position, " ", "suspected_splice", info))
     return edits
+
+
+_UNIT_TYPES = frozenset(
+    "service socket target mount automount timer path device slice scope swap".split()
+)
+_NAME_NOUNS = frozenset(
+    """site sites website websites web address addresses domain domains server servers page pages
+    homepage account accounts url urls link links file files mail email e-mail mailbox unit units
+    module modules package packages""".split()
+)
+_DOT_BEFORE_LETTERS = re.compile(r"\.(?=[A-Za-z]{2})")
+_NAME_PART = re.compile(r"[A-Za-z0-9_-]")
+
+
+def _next_word(text: str, position: int) -> str:
+    match = re.match(r"\s*([A-Za-z-]+)", text[position : position + 40])
+    return match.group(1).lower() if match else ""
+
+
+class _DottedNames:
+    """The dotted tokens of a text (``napster.no``, ``os.path``) and the contexts they are in."""
+
+    def __init__(self, text: str) -> None:
+        self.contexts: dict[str, set[str]] = {}
+        self.rights: dict[str, set[str]] = {}
+        for dot in _DOT_BEFORE_LETTERS.finditer(text):
+            start = dot.start()
+            floor = max(0, start - 64)
+            while start > floor and _NAME_PART.match(text, start - 1):
+                start -= 1
+            right = re.match(r"[A-Za-z]+", text[dot.end() : dot.end() + 64])
+            if start == dot.start() or right is None:
+                continue
+            left, after = text[start : dot.start()].lower(), right.group().lower()
+            self.contexts.setdefault(f"{left}.{after}", set()).add(_next_word(text, dot.end() + len(right.group())))
+            if right.group()[0].islower():  # not "morning.The": a glued boundary, another fault
+                self.rights.setdefault(left, set()).add(after)
+
+    def is_name(self, left: str, right: str, next_word: str) -> bool:
+        """Whether ``left.right`` followed by ``next_word`` is a name rather than a splice."""
+        if right in _UNIT_TYPES or next_word in _NAME_NOUNS:
+            return True
+        if len(self.contexts.get(f"{left}.{right}", ())) >= 2:
+            return True  # written again, followed by something else: not a copied paragraph
+        # The first part is also written before a domain or an extension (napster.com), or before
+        # other names (os.walk, os.remove): a namespace, not a word that ends a sentence.
+        return bool(self.rights.get(left, set()) - {right})
 
 
 def _splice_matches(text: str) -> Iterator[re.Match[str]]:
@@ -408,33 +544,101 @@ def _splice_matches(text: str) -> Iterator[re.Match[str]]:
 def quote_spaces(text: str) -> list[Edit]:
     """Spaces to insert before an opening double quote (or after a closing one) glued to a word.
 
+    Straight quotes are told apart by their parity over the paragraph, carried across
+    news-style paragraphs: a quotation that goes on into the next paragraph is not closed, and
+    the next paragraph (or, where paragraphs were run together, the next sentence) opens with a
+    quote again. A run of paragraphs whose quotes do not balance is left alone.
+
     >>> [e.start for e in quote_spaces('Karabakh’s"reintegration" into')]
     [10]
+    >>> [e.start for e in quote_spaces('He said: "We lost. "It hurts. "Not again." He was famed"clear blue water".')]
+    [55]
     """
     info_open = MappingProxyType({"reason": "no space before opening quote"})
     info_close = MappingProxyType({"reason": "no space after closing quote"})
-    # Straight quotes alternate open/close within a paragraph.
-    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
-    parity: dict[int, int] = {}
-    straight: list[tuple[int, Edit]] = []  # (paragraph, edit)
-    for match in _STRAIGHT_QUOTE.finditer(text):
-        position = match.start()
-        paragraph = bisect.bisect_right(paragraph_starts, position) - 1
-        count = parity.get(paragraph, 0)
-        parity[paragraph] = count + 1
+    roles, reliable = straight_quote_roles(text)
+    edits = []
+    for position, opening in roles.items():
+        if position not in reliable:
+            continue
         before = text[position - 1] if position else " "
         after = text[position + 1] if position + 1 < len(text) else " "
-        if count % 2 == 0 and (before.isalnum() or before in "’'") and after.isalnum():
-            straight.append((paragraph, Edit(position, position, " ", "quote_space", info_open)))
-        elif count % 2 == 1 and before.isalnum() and after.isalpha():
-            straight.append((paragraph, Edit(position + 1, position + 1, " ", "quote_space", info_close)))
-    # An unbalanced paragraph gives no reliable parity: its straight-quote edits are dropped.
-    edits = [edit for paragraph, edit in straight if parity[paragraph] % 2 == 0]
+        if opening and (before.isalnum() or before in "’'") and after.isalnum():
+            edits.append(Edit(position, position, " ", "quote_space", info_open))
+        elif not opening and before.isalnum() and after.isalpha():
+            edits.append(Edit(position + 1, position + 1, " ", "quote_space", info_close))
     for match in _CURLY_OPEN.finditer(text):
         edits.append(Edit(match.start(), match.start(), " ", "quote_space", info_open))
     for match in _CURLY_CLOSE.finditer(text):
         edits.append(Edit(match.end(), match.end(), " ", "quote_space", info_close))
     return edits
+
+
+_APOSTROPHE_QUOTE = re.compile(r'(?<=[A-Za-z])"(?:s|t|d|m|ll|re|ve)(?![A-Za-z])')
+
+
+def straight_quote_roles(text: str) -> tuple[dict[int, bool], set[int]]:
+    """Each straight double quote's role (True: it opens a quotation) and the quotes whose run
+    of paragraphs balances.
+
+    A quote in the place of an apostrophe (``Indonesia"s``, ``don"t``) is no quote. Inside a
+    quotation, a quote that starts a paragraph, or follows a sentence end and a space and comes
+    before a word, opens the quotation again (news style) instead of closing it.
+
+    >>> roles, reliable = straight_quote_roles('"We lost. "It hurts." Then"Go"')
+    >>> [roles[k] for k in sorted(roles)], sorted(reliable) == sorted(roles)
+    ([True, True, False, True, False], True)
+    """
+    roles: dict[int, bool] = {}
+    reliable: set[int] = set()
+    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    apostrophes = {m.start() for m in _APOSTROPHE_QUOTE.finditer(text)}
+    quotes = [m.start() for m in _STRAIGHT_QUOTE.finditer(text) if m.start() not in apostrophes]
+    paragraphs = [bisect.bisect_right(paragraph_starts, position) - 1 for position in quotes]
+    # How many quotes of the same paragraph follow each quote.
+    following = [0] * len(quotes)
+    for k in range(len(quotes) - 2, -1, -1):
+        following[k] = following[k + 1] + 1 if paragraphs[k + 1] == paragraphs[k] else 0
+    inside = False
+    paragraph = -1
+    group: list[int] = []  # quotes of the current run of paragraphs
+    for position, here, later in zip(quotes, paragraphs, following):
+        at_start = _after_space(text, position) <= paragraph_starts[here]
+        if here != paragraph:
+            continued = inside and here == paragraph + 1 and at_start
+            if not continued:
+                if not inside:
+                    reliable.update(group)
+                group, inside = [], False
+            paragraph = here
+        group.append(position)
+        after = text[position + 1 : position + 2]
+        if inside and after.isalnum() and (at_start or _reopens(text, position)):
+            roles[position] = True  # a quotation going on in a new paragraph or sentence
+            continue
+        if inside and after.isupper() and text[position - 1] in ".!?" and later % 2 == 1:
+            # Glued between a sentence end and a capital (`concerned."In fact`): closing it would
+            # leave the paragraph's quotes unbalanced, so the quotation goes on.
+            roles[position] = True
+            continue
+        roles[position] = not inside
+        inside = not inside
+    if not inside:
+        reliable.update(group)
+    return roles, reliable
+
+
+def _after_space(text: str, position: int) -> int:
+    """Where the white space before ``position`` starts."""
+    while position > 0 and text[position - 1] in " \t\r\n":
+        position -= 1
+    return position
+
+
+def _reopens(text: str, position: int) -> bool:
+    """Whether a quote follows a sentence end and white space (``energy. "That's``)."""
+    k = _after_space(text, position)
+    return 0 < k < position and text[k - 1] in ".!?"
 
 
 # --------------------------------------------------------------------------- lines
@@ -445,10 +649,16 @@ class _Line:
     start: int  # first non-space character
     end: int  # after the last non-space character
     raw_end: int  # position of the newline that ends it (or len(text))
+    indent: int  # characters of white space before ``start`` on its row
 
     @property
     def length(self) -> int:
         return self.end - self.start
+
+    @property
+    def column(self) -> int:
+        """The column the line ends at (what a wrap width limits)."""
+        return self.indent + self.end - self.start
 
 
 def _blocks(text: str) -> list[list[_Line]]:
@@ -469,7 +679,7 @@ def _blocks(text: str) -> list[list[_Line]]:
                 blocks.append(current)
                 current = []
         else:
-            current.append(_Line(start, end, raw_end))
+            current.append(_Line(start, end, raw_end, start - position))
         if newline < 0:
             break
         position = newline + 1
@@ -480,7 +690,7 @@ def _blocks(text: str) -> list[list[_Line]]:
 
 def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     """The column a hard-wrapped text was wrapped at, or None when it does not look wrapped."""
-    lengths = sorted(line.length for block in blocks for line in block[:-1])
+    lengths = sorted(line.column for block in blocks for line in block[:-1])
     if len(lengths) < 3:
         return None
     p90 = lengths[int(0.9 * (len(lengths) - 1))]
@@ -491,40 +701,120 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     return width if dense >= 0.6 * len(lengths) else None
 
 
-def _structural(text: str, line: _Line, previous: _Line) -> bool:
-    """True when ``line`` starts something of its own (a list item, an indented block)."""
-    if _LIST_MARKER.match(text, line.start):
-        return True
-    indent = line.start - (text.rfind("\n", 0, line.start) + 1)
-    previous_indent = previous.start - (text.rfind("\n", 0, previous.start) + 1)
-    return indent >= previous_indent + 2
+_TABLE_GAP = re.compile(r"\S(?: {3,}|\t| {2}(?<![.!?:;\"'’”)] {2}))\S")
+_SENTENCE_CLOSE = tuple(".!?")
+
+
+class _Block:
+    """One block of non-blank lines and what its layout says about its line breaks."""
+
+    def __init__(self, text: str, lines: list[_Line]) -> None:
+        self.text = text
+        self.lines = lines
+        self.baseline = min(line.indent for line in lines)
+        self.pairs = [(line, following) for line, following in zip(lines, lines[1:])
+                      if not self.starts_paragraph(following, line) and not self.is_trailer(line, following)]
+        self.verse = False
+        self.profile = self._profile()
+
+    def starts_paragraph(self, line: _Line, previous: _Line) -> bool:
+        """A list item, an indented line (more than the block's continuation lines, or two more
+        than the line before) or a table row starts something of its own."""
+        text = self.text
+        if _LIST_MARKER.match(text, line.start):
+            return True
+        if line.indent > self.baseline or line.indent >= previous.indent + 2:
+            return True
+        return bool(_TABLE_GAP.search(text, line.start, line.end)
+                    or _TABLE_GAP.search(text, previous.start, previous.end))
+
+    def _profile(self) -> int | None:
+        """The wrap column of this block judged by its own line-length profile: the longest line
+        that a line of the same paragraph follows, when the lines are nearly full, few end a
+        sentence and not every one starts with a capital. When three or more lines all start with
+        a capital the block is verse (or a list of sentences) and has no wrap column."""
+        text, pairs = self.text, self.pairs
+        if len(pairs) < 2:
+            return None
+        columns = [line.column for line, _ in pairs]
+        # A line that ends in a hyphen can run past the column (the hyphen was added after the
+        # word was placed), so it does not set the width.
+        width = max([line.column for line, _ in pairs if text[line.end - 1] != "-"] or columns)
+        full = sum(1 for column in columns if column >= 0.6 * width)
+        ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
+        capitals = sum(1 for _, following in pairs if text[following.start].isupper())
+        if capitals == len(pairs) >= 3:
+            self.verse = True
+            return None
+        if (40 <= width <= 200 and full >= 0.8 * len(pairs) and ends <= max(1, len(pairs) // 3)
+                and capitals < len(pairs)):
+            return width
+        return None
+
+    def width(self, document_width: int | None) -> int | None:
+        """The column this block was wrapped at: its own profile's; for a block of two lines in a
+        wrapped text, the first line's when it reaches 70% of the text's wrap column and does not
+        end a sentence; otherwise the text's (None for verse)."""
+        if self.verse:
+            return None
+        if self.profile is not None:
+            return self.profile
+        if len(self.pairs) == 1 and document_width is not None:
+            line = self.pairs[0][0]
+            if (max(40.0, 0.7 * document_width) <= line.column <= document_width
+                    and self.text[line.end - 1] not in ".!?:;\"'’”"):
+                return line.column
+        return document_width
+
+    def is_trailer(self, line: _Line, following: _Line) -> bool:
+        """A short last line (or one of two) after a sentence end, or in capitals: a sign-off such
+        as ``Reuter`` or ``AP``."""
+        text = self.text
+        if following is not self.lines[-1] and not (len(self.lines) > 2 and following is self.lines[-2]):
+            return False
+        for tail in self.lines[self.lines.index(following):]:
+            words = text[tail.start : tail.end]
+            if len(words.split()) > 2 or words.endswith(_SENTENCE_CLOSE):
+                return False
+        sign_off = text[following.start : following.end]
+        return text[line.end - 1] in ".!?\"'’”)>" or (sign_off.isupper() and sign_off.isalpha())
 
 
 def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
     blocks = _blocks(text)
-    width = _wrap_width(blocks)
+    judged = [_Block(text, lines) for lines in blocks if len(lines) >= 2]
+    # The text's wrap column; where long unwrapped paragraphs hide it, the widest column its
+    # wrapped paragraphs show.
+    document_width = _wrap_width(blocks) or max((b.profile for b in judged if b.profile), default=None)
     document_words: Counter[str] | None = None
     edits: list[Edit] = []
-    for block in blocks:
-        for line, following in zip(block, block[1:]):
+    for block in judged:
+        lines = block.lines
+        width = block.width(document_width)
+        for line, following in zip(lines, lines[1:]):
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
             # Would the next word have fitted on this line? Then the break was deliberate.
-            needed = line.length + (0 if hyphen else 1) + len(next_word)
-            wrapped = width is not None and line.length >= 0.5 * width and (
+            needed = line.column + (0 if hyphen else 1) + len(next_word)
+            wrapped = width is not None and line.column >= 0.5 * width and (
                 needed > width - 1
                 # A long line whose sentence goes on in lower case on the next line is a wrap
                 # even when the next word would have fitted (widths vary, hyphenation overflows).
-                or (line.length >= 0.7 * width and next_word[:1].islower()
+                or (line.column >= 0.7 * width and next_word[:1].islower()
                     and text[line.end - 1] not in ":;")
             )
-            if _structural(text, following, line):
+            if block.starts_paragraph(following, line):
                 # "- filed in 1999" or "57. Of the" after a wrapped line that stops mid-sentence
                 # is the sentence going on, not a list item.
                 mid_sentence = text[line.end - 1].islower() or text[line.end - 1] == ","
-                if not (wrapped and mid_sentence and not _LIST_MARKER.match(text, line.start)):
+                if not (wrapped and mid_sentence and not _LIST_MARKER.match(text, line.start)
+                        and _LIST_MARKER.match(text, following.start)
+                        and not _TABLE_GAP.search(text, line.start, line.end)
+                        and not _TABLE_GAP.search(text, following.start, following.end)):
                     continue
+            if block.is_trailer(line, following):
+                continue
             if hyphen and config.dehyphenate:
                 if document_words is None:
                     document_words = _document_words(text)

@@ -4,8 +4,8 @@ Each input is checked for: no exception; replaying the reported changes on the i
 output (nothing lost silently) and each change's ``before`` is the input slice it names;
 idempotence (``clean(clean(x)) == clean(x)``); determinism (two runs give equal results); and no
 invented text: every change other than a removal (``*_removed``) only inserts whitespace and only
-removes whitespace (``str.isspace``) or ``-`` (``encoding_fixed`` is exempt, also when a repair
-absorbed it: its text comes from ftfy).
+removes whitespace (``str.isspace``) or ``-`` (``encoding_fixed``, ``entity_decoded`` and
+``control_removed`` are exempt, also when a repair absorbed them: they are ftfy's fixes).
 
 Inputs mix random Unicode (all planes, controls, NUL, surrogate-free), adversarial punctuation runs
 (dots, digits, dashes, quotes, newlines) and structured, fault-laden prose (glued boundaries,
@@ -33,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 _REMOVALS = ("duplicate_removed", "caption_removed", "boilerplate_removed")
-_EXEMPT = ("encoding_fixed",)
+_EXEMPT = ("encoding_fixed", "entity_decoded", "control_removed")
 
 _WORDS = [
     "the", "blast", "Sept.", "25,", "2023.Gasoline", "morning.took", "U.S.Army", "said", "Dr.", "No.",

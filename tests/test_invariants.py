@@ -121,3 +121,55 @@ def test_fast_repair_expressions_find_what_the_plain_ones_find(text):
     assert [m.span() for m in repair._CURLY_OPEN.finditer(text)] == [m.span() for m in plain["open"].finditer(text)]
     assert [m.span() for m in repair._CURLY_CLOSE.finditer(text)] == [m.span() for m in plain["close"].finditer(text)]
     assert [m.span() for m in repair._splice_matches(text)] == [m.span() for m in repair._SPLICE.finditer(text)]
+
+
+MARKUP = ["&lt;", "&amp;", "&amp;lt;", "&#39;", "&#3;", "&#127;", "&#0;", "&foo;", "\x7f", "\x03", "<", "AT&T",
+          "&nbsp;", "&quot;"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(MARKUP + WORDS), max_size=40).map(" ".join))
+def test_only_markup_and_encoding_fixes_change_characters(text):
+    """Repairs insert whitespace or drop line breaks and hyphens; anything else is a recorded
+    entity, control-character or encoding fix, and cleaning stays idempotent and replayable."""
+    result = dedup.clean_and_explain(text)
+    assert replay(text, result) == result.text
+    assert dedup.clean(result.text) == result.text
+    for change in result.changes:
+        if change.kind == "control_removed":
+            assert change.after == "" and (change.before.startswith("&#") or len(change.before) == 1), change
+        elif change.kind == "entity_decoded":
+            assert change.before.startswith("&") and change.before.endswith(";"), change
+        elif change.kind in ("duplicate_removed", "caption_removed", "boilerplate_removed"):
+            assert change.after == ""
+        elif not {"entity_decoded", "control_removed", "encoding_fixed"} & {change.kind, *change.absorbed}:
+            assert change.after.strip() == "" and set(change.before) <= set(" \t\r\n-"), change
+
+
+LAYOUT = ["napster.no", "site", "ssh.service", "os.path", "morning.took", "no", "it.is", "Tony", "Blair", "2005.",
+          "£103m", '"', 'famed"clear', 'water"', "Indonesia\"s", "\n", "\n    ", "\n Reuter", "\nREUTER", "   ",
+          "1.", "-", "&lt;", "&#3;", "the", "council", "met", "on", "Tuesday", "night.", "It", "was", "cold"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(LAYOUT), max_size=80).map(" ".join))
+def test_repairs_of_layout_quotes_and_names_are_safe(text):
+    """Unwrapping, quote spacing and splices on texts full of wraps, indents, sign-offs, names and
+    quotes: replayable, idempotent, deterministic, and they only insert white space, turn a line
+    break into a space or drop a line-break hyphen."""
+    result = dedup.clean_and_explain(text, fix_encoding=False)
+    assert replay(text, result) == result.text
+    assert dedup.clean(result.text, fix_encoding=False) == result.text
+    assert dedup.clean_and_explain(text, fix_encoding=False) == result
+    for change in result.changes:
+        if change.kind not in ("duplicate_removed", "caption_removed", "boilerplate_removed"):
+            assert change.after.strip() == "" and set(change.before) <= set(" \t\r\n-"), change
+
+
+def test_idempotent_on_a_run_of_glued_dotted_words():
+    """`Ab.CdAb.Cd…`: whether a boundary is a dotted name depends on the boundary after it, so
+    the boundaries are decided from the last one back and one pass gives the fixed point."""
+    text = "Ab.Cd" * 60
+    once = dedup.clean(text)
+    assert once.count(". ") == 60
+    assert dedup.clean(once) == once
