@@ -13,6 +13,7 @@ normalisation), because short sentences ("He said no.") are alike by chance.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -33,72 +34,145 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|March|Mar|April|Apr|May|June|Jun|July|Jul|Aug(?:ust)?|"
     r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
-_DATE_ENDING = re.compile(
-    r",\s(?:on\s)?(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s)?"
-    + _MONTH
-    + r"\s\d{1,2},\s\d{4}\.?[\"”']?$"
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+# A full date: "Sept. 25, 2023", "September 25 2023", "25 September 2023".
+_DATE = rf"(?:{_MONTH}\s\d{{1,2}},?\s\d{{4}}|\d{{1,2}}\s{_MONTH}\s\d{{4}})"
+_END = r"[\"”'’]?\s*$"
+# Dates that end a caption, strongest first (each matched against the end of the unit, after any
+# credit): AP's "…in Kyiv, Ukraine, Monday, Sept. 25, 2023.", AP without a weekday
+# ("…in Lima, Oct. 30, 2018."), Reuters' place then date with no comma ("…Seattle, Washington,
+# U.S. March 20, 2020."), "…in Kyiv on Sept. 25, 2023.", Getty's "…on March 24, 2018 in Chicago,
+# Illinois.".
+_DATE_ENDINGS = (
+    (re.compile(rf",\s{_WEEKDAY},\s{_DATE}\.?{_END}"), 0.6, "ends with an AP-style place, weekday and date"),
+    (re.compile(rf",\s(?:on\s)?(?:{_WEEKDAY},?\s)?{_DATE}\.?{_END}"), 0.45, "ends with an AP-style date"),
+    (re.compile(rf"\sin\s[A-Z][\w.'’-]*(?:,?\s[A-Z][\w.'’-]*){{0,3}}\son\s(?:{_WEEKDAY},?\s)?{_DATE}\.?{_END}"),
+     0.35, "ends with a place and a date"),
+    (re.compile(rf"[A-Z][\w.]*\s{_MONTH}\s\d{{1,2}},\s\d{{4}}\.?{_END}"), 0.35, "ends with a place and a date"),
+    (re.compile(rf"(?:,|\son)\s{_DATE},?\sin\s[A-Z][\w.'’-]*(?:,?\s[A-Z][\w.'’-]*){{0,4}}\.?{_END}"), 0.35,
+     "ends with a date and a place"),
 )
+_AGENCY = (r"(?:Getty Images|AFP|AP|EPA(?:-EFE)?|Reuters|REUTERS|PA(?: Images| Wire)?|Bloomberg|Xinhua|"
+           r"Anadolu(?: Agency)?|Shutterstock|Alamy|REX|Rex Features|Corbis|NurPhoto|SOPA Images|"
+           r"Sipa|ZUMA(?: Wire)?|Pool|Handout)")
+_NAME = r"[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}"
+# Credits that cannot be ordinary prose: each counts only where it ends the unit (a credit
+# followed by more text is the next sentence run on, and prose must not go with it).
 _CREDIT = re.compile(
-    r"\((?:AP|AFP|Reuters|Getty|EPA|Xinhua|Bloomberg|Photo|Image|Credit)\b[^()\n]{0,80}\)"
-    r"|\b(?:AP|AFP|EPA|Reuters) Photo/"
-    r"|\b(?:Photo|Image|Picture|Illustration)s?\s?(?:by|courtesy of|credit)\s?:?\s"
-    r"|\bGetty Images\b|\bvia Getty\b|/\s?Shutterstock\b|\bStaff photographer\b",
-    re.IGNORECASE,
+    r"(?:\((?:AP|AFP|EPA|Reuters|REUTERS|Xinhua|Bloomberg|PA|Getty|UPI)\s(?:Photo|PHOTO|Images)\b[^()\n]{0,120}\)"
+    r"|\[(?:AP|AFP|EPA|Reuters)\s?PHOTO/[^\[\]\n]{1,80}\]"
+    r"|\((?:Photo|Photos|Photograph|Image|Picture|Illustration|Credit)s?(?:\s(?:by|courtesy of|credit)\b|\s?:)"
+    r"[^()\n]{1,240}\)"
+    r"|(?:^|[.!?)\]”\"]\s)(?:©\s?)?(?:Photograph|Photo|Photos|Picture|Image|Illustration|Credit|Photo credit|"
+    r"Image credit)s?:\s[^.!?()\n]{1,80}"
+    r"|\bvia Getty Images)[.\s]*$",
 )
-_FILE_PREFIX = re.compile(r"^FILE\s?[-–—:]\s")
+# Labels that start a caption or a credit line: "Image caption …", "Pictured: …",
+# "Photograph: Name/Agency", "© Photo: …".
+_LABEL = re.compile(
+    r"(?:©\s?)?(?:"
+    r"(?:Image|Media) (?:caption|copyright|source)\b"
+    r"|(?:Pictured|Main image|Top image|Caption|Photograph|Photo|Photos|Picture|Image|Illustration|Credit|"
+    r"Photo credit|Image credit|Photo illustration|Copyright)\s?(?::|\sby\s|\scourtesy of\s)"
+    r")"
+)
+_FILE_PREFIX = re.compile(r"^(?:FILE|File)(?:\s(?:PHOTO|photo|Photo))?\s?[-–—:]\s")
+# Credits that end a caption: "REUTERS/David Ryder/File Photo", "Drew Angerer/Getty Images",
+# "NAME/AFP via Getty Images", "Tyrone Siu/Reuters".
+_CREDIT_TAIL = re.compile(
+    rf"(?:^|\s)(?:(?:REUTERS|Reuters|AFP|EPA|Xinhua|Anadolu)\s?/\s?{_NAME}"
+    rf"|{_NAME}\s?/\s?(?:[A-Z][\w.-]*\s?/\s?)?(?:AFP via |AP via )?{_AGENCY})"
+    r"(?:\s?/\s?(?:File(?: Photo)?|Pool|Handout|File))?\)?\.?\s*$"
+)
+# Reported speech and attribution: a sentence that says who said or reported something is prose,
+# whatever date or agency it mentions ("…, Agence France Presse (AFP) reported.").
+_ATTRIBUTION = re.compile(
+    r"\b(?:said|says|say|reported|reports|announced|announces|told|tells|according to|added|adds|stated|"
+    r"citing|quoted|wrote|writes|claimed|claims|confirmed|confirms|denied|insisted|warned|explained|"
+    r"includes?|included)\b"
+)
+# A present-tense scene: "Smoke rises near…", "Refugees walk after…", "A man is seen…".
 _CAPTION_VERB = re.compile(
     r"^[A-Z][^.!?]{0,60}?\s[a-z]{2,}(?:s|es)\s(?:a|an|the|at|in|on|near|during|following|outside|"
     r"inside|as|after|before|from|to|with|by|for|along|past|his|her|their|its|up|down|out|off)\b"
+    r"|^(?:[^.!?\n]{0,80}?\s)?(?:[A-Za-z]+s|(?i:people|police|children|men|women|staff|troops))\s(?:walk|sit|stand|"
+    r"gather|attend|pose|hold|look|wait|watch|march|protest|arrive|take|gesture|react|carry|ride|play|"
+    r"celebrate|cry|smile|wave|pray|mourn|rest|work|clear|inspect|leave|check|queue|line|dance|sing|"
+    r"cross|climb|push|raise|listen|talk|meet|vote|search|demonstrate|fight|battle|enter|visit|help|"
+    r"wear|chant|shout|flee|evacuate|rally|kneel|embrace|hug|greet|cheer|light|lay|place|clean|dig|"
+    r"patrol|run|hang|collect|sort|shelter|line up)\b"
+    r"|\b(?:is|are) (?:seen|pictured|shown)\b"
 )
-_PAST = re.compile(r"\b(?:was|were|had|said|says|told)\b")
-# What a text must contain for any of its sentences to score above zero: the fixed parts of the
-# credit, 'FILE' and date patterns (a few substring scans per document instead of three regular
-# expressions per sentence).
-_CREDIT_HINTS = ("(ap", "(afp", "(reuters", "(epa", "(xinhua", "(bloomberg", "(credit", "(getty", "(photo",
-                 "(image", "photo/", "getty images", "via getty", "shutterstock", "staff photographer")
-_CREDITED = re.compile(r"(?:photo|image|picture|illustration)s?\s?(?:by|courtesy of|credit)")
-_YEAR_HINT = re.compile(r",\s\d{4}")
-_DATE_HINT = re.compile(r"\d,\s\d{4}")
+_PAST = re.compile(r"\b(?:was|were|had)\b")
+# A date in a sentence about what is due, planned or required is prose ("…takes place on
+# 27 February 2005.", "The agreement expires on Sept 30, 1988.").
+_SCHEDULE = re.compile(
+    r"\b(?:will|would|shall|must|should|could|might|due|scheduled|expected|expires?|deadline|"
+    r"takes? place|until)\b"
+)
+# What a text must contain for any of its sentences to score above zero: a fixed part of every
+# credit, label, 'FILE' and date pattern above (one scan per document instead of the patterns
+# per sentence).
+_CAPTION_HINT = re.compile(
+    r"/|FILE|File|©|[Cc]aption|[Cc]opyright|Pictured|Main image|Top image|Photo|Image|Picture|Illustration|"
+    r"Credit|Getty|\d,?\s\d{4}|\d\s[A-Z][a-z]+\.?\s\d{4}"
+)
+# How much of a long unit the end and start patterns look at: a caption's date and credit sit in
+# its last words, its label in its first ones (and a pattern never scans a long unit twice).
+_TAIL = 240
+_HEAD = 400
 
 
 def _caption_hint(text: str) -> bool:
     """False only when no sentence of ``text`` can have a caption score above zero."""
-    if "FILE" in text or (_YEAR_HINT.search(text) and _DATE_HINT.search(text)):
-        return True
-    folded = text.casefold()  # what IGNORECASE matching compares
-    if any(hint in folded for hint in _CREDIT_HINTS):
-        return True
-    return any(word in folded for word in ("photo", "image", "picture", "illustration")) and bool(
-        _CREDITED.search(folded))
+    return _CAPTION_HINT.search(text) is not None
 
 
 def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
     """Confidence (0–1) that a sentence is a photo caption or credit line, and why.
 
+    Evidence: a photo credit (``(AP Photo/…)``, ``REUTERS/Name``, ``Name/Getty Images``,
+    ``Photograph: …``), a label (``Image caption``, ``Pictured:``, ``FILE -``), a date ending in
+    the styles of AP, Reuters and Getty captions, a present-tense scene, and being glued to the
+    next sentence. Reported speech and attribution (``said``, ``reported``, ``according to``) is
+    prose: without a credit it scores zero, whatever date it ends with.
+
     >>> caption_score("Smoke rises near Stepanakert, Nagorno-Karabakh, on Sept. 25, 2023.", True)
     (0.9, 'ends with an AP-style date; present-tense scene; glued to the next sentence')
+    >>> caption_score("People gather in Chicago. Jim Young/Getty Images", False)
+    (1.0, 'photo credit; present-tense scene')
+    >>> caption_score("Heavy rain fell in the east, Agence France Presse (AFP) reported.", True)[0]
+    0.0
     >>> caption_score("The treaty was signed in Paris.", False)[0]
     0.0
     """
     score = 0.0
     reasons: list[str] = []
-    words = len(sentence.split())
-    if _CREDIT.search(sentence):
+    head, tail = sentence[:_HEAD], sentence[-_TAIL:]
+    credit = _LABEL.match(head) or _CREDIT.search(tail) or _CREDIT_TAIL.search(tail)
+    if credit:
         score += 0.8
         reasons.append("photo credit")
-    if _FILE_PREFIX.match(sentence):
+        if credit.re is not _LABEL:
+            tail = tail[: credit.start()]
+    if _FILE_PREFIX.match(head):
         score += 0.6
         reasons.append("'FILE -' prefix")
-    if _DATE_ENDING.search(sentence):
-        score += 0.45
-        reasons.append("ends with an AP-style date")
-    if score and _CAPTION_VERB.match(sentence) and not _PAST.search(sentence):
+    if not credit and _ATTRIBUTION.search(sentence):
+        return 0.0, ""
+    tail = re.sub(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$", "", tail)  # a credit in brackets
+    for pattern, weight, why in _DATE_ENDINGS if credit or not _SCHEDULE.search(sentence) else ():
+        if pattern.search(tail):
+            score += weight
+            reasons.append(why)
+            break
+    if score and _CAPTION_VERB.search(head) and not _PAST.search(sentence):
         score += 0.25
         reasons.append("present-tense scene")
     if score and glued:
         score += 0.2
         reasons.append("glued to the next sentence")
-    if words > 60:
+    if len(sentence.split()) > 60:
         score *= 0.3
     return min(1.0, round(score, 3)), "; ".join(reasons)
 
@@ -253,19 +327,32 @@ def _boilerplate(text: str, paragraphs: Sequence[Paragraph], boilerplate: Boiler
                 act(sentence.start, sentence.end, "sentence", found)
 
 
-_CREDIT_ONLY = re.compile(r"^\([^()\n]{2,120}\)$")
+def _credit_only(chunk: str) -> bool:
+    """True for a sentence that is nothing but a credit: ``(AP Photo/Mara Lind)``,
+    ``REUTERS/David Ryder/File Photo``, ``Photograph: Name/Agency``, ``Jim Young/Getty Images``."""
+    if len(chunk) > 160 or len(chunk.split()) > 14:
+        return False
+    if chunk[:1] in "([":
+        return (chunk.rstrip()[-1:] in ")]" and _CREDIT.search(chunk) is not None) or (
+            _LABEL.match(chunk[1:]) is not None and ")" not in chunk)
+    found = _CREDIT.search(chunk) or _CREDIT_TAIL.search(chunk)
+    return found is not None and not chunk[: found.start()].strip()
 
 
 def _caption_units(text: str, paragraph: Paragraph) -> list[tuple[Span, ...]]:
-    """The sentences of a paragraph, with a credit in parentheses kept with the sentence it
-    follows (``… on Sept. 4, 2001. (AP Photo/Mara Lind)`` is one caption)."""
+    """The sentences of a paragraph, with a credit kept with the sentence it follows
+    (``… on Sept. 4, 2001. (AP Photo/Mara Lind)`` is one caption), and the sentences of a
+    caption in parentheses kept together (``(Photo: A crowd gathers. Credit: AFP/Getty Images)``)."""
     units: list[tuple[Span, ...]] = []
     for sentence in paragraph.sentences:
-        chunk = text[sentence.start : sentence.end]
-        if units and _CREDIT_ONLY.match(chunk) and _CREDIT.search(chunk):
-            units[-1] = units[-1] + (sentence,)
-        else:
-            units.append((sentence,))
+        chunk = text[sentence.start : sentence.end].strip()
+        if units and len(units[-1]) < 4:
+            previous = text[units[-1][0].start : units[-1][-1].end]
+            unclosed = previous.startswith("(") and ")" not in previous and len(previous) < 400
+            if unclosed or _credit_only(chunk):
+                units[-1] = units[-1] + (sentence,)
+                continue
+        units.append((sentence,))
     return units
 
 
@@ -280,7 +367,8 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
             if any((s.start, s.end) in removed for s in unit):
                 continue
             start, end = unit[0].start, unit[-1].end
-            glued = any(end <= b <= end + 2 for b in boundaries)
+            after = bisect_left(boundaries, end)  # boundaries are sorted
+            glued = after < len(boundaries) and boundaries[after] <= end + 2
             score, why = caption_score(text[start:end], glued)
             if score < policy.caption_confidence:
                 continue
