@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "decide_document",
-    "boilerplate_units", "unit_hash",
+    "boilerplate_units", "boilerplate_unit_edges", "boilerplate_eligible", "unit_hash",
+    "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
 ]
 
 _MONTH = (
@@ -128,14 +129,15 @@ def _caption_hint(text: str) -> bool:
     return _CAPTION_HINT.search(text) is not None
 
 
-def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
+def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tuple[float, str]:
     """Confidence (0–1) that a sentence is a photo caption or credit line, and why.
 
     Evidence: a photo credit (``(AP Photo/…)``, ``REUTERS/Name``, ``Name/Getty Images``,
     ``Photograph: …``), a label (``Image caption``, ``Pictured:``, ``FILE -``), a date ending in
-    the styles of AP, Reuters and Getty captions, a present-tense scene, and being glued to the
-    next sentence. Reported speech and attribution (``said``, ``reported``, ``according to``) is
-    prose: without a credit it scores zero, whatever date it ends with.
+    the styles of AP, Reuters and Getty captions, a present-tense scene, being glued to the next
+    sentence, and being followed by a credit line (``credited``). Reported speech and
+    attribution (``said``, ``reported``, ``according to``) is prose: without a credit it scores
+    zero, whatever date it ends with.
 
     >>> caption_score("Smoke rises near Stepanakert, Nagorno-Karabakh, on Sept. 25, 2023.", True)
     (0.9, 'ends with an AP-style date; present-tense scene; glued to the next sentence')
@@ -172,6 +174,9 @@ def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
     if score and glued:
         score += 0.2
         reasons.append("glued to the next sentence")
+    if score and credited:
+        score += 0.2
+        reasons.append("followed by a photo credit")
     if len(sentence.split()) > 60:
         score *= 0.3
     return min(1.0, round(score, 3)), "; ".join(reasons)
@@ -254,20 +259,75 @@ def unit_hash(text: str, config: DedupConfig) -> int:
     return exact_hash(key_for(text, config.fingerprint))
 
 
+# Template text that carries a number and is still boilerplate: a copyright line.
+_COPYRIGHT = re.compile(r"©|\(c\)\s\d|\b(?:[Cc]opyright|All rights reserved)\b")
+_DIGIT = re.compile(r"\d")
+#: The fewest words a unit needs to count as boilerplate ("All rights reserved." has three; a
+#: table heading such as "Year" or "Record March 13" is data, not a template).
+BOILERPLATE_MIN_WORDS = 3
+#: How many paragraphs from either end of a document count as its top or bottom.
+BOILERPLATE_EDGE = 2
+
+
+def boilerplate_eligible(unit: str) -> bool:
+    """Whether a unit's form allows it to count as boilerplate: template text, not data.
+
+    A unit is eligible when it has at least :data:`BOILERPLATE_MIN_WORDS` words and no digits,
+    or is a copyright line. Lines with numbers or dates (``Pay March 31``, ``Shr 18 cts vs 15
+    cts``, a table row) are data that recurs across related reports, not boilerplate, however
+    many documents share them; very short lines (``Year``) are headings. Frequency is the corpus
+    plan's part: an eligible unit still has to appear in enough unrelated documents.
+
+    >>> boilerplate_eligible("Sign up for our morning newsletter.")
+    True
+    >>> boilerplate_eligible("© 2025 Westhaven Daily News.")
+    True
+    >>> [boilerplate_eligible(line) for line in ("Year", "Pay March 31", "Shr 18 cts vs 15 cts")]
+    [False, False, False]
+    """
+    if len(unit.split()) < BOILERPLATE_MIN_WORDS:
+        return False
+    return not _DIGIT.search(unit) or _COPYRIGHT.search(unit) is not None
+
+
 def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> list[int]:
     """Hashes of the units of a document that may count as boilerplate: every paragraph, every
-    line of a multi-line paragraph, and every sentence long enough to be removable."""
-    hashes: set[int] = set()
-    for paragraph in paragraphs:
-        hashes.add(unit_hash(text[paragraph.span.start : paragraph.span.end], config))
+    line of a multi-line paragraph, and every sentence long enough to be removable, each only
+    when :func:`boilerplate_eligible` allows its form."""
+    return sorted(boilerplate_unit_edges(text, paragraphs, config))
+
+
+def boilerplate_unit_edges(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> dict[int, bool]:
+    """The units of :func:`boilerplate_units`, each with whether it stands at the top or the
+    bottom of the document (within :data:`BOILERPLATE_EDGE` paragraphs of either end), where
+    template text (banners, bylines, footers) sits.
+
+    >>> from dedup.config import DedupConfig
+    >>> from dedup.pipeline import prepare
+    >>> text = "Sign up for our newsletter today.\\n\\nA.\\n\\nThe vote is on Monday.\\n\\nB.\\n\\nC.\\n\\nD."
+    >>> doc = prepare(text, DedupConfig())
+    >>> sorted(boilerplate_unit_edges(doc.text, doc.paragraphs, DedupConfig()).values())
+    [False, True]
+    """
+    units: dict[int, bool] = {}
+    count = len(paragraphs)
+
+    def add(chunk: str, edge: bool) -> None:
+        if boilerplate_eligible(chunk):
+            key = unit_hash(chunk, config)
+            units[key] = units.get(key, False) or edge
+
+    for number, paragraph in enumerate(paragraphs):
+        edge = number < BOILERPLATE_EDGE or number >= count - BOILERPLATE_EDGE
+        add(text[paragraph.span.start : paragraph.span.end], edge)
         if len(paragraph.lines) > 1:
             for line in paragraph.lines:
-                hashes.add(unit_hash(text[line.start : line.end], config))
+                add(text[line.start : line.end], edge)
         for sentence in paragraph.sentences:
             chunk = text[sentence.start : sentence.end]
             if len(chunk.split()) >= config.policy.min_sentence_words:
-                hashes.add(unit_hash(chunk, config))
-    return sorted(hashes)
+                add(chunk, edge)
+    return units
 
 
 @dataclass(frozen=True)
@@ -280,7 +340,7 @@ class Boilerplate:
     def verdict(self, text: str, config: DedupConfig) -> tuple[int, int] | None:
         """(documents, first document) when ``text`` is boilerplate to act on here, else None."""
         found = self.units.get(unit_hash(text, config))
-        if found is None:
+        if found is None or not boilerplate_eligible(text):
             return None
         if config.policy.boilerplate == "keep_first" and found[1] == self.document_index:
             return None
@@ -333,23 +393,19 @@ def _credit_only(chunk: str) -> bool:
     if len(chunk) > 160 or len(chunk.split()) > 14:
         return False
     if chunk[:1] in "([":
-        return (chunk.rstrip()[-1:] in ")]" and _CREDIT.search(chunk) is not None) or (
-            _LABEL.match(chunk[1:]) is not None and ")" not in chunk)
+        return chunk[-1:] in ")]" and _CREDIT.search(chunk) is not None
     found = _CREDIT.search(chunk) or _CREDIT_TAIL.search(chunk)
     return found is not None and not chunk[: found.start()].strip()
 
 
 def _caption_units(text: str, paragraph: Paragraph) -> list[tuple[Span, ...]]:
-    """The sentences of a paragraph, with a credit kept with the sentence it follows
-    (``… on Sept. 4, 2001. (AP Photo/Mara Lind)`` is one caption), and the sentences of a
-    caption in parentheses kept together (``(Photo: A crowd gathers. Credit: AFP/Getty Images)``)."""
+    """The sentences of a paragraph, the sentences of a caption in parentheses kept together
+    (``(Photo: A crowd gathers. Credit: AFP/Getty Images)``)."""
     units: list[tuple[Span, ...]] = []
     for sentence in paragraph.sentences:
-        chunk = text[sentence.start : sentence.end].strip()
         if units and len(units[-1]) < 4:
             previous = text[units[-1][0].start : units[-1][-1].end]
-            unclosed = previous.startswith("(") and ")" not in previous and len(previous) < 400
-            if unclosed or _credit_only(chunk):
+            if previous.startswith("(") and ")" not in previous and len(previous) < 400:
                 units[-1] = units[-1] + (sentence,)
                 continue
         units.append((sentence,))
@@ -363,16 +419,22 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
         return
     for paragraph in paragraphs:
         units = _caption_units(text, paragraph)
-        for unit in units:
-            if any((s.start, s.end) in removed for s in unit):
-                continue
-            start, end = unit[0].start, unit[-1].end
+        credit_only = [_credit_only(text[u[0].start : u[-1].end].strip()) for u in units]
+        scored = []
+        for number, unit in enumerate(units):
+            end = unit[-1].end
             after = bisect_left(boundaries, end)  # boundaries are sorted
             glued = after < len(boundaries) and boundaries[after] <= end + 2
-            score, why = caption_score(text[start:end], glued)
-            if score < policy.caption_confidence:
+            credited = number + 1 < len(units) and credit_only[number + 1]
+            scored.append(caption_score(text[unit[0].start : end], glued, credited=credited))
+        captions = [score >= policy.caption_confidence for score, _ in scored]
+        for number, unit in enumerate(units):
+            score, why = scored[number]
+            if not captions[number] or any((s.start, s.end) in removed for s in unit):
                 continue
-            shares = len(units) > 1
+            start, end = unit[0].start, unit[-1].end
+            # Other text in the paragraph: the caption was glued onto it, or stands in front of it.
+            shares = not all(captions[k] for k in range(len(units)) if k != number)
             if policy.captions == "remove" or (policy.captions == "auto" and shares):
                 for sentence in unit:
                     decision.removals.append(Removal(
@@ -381,6 +443,11 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
                         confidence=score,
                     ))
                     removed.add((sentence.start, sentence.end))
+            elif credit_only[number] and decision.flags and decision.flags[-1].kind == "caption" and \
+                    number and decision.flags[-1].end == units[number - 1][-1].end:
+                # A credit line flagged with the caption it follows: one flag for both.
+                last = decision.flags[-1]
+                decision.flags[-1] = FlagMark(last.start, end, "caption", last.reason, last.confidence)
             else:
                 decision.flags.append(FlagMark(start, end, "caption", why, score))
 

@@ -28,6 +28,7 @@ Debian package), never into the repository.
 Usage::
 
     PYTHONPATH=$PWD python scripts/measure_captions.py [--part heldout|tune] [--limit N] [--show]
+    PYTHONPATH=$PWD python scripts/measure_captions.py --hostile 10000 100000 1000000
 """
 
 from __future__ import annotations
@@ -189,6 +190,29 @@ def negatives(lines: list[dict[str, str]], hosts: list[str], show: bool) -> dict
     return {"sentences": len(lines), "taken_as_captions": hits}
 
 
+def hostile(sizes: list[int]) -> None:
+    """Time the caption pass (decide with only captions on) on a caption repeated to ``sizes``
+    characters, spaced and glued, beside the preparation (repair and segmentation) it needs."""
+    from dedup.config import make_config
+    from dedup.pipeline import prepare
+    from dedup.policy import decide_document
+
+    pieces = {"spaced": "Smoke rises near Stepanakert, Nagorno-Karabakh, on Sept. 25, 2023. ",
+              "glued": "Smoke rises near Stepanakert, on Sept. 25, 2023.Gasoline is short. "}
+    config = make_config(None, dedup_paragraphs=False, dedup_sentences=False)
+    for name, piece in pieces.items():
+        for size in sizes:
+            text = (piece * (size // len(piece) + 1))[:size]
+            started = time.perf_counter()
+            prepared = prepare(text, config)
+            middle = time.perf_counter()
+            decision = decide_document(prepared.text, prepared.paragraphs, prepared.boundaries, config)
+            done = time.perf_counter()
+            print(f"{name:7} {size:>9,} chars: prepare {middle - started:7.2f}s  caption pass "
+                  f"{done - middle:6.3f}s  ({len(decision.removals) + len(decision.flags)} captions, "
+                  f"{len(prepared.boundaries)} boundaries)", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("heldout", "tune"), default="heldout")
@@ -196,7 +220,12 @@ def main() -> int:
     parser.add_argument("--per-caption", type=int, default=6, help="host articles per planted caption")
     parser.add_argument("--show", action="store_true", help="print every removal, flag and miss")
     parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--hostile", type=int, nargs="*", metavar="CHARS",
+                        help="only time the caption pass on a repeated caption of these sizes")
     args = parser.parse_args()
+    if args.hostile is not None:
+        hostile(args.hostile or [10_000, 100_000, 1_000_000])
+        return 0
 
     import dedup
 
