@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "decide_document",
-    "boilerplate_units", "boilerplate_unit_edges", "boilerplate_eligible", "unit_hash",
+    "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible", "unit_hash",
     "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
 ]
 
@@ -261,61 +261,88 @@ def unit_hash(text: str, config: DedupConfig) -> int:
 
 # Template text that carries a number and is still boilerplate: a copyright line.
 _COPYRIGHT = re.compile(r"©|\(c\)\s\d|\b(?:[Cc]opyright|All rights reserved)\b")
-_DIGIT = re.compile(r"\d")
-#: The fewest words a unit needs to count as boilerplate ("All rights reserved." has three; a
-#: table heading such as "Year" or "Record March 13" is data, not a template).
+# Data: a digit, or a date written in words ("Record March Two", "Pay April one").
+_DATA = re.compile(
+    r"\d|\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s"
+    r"(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty)\b"
+)
+#: The fewest words a unit needs to count as template text ("All rights reserved." has three);
+#: shorter units ("Year", "Reuter") are headings and sign-offs.
 BOILERPLATE_MIN_WORDS = 3
 #: How many paragraphs from either end of a document count as its top or bottom.
 BOILERPLATE_EDGE = 2
 
 
-def boilerplate_eligible(unit: str) -> bool:
-    """Whether a unit's form allows it to count as boilerplate: template text, not data.
+def boilerplate_form(unit: str) -> str:
+    """What a unit looks like, for deciding whether it can be boilerplate.
 
-    A unit is eligible when it has at least :data:`BOILERPLATE_MIN_WORDS` words and no digits,
-    or is a copyright line. Lines with numbers or dates (``Pay March 31``, ``Shr 18 cts vs 15
-    cts``, a table row) are data that recurs across related reports, not boilerplate, however
-    many documents share them; very short lines (``Year``) are headings. Frequency is the corpus
-    plan's part: an eligible unit still has to appear in enough unrelated documents.
+    ``"data"``: numbers or dates (``Pay March 31``, ``Record March Two``, ``Shr 18 cts vs 15
+    cts``, a table row), data that recurs across related reports, never boilerplate by default;
+    a copyright line (``© 2025 …``) is template text whatever its digits. ``"short"``: fewer
+    than :data:`BOILERPLATE_MIN_WORDS` words (``Year``, ``Reuter``), a heading or a sign-off,
+    boilerplate only on stronger evidence (see :func:`boilerplate_unit_forms`).
+    ``"template"``: anything else; boilerplate when enough unrelated documents share it.
 
-    >>> boilerplate_eligible("Sign up for our morning newsletter.")
-    True
-    >>> boilerplate_eligible("© 2025 Westhaven Daily News.")
-    True
-    >>> [boilerplate_eligible(line) for line in ("Year", "Pay March 31", "Shr 18 cts vs 15 cts")]
-    [False, False, False]
+    >>> [boilerplate_form(u) for u in ("Sign up for our morning newsletter.", "© 2025 Westhaven News.")]
+    ['template', 'template']
+    >>> [boilerplate_form(u) for u in ("Year", "Pay March 31", "Record March Two", "Shr 18 cts vs 15 cts")]
+    ['short', 'data', 'data', 'data']
     """
-    if len(unit.split()) < BOILERPLATE_MIN_WORDS:
-        return False
-    return not _DIGIT.search(unit) or _COPYRIGHT.search(unit) is not None
+    if _COPYRIGHT.search(unit):
+        return "template" if len(unit.split()) >= 2 else "short"
+    if _DATA.search(unit):
+        return "data"
+    return "template" if len(unit.split()) >= BOILERPLATE_MIN_WORDS else "short"
+
+
+def boilerplate_eligible(unit: str) -> bool:
+    """Whether a unit can count as boilerplate by default: its form is ``"template"``.
+
+    >>> boilerplate_eligible("All rights reserved."), boilerplate_eligible("Pay March 31")
+    (True, False)
+    """
+    return boilerplate_form(unit) == "template"
 
 
 def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> list[int]:
     """Hashes of the units of a document that may count as boilerplate: every paragraph, every
     line of a multi-line paragraph, and every sentence long enough to be removable, each only
     when :func:`boilerplate_eligible` allows its form."""
-    return sorted(boilerplate_unit_edges(text, paragraphs, config))
+    forms = boilerplate_unit_forms(text, paragraphs, config)
+    return sorted(key for key, (form, _) in forms.items() if form == "template")
 
 
-def boilerplate_unit_edges(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> dict[int, bool]:
-    """The units of :func:`boilerplate_units`, each with whether it stands at the top or the
-    bottom of the document (within :data:`BOILERPLATE_EDGE` paragraphs of either end), where
-    template text (banners, bylines, footers) sits.
+def boilerplate_unit_forms(text: str, paragraphs: Sequence[Paragraph],
+                           config: DedupConfig) -> dict[int, tuple[str, bool]]:
+    """Every unit a document could share with others, by hash: its :func:`boilerplate_form` and
+    whether it stands at the top or the bottom of the document (within
+    :data:`BOILERPLATE_EDGE` paragraphs of either end), where template text (banners, bylines,
+    sign-offs, footers) sits.
+
+    This is what a corpus plan counts: a ``"template"`` unit is boilerplate when enough unrelated
+    documents share it; a ``"short"`` one only when it also sits at the edge of nearly every
+    document that has it and is in a large share of the corpus (a wire sign-off); a ``"data"``
+    one, never by default.
 
     >>> from dedup.config import DedupConfig
     >>> from dedup.pipeline import prepare
-    >>> text = "Sign up for our newsletter today.\\n\\nA.\\n\\nThe vote is on Monday.\\n\\nB.\\n\\nC.\\n\\nD."
-    >>> doc = prepare(text, DedupConfig())
-    >>> sorted(boilerplate_unit_edges(doc.text, doc.paragraphs, DedupConfig()).values())
-    [False, True]
+    >>> text = "Sign up for our newsletter today.\\n\\nA.\\n\\nThe vote is on Monday.\\n\\nB.\\n\\nC.\\n\\nYear"
+    >>> config = DedupConfig()
+    >>> doc = prepare(text, config)
+    >>> forms = boilerplate_unit_forms(doc.text, doc.paragraphs, config)
+    >>> forms[unit_hash("Sign up for our newsletter today.", config)], forms[unit_hash("Year", config)]
+    (('template', True), ('short', True))
+    >>> forms[unit_hash("The vote is on Monday.", config)]
+    ('template', False)
     """
-    units: dict[int, bool] = {}
+    units: dict[int, tuple[str, bool]] = {}
     count = len(paragraphs)
 
     def add(chunk: str, edge: bool) -> None:
-        if boilerplate_eligible(chunk):
-            key = unit_hash(chunk, config)
-            units[key] = units.get(key, False) or edge
+        key = unit_hash(chunk, config)
+        known = units.get(key)
+        units[key] = (boilerplate_form(chunk), edge or (known is not None and known[1]))
 
     for number, paragraph in enumerate(paragraphs):
         edge = number < BOILERPLATE_EDGE or number >= count - BOILERPLATE_EDGE
