@@ -135,7 +135,8 @@ def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tupl
     Evidence: a photo credit (``(AP Photo/…)``, ``REUTERS/Name``, ``Name/Getty Images``,
     ``Photograph: …``), a label (``Image caption``, ``Pictured:``, ``FILE -``), a date ending in
     the styles of AP, Reuters and Getty captions, a present-tense scene, being glued to the next
-    sentence, and being followed by a credit line (``credited``). Reported speech and
+    sentence, and being followed by a credit line naming an agency or photographer in full
+    (``credited``: enough on its own). Reported speech and
     attribution (``said``, ``reported``, ``according to``) is prose: without a credit it scores
     zero, whatever date it ends with.
 
@@ -174,8 +175,8 @@ def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tupl
     if score and glued:
         score += 0.2
         reasons.append("glued to the next sentence")
-    if score and credited:
-        score += 0.2
+    if credited:
+        score += 0.6
         reasons.append("followed by a photo credit")
     if len(sentence.split()) > 60:
         score *= 0.3
@@ -425,14 +426,19 @@ def _credit_only(chunk: str) -> bool:
     return found is not None and not chunk[: found.start()].strip()
 
 
+_ONLY_DATE = re.compile(rf"(?:{_WEEKDAY},?\s)?{_DATE}\.?\s*$")
+
+
 def _caption_units(text: str, paragraph: Paragraph) -> list[tuple[Span, ...]]:
-    """The sentences of a paragraph, the sentences of a caption in parentheses kept together
-    (``(Photo: A crowd gathers. Credit: AFP/Getty Images)``)."""
+    """The sentences of a paragraph, with the sentences of a caption in parentheses kept
+    together (``(Photo: A crowd gathers. Credit: AFP/Getty Images)``) and a date split off after
+    an abbreviation kept with its sentence (``…Seattle, Washington, U.S.`` ``March 20, 2020.``)."""
     units: list[tuple[Span, ...]] = []
     for sentence in paragraph.sentences:
         if units and len(units[-1]) < 4:
             previous = text[units[-1][0].start : units[-1][-1].end]
-            if previous.startswith("(") and ")" not in previous and len(previous) < 400:
+            unclosed = previous.startswith("(") and ")" not in previous and len(previous) < 400
+            if unclosed or _ONLY_DATE.match(text, sentence.start, sentence.end):
                 units[-1] = units[-1] + (sentence,)
                 continue
         units.append((sentence,))
@@ -446,13 +452,17 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
         return
     for paragraph in paragraphs:
         units = _caption_units(text, paragraph)
-        credit_only = [_credit_only(text[u[0].start : u[-1].end].strip()) for u in units]
+        chunks = [text[u[0].start : u[-1].end].strip() for u in units]
+        credit_only = [_credit_only(chunk) for chunk in chunks]
+        # A credit with an agency or a photographer's name in full ("(AP Photo/…)", "REUTERS/…",
+        # "Name/Getty Images") names the sentence before it a caption; "Photo: Name" alone does not.
+        strong = [only and ("/" in chunk or chunk[:1] in "([") for only, chunk in zip(credit_only, chunks)]
         scored = []
         for number, unit in enumerate(units):
             end = unit[-1].end
             after = bisect_left(boundaries, end)  # boundaries are sorted
             glued = after < len(boundaries) and boundaries[after] <= end + 2
-            credited = number + 1 < len(units) and credit_only[number + 1]
+            credited = number + 1 < len(units) and strong[number + 1] and not credit_only[number]
             scored.append(caption_score(text[unit[0].start : end], glued, credited=credited))
         captions = [score >= policy.caption_confidence for score, _ in scored]
         for number, unit in enumerate(units):
