@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dedup.segment import Span
 
 __all__ = [
-    "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "decide_document",
+    "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "credit_boundaries", "decide_document",
     "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible", "unit_hash",
     "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
 ]
@@ -85,6 +85,20 @@ _CREDIT_TAIL = re.compile(
     rf"|{_NAME}\s?/\s?(?:[A-Z][\w.-]*\s?/\s?)?(?:AFP via |AP via )?{_AGENCY})"
     r"(?:\s?/\s?(?:File(?: Photo)?|Pool|Handout|File))?\)?\.?\s*$"
 )
+# Where a credit ends and the next sentence begins though Punkt sees one sentence: after the
+# bracket of a credit in brackets followed by a capital ("(AP Photo/Name) The minister…"), and
+# after a credit ending in an agency run on, with or without a space, into a capitalised word
+# ("Jim Young/Getty ImagesThe minister…", "REUTERS/Name/File Photo The…").
+_CREDIT_RUN_ON = re.compile(
+    r"(?:\((?:AP|AFP|EPA|Reuters|REUTERS|Xinhua|Bloomberg|PA|Getty|UPI)\s(?:Photo|PHOTO|Images)\b[^()\n]{0,120}\)"
+    r"|\[(?:AP|AFP|EPA|Reuters)\s?PHOTO/[^\[\]\n]{1,80}\]"
+    r"|\((?:Photo|Photos|Photograph|Image|Picture|Illustration|Credit)s?(?:\s(?:by|courtesy of|credit)\b|\s?:)"
+    r"[^()\n]{1,240}\)"
+    rf"|(?:(?:REUTERS|Reuters|AFP|EPA)\s?/\s?{_NAME}\s?/\s?(?:File(?: Photo)?|Pool|Handout)"
+    rf"|{_NAME}\s?/\s?(?:[A-Z][\w.-]*\s?/\s?)?(?:AFP via |AP via )?(?:Getty Images|Shutterstock|Alamy|"
+    r"Rex Features|NurPhoto|SOPA Images|ZUMA Wire)(?:\s?/\s?(?:File(?: Photo)?|Pool|Handout))?))"
+    r"[ \t]*(?!(?:Photo|PHOTO|Images|Pool|Handout|File)\b)(?=[A-Z“\"‘'][a-z]|[A-Z][A-Z]?\s)"
+)
 # Reported speech and attribution: a sentence that says who said or reported something is prose,
 # whatever date or agency it mentions ("…, Agence France Presse (AFP) reported.").
 _ATTRIBUTION = re.compile(
@@ -127,6 +141,21 @@ _HEAD = 400
 def _caption_hint(text: str) -> bool:
     """False only when no sentence of ``text`` can have a caption score above zero."""
     return _CAPTION_HINT.search(text) is not None
+
+
+def credit_boundaries(text: str) -> list[int]:
+    """Where a sentence begins right after a photo credit that has no full stop: Punkt runs the
+    credit into the next sentence, so these are forced sentence boundaries (nothing is inserted).
+
+    >>> text = "Crowds gather. Jim Young/Getty ImagesThe rally ended. (AP Photo/Jo Lee) It rained."
+    >>> [text[at:at + 8] for at in credit_boundaries(text)]
+    ['The rall', 'It raine']
+    >>> credit_boundaries("A Reuters/Ipsos poll found (in March) That was all.")
+    []
+    """
+    if "/" not in text and "(" not in text:
+        return []
+    return [match.end() for match in _CREDIT_RUN_ON.finditer(text)]
 
 
 def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tuple[float, str]:
@@ -465,13 +494,13 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
             credited = number + 1 < len(units) and strong[number + 1] and not credit_only[number]
             scored.append(caption_score(text[unit[0].start : end], glued, credited=credited))
         captions = [score >= policy.caption_confidence for score, _ in scored]
+        # Other text in the paragraph: the caption was glued onto it, or stands in front of it.
+        shares = not all(captions)
         for number, unit in enumerate(units):
             score, why = scored[number]
             if not captions[number] or any((s.start, s.end) in removed for s in unit):
                 continue
             start, end = unit[0].start, unit[-1].end
-            # Other text in the paragraph: the caption was glued onto it, or stands in front of it.
-            shares = not all(captions[k] for k in range(len(units)) if k != number)
             if policy.captions == "remove" or (policy.captions == "auto" and shares):
                 for sentence in unit:
                     decision.removals.append(Removal(
