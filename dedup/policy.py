@@ -165,7 +165,7 @@ def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tupl
     ``Photograph: …``), a label (``Image caption``, ``Pictured:``, ``FILE -``), a date ending in
     the styles of AP, Reuters and Getty captions, a present-tense scene, being glued to the next
     sentence, and being followed by a credit line naming an agency or photographer in full
-    (``credited``: enough on its own). Reported speech and
+    (``credited``: enough on its own for a present-tense sentence). Reported speech and
     attribution (``said``, ``reported``, ``according to``) is prose: without a credit it scores
     zero, whatever date it ends with.
 
@@ -205,7 +205,9 @@ def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tupl
         score += 0.2
         reasons.append("glued to the next sentence")
     if credited:
-        score += 0.6
+        # Enough on its own for a present-tense sentence; a sentence in the past tense needs
+        # more (a body sentence can end a paragraph that a bare credit was glued onto).
+        score += 0.35 if _PAST.search(sentence) or sentence.rstrip()[-1:] in "\"”’'?!" else 0.6
         reasons.append("followed by a photo credit")
     if len(sentence.split()) > 60:
         score *= 0.3
