@@ -399,7 +399,7 @@ class Boilerplate:
     def verdict(self, text: str, config: DedupConfig) -> tuple[int, int] | None:
         """(documents, first document) when ``text`` is boilerplate to act on here, else None."""
         found = self.units.get(unit_hash(text, config))
-        if found is None or not boilerplate_eligible(text):
+        if found is None or boilerplate_form(text) == "data":  # data is never boilerplate
             return None
         if config.policy.boilerplate == "keep_first" and found[1] == self.document_index:
             return None
