@@ -57,6 +57,13 @@ _AGENCY = (r"(?:Getty Images|AFP|AP|EPA(?:-EFE)?|Reuters|REUTERS|PA(?: Images| W
            r"Anadolu(?: Agency)?|Shutterstock|Alamy|REX|Rex Features|Corbis|NurPhoto|SOPA Images|"
            r"Sipa|ZUMA(?: Wire)?|Pool|Handout)")
 _NAME = r"[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}"
+# A credit line: a label and a name, perhaps with an agency ("Photo: Jane Smith",
+# "Photograph: Andrew Parsons/No 10 Downing Street", "Credit: AFP/Getty Images"), never a label
+# followed by prose ("Credit: Banks tightened lending.").
+_CREDIT_LINE = (
+    r"(?:©\s?)?(?:Photograph|Photo|Photos|Picture|Image|Illustration|Credit|Photo credit|Image credit|"
+    rf"Copyright)s?(?:\s?:\s?|\sby\s|\scourtesy of\s){_NAME}(?:\s?/\s?[^\n]{{1,80}}?)?"
+)
 # Credits that cannot be ordinary prose: each counts only where it ends the unit (a credit
 # followed by more text is the next sentence run on, and prose must not go with it).
 _CREDIT = re.compile(
@@ -64,18 +71,13 @@ _CREDIT = re.compile(
     r"|\[(?:AP|AFP|EPA|Reuters)\s?PHOTO/[^\[\]\n]{1,80}\]"
     r"|\((?:Photo|Photos|Photograph|Image|Picture|Illustration|Credit)s?(?:\s(?:by|courtesy of|credit)\b|\s?:)"
     r"[^()\n]{1,240}\)"
-    r"|(?:^|[.!?)\]”\"]\s)(?:©\s?)?(?:Photograph|Photo|Photos|Picture|Image|Illustration|Credit|Photo credit|"
-    r"Image credit)s?:\s[^.!?()\n]{1,80}"
+    rf"|(?:^|(?<=[.!?)\]”\"]\s)){_CREDIT_LINE}"
     r"|\bvia Getty Images)[.\s]*$",
 )
-# Labels that start a caption or a credit line: "Image caption …", "Pictured: …",
-# "Photograph: Name/Agency", "© Photo: …".
+# Labels that start a caption: "Image caption …", "Pictured: …", "Main image: …".
 _LABEL = re.compile(
-    r"(?:©\s?)?(?:"
-    r"(?:Image|Media) (?:caption|copyright|source)\b"
-    r"|(?:Pictured|Main image|Top image|Caption|Photograph|Photo|Photos|Picture|Image|Illustration|Credit|"
-    r"Photo credit|Image credit|Photo illustration|Copyright)\s?(?::|\sby\s|\scourtesy of\s)"
-    r")"
+    r"(?:©\s?)?(?:(?:Image|Media) (?:caption|copyright|source)\b"
+    r"|(?:Pictured|Main image|Top image|Caption|Photo illustration)\s?:)"
 )
 _FILE_PREFIX = re.compile(r"^(?:FILE|File)(?:\s(?:PHOTO|photo|Photo))?\s?[-–—:]\s")
 # Credits that end a caption: "REUTERS/David Ryder/File Photo", "Drew Angerer/Getty Images",
