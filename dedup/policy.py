@@ -130,10 +130,9 @@ _SCHEDULE = re.compile(
 # What a text must contain for any of its sentences to score above zero: a fixed part of every
 # credit, label, 'FILE' and date pattern above (one scan per document instead of the patterns
 # per sentence).
-_CAPTION_HINT = re.compile(
-    r"/|FILE|File|©|[Cc]aption|[Cc]opyright|Pictured|Main image|Top image|Photo|Image|Picture|Illustration|"
-    r"Credit|Getty|\d,?\s\d{4}|\d\s[A-Z][a-z]+\.?\s\d{4}"
-)
+_HINT_WORDS = ("/", "©", "FILE", "File", "aption", "opyright", "Pictured", "Main image", "Top image", "Photo",
+               "Image", "Picture", "Illustration", "Credit", "Getty")
+_HINT_DATE = re.compile(r"\d,?\s\d{4}|\d\s[A-Z][a-z]+\.?\s\d{4}")
 # How much of a long unit the end and start patterns look at: a caption's date and credit sit in
 # its last words, its label in its first ones (and a pattern never scans a long unit twice).
 _TAIL = 240
@@ -142,7 +141,7 @@ _HEAD = 400
 
 def _caption_hint(text: str) -> bool:
     """False only when no sentence of ``text`` can have a caption score above zero."""
-    return _CAPTION_HINT.search(text) is not None
+    return any(word in text for word in _HINT_WORDS) or _HINT_DATE.search(text) is not None
 
 
 def credit_boundaries(text: str) -> list[int]:
