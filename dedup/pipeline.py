@@ -17,7 +17,7 @@ import numpy as np
 from dedup.config import DedupConfig
 from dedup.document import Change, CleanResult, Flag
 from dedup.edits import Edit, OffsetMap, apply_edits, compose
-from dedup.policy import Boilerplate, Paragraph, decide_document
+from dedup.policy import Boilerplate, Paragraph, credit_boundaries, decide_document
 from dedup.render import removal_edits
 from dedup.repair import fix_encoding, repair
 from dedup.segment import Segmenter, Span, segmenter_for
@@ -78,7 +78,8 @@ def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tu
             text, changed = repaired.text, True
         if not changed:
             break
-    return text, edits, tuple(sorted(set(boundaries)))
+    # A photo credit with no full stop ends a sentence that Punkt would run on (policy's hook).
+    return text, edits, tuple(sorted(set(boundaries).union(credit_boundaries(text))))
 
 
 def _carry(boundaries: tuple[int, ...], edits: tuple[Edit, ...]) -> tuple[int, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,80 +28,191 @@ if TYPE_CHECKING:
     from dedup.config import DedupConfig
 
 __all__ = [
-    "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "decide_document",
-    "boilerplate_units", "unit_hash",
+    "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "credit_boundaries", "decide_document",
+    "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible", "unit_hash",
+    "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
 ]
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|March|Mar|April|Apr|May|June|Jun|July|Jul|Aug(?:ust)?|"
     r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
-_DATE_ENDING = re.compile(
-    r",\s(?:on\s)?(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s)?"
-    + _MONTH
-    + r"\s\d{1,2},\s\d{4}\.?[\"”']?$"
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+# A full date: "Sept. 25, 2023", "September 25 2023", "25 September 2023".
+_DATE = rf"(?:{_MONTH}\s\d{{1,2}},?\s\d{{4}}|\d{{1,2}}\s{_MONTH}\s\d{{4}})"
+_END = r"[\"”'’]?\s*$"
+# Dates that end a caption, strongest first (each matched against the end of the unit, after any
+# credit): AP's "…in Kyiv, Ukraine, Monday, Sept. 25, 2023.", AP without a weekday
+# ("…in Lima, Oct. 30, 2018."), Reuters' place then date with no comma ("…Seattle, Washington,
+# U.S. March 20, 2020."), "…in Kyiv on Sept. 25, 2023.", Getty's "…on March 24, 2018 in Chicago,
+# Illinois.".
+_DATE_ENDINGS = (
+    (re.compile(rf",\s{_WEEKDAY},\s{_DATE}\.?{_END}"), 0.6, "ends with an AP-style place, weekday and date"),
+    (re.compile(rf",\s(?:on\s)?(?:{_WEEKDAY},?\s)?{_DATE}\.?{_END}"), 0.45, "ends with an AP-style date"),
+    (re.compile(rf"\sin\s[A-Z][\w.'’-]*(?:,?\s[A-Z][\w.'’-]*){{0,3}}\son\s(?:{_WEEKDAY},?\s)?{_DATE}\.?{_END}"),
+     0.35, "ends with a place and a date"),
+    (re.compile(rf"[A-Z][\w.]*\s{_MONTH}\s\d{{1,2}},\s\d{{4}}\.?{_END}"), 0.35, "ends with a place and a date"),
+    (re.compile(rf"(?:,|\son)\s{_DATE},?\sin\s[A-Z][\w.'’-]*(?:,?\s[A-Z][\w.'’-]*){{0,4}}\.?{_END}"), 0.35,
+     "ends with a date and a place"),
 )
+_AGENCY = (r"(?:Getty Images|AFP|AP|EPA(?:-EFE)?|Reuters|REUTERS|PA(?: Images| Wire)?|Bloomberg|Xinhua|"
+           r"Anadolu(?: Agency)?|Shutterstock|Alamy|REX|Rex Features|Corbis|NurPhoto|SOPA Images|"
+           r"Sipa|ZUMA(?: Wire)?|Pool|Handout)")
+_NAME = r"[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}"
+# A credit line: a label and a name, perhaps with an agency ("Photo: Jane Smith",
+# "Photograph: Andrew Parsons/No 10 Downing Street", "Credit: AFP/Getty Images"), never a label
+# followed by prose ("Credit: Banks tightened lending.").
+_CREDIT_LINE = (
+    r"(?:©\s?)?(?:Photograph|Photo|Photos|Picture|Image|Illustration|Credit|Photo credit|Image credit|"
+    rf"Copyright)s?(?:\s?:\s?|\sby\s|\scourtesy of\s){_NAME}(?:\s?/\s?[^\n]{{1,80}}?)?"
+)
+# Credits that cannot be ordinary prose: each counts only where it ends the unit (a credit
+# followed by more text is the next sentence run on, and prose must not go with it).
 _CREDIT = re.compile(
-    r"\((?:AP|AFP|Reuters|Getty|EPA|Xinhua|Bloomberg|Photo|Image|Credit)\b[^()\n]{0,80}\)"
-    r"|\b(?:AP|AFP|EPA|Reuters) Photo/"
-    r"|\b(?:Photo|Image|Picture|Illustration)s?\s?(?:by|courtesy of|credit)\s?:?\s"
-    r"|\bGetty Images\b|\bvia Getty\b|/\s?Shutterstock\b|\bStaff photographer\b",
-    re.IGNORECASE,
+    r"(?:\((?:AP|AFP|EPA|Reuters|REUTERS|Xinhua|Bloomberg|PA|Getty|UPI)\s(?:Photo|PHOTO|Images)\b[^()\n]{0,120}\)"
+    r"|\[(?:AP|AFP|EPA|Reuters)\s?PHOTO/[^\[\]\n]{1,80}\]"
+    r"|\((?:Photo|Photos|Photograph|Image|Picture|Illustration|Credit)s?(?:\s(?:by|courtesy of|credit)\b|\s?:)"
+    r"[^()\n]{1,240}\)"
+    rf"|(?:^|(?<=[.!?)\]”\"]\s)){_CREDIT_LINE}"
+    r"|\bvia Getty Images)[.\s]*$",
 )
-_FILE_PREFIX = re.compile(r"^FILE\s?[-–—:]\s")
+# Labels that start a caption: "Image caption …", "Pictured: …", "Main image: …".
+_LABEL = re.compile(
+    r"(?:©\s?)?(?:(?:Image|Media) (?:caption|copyright|source)\b"
+    r"|(?:Pictured|Main image|Top image|Caption|Photo illustration)\s?:)"
+)
+_FILE_PREFIX = re.compile(r"^(?:FILE|File)(?:\s(?:PHOTO|photo|Photo))?\s?[-–—:]\s")
+# Credits that end a caption: "REUTERS/David Ryder/File Photo", "Drew Angerer/Getty Images",
+# "NAME/AFP via Getty Images", "Tyrone Siu/Reuters".
+_CREDIT_TAIL = re.compile(
+    rf"(?:^|\s)(?:(?:REUTERS|Reuters|AFP|EPA|Xinhua|Anadolu)\s?/\s?{_NAME}"
+    rf"|{_NAME}\s?/\s?(?:[A-Z][\w.-]*\s?/\s?)?(?:AFP via |AP via )?{_AGENCY})"
+    r"(?:\s?/\s?(?:File(?: Photo)?|Pool|Handout|File))?\)?\.?\s*$"
+)
+# Where a credit ends and the next sentence begins though Punkt sees one sentence: after the
+# bracket of a credit in brackets followed by a capital ("(AP Photo/Name) The minister…"), and
+# after a credit ending in an agency run on, with or without a space, into a capitalised word
+# ("Jim Young/Getty ImagesThe minister…", "REUTERS/Name/File Photo The…").
+_CREDIT_RUN_ON = re.compile(
+    r"(?:\((?:AP|AFP|EPA|Reuters|REUTERS|Xinhua|Bloomberg|PA|Getty|UPI)\s(?:Photo|PHOTO|Images)\b[^()\n]{0,120}\)"
+    r"|\[(?:AP|AFP|EPA|Reuters)\s?PHOTO/[^\[\]\n]{1,80}\]"
+    r"|\((?:Photo|Photos|Photograph|Image|Picture|Illustration|Credit)s?(?:\s(?:by|courtesy of|credit)\b|\s?:)"
+    r"[^()\n]{1,240}\)"
+    rf"|(?:(?:REUTERS|Reuters|AFP|EPA)\s?/\s?{_NAME}\s?/\s?(?:File(?: Photo)?|Pool|Handout)"
+    rf"|{_NAME}\s?/\s?(?:[A-Z][\w.-]*\s?/\s?)?(?:AFP via |AP via )?(?:Getty Images|Shutterstock|Alamy|"
+    r"Rex Features|NurPhoto|SOPA Images|ZUMA Wire)(?:\s?/\s?(?:File(?: Photo)?|Pool|Handout))?))"
+    r"[ \t]*(?!(?:Photo|PHOTO|Images|Pool|Handout|File)\b)(?=[A-Z“\"‘'][a-z]|[A-Z][A-Z]?\s)"
+)
+# Reported speech and attribution: a sentence that says who said or reported something is prose,
+# whatever date or agency it mentions ("…, Agence France Presse (AFP) reported.").
+_ATTRIBUTION = re.compile(
+    r"\b(?:said|says|say|reported|reports|announced|announces|told|tells|according to|added|adds|stated|"
+    r"citing|quoted|wrote|writes|claimed|claims|confirmed|confirms|denied|insisted|warned|explained|"
+    r"includes?|included)\b"
+)
+# A present-tense scene: "Smoke rises near…", "Refugees walk after…", "A man is seen…".
 _CAPTION_VERB = re.compile(
     r"^[A-Z][^.!?]{0,60}?\s[a-z]{2,}(?:s|es)\s(?:a|an|the|at|in|on|near|during|following|outside|"
     r"inside|as|after|before|from|to|with|by|for|along|past|his|her|their|its|up|down|out|off)\b"
+    r"|^(?:[^.!?\n]{0,80}?\s)?(?:[A-Za-z]+s|(?i:people|police|children|men|women|staff|troops))\s(?:walk|sit|stand|"
+    r"gather|attend|pose|hold|look|wait|watch|march|protest|arrive|take|gesture|react|carry|ride|play|"
+    r"celebrate|cry|smile|wave|pray|mourn|rest|work|clear|inspect|leave|check|queue|line|dance|sing|"
+    r"cross|climb|push|raise|listen|talk|meet|vote|search|demonstrate|fight|battle|enter|visit|help|"
+    r"wear|chant|shout|flee|evacuate|rally|kneel|embrace|hug|greet|cheer|light|lay|place|clean|dig|"
+    r"patrol|run|hang|collect|sort|shelter|line up)\b"
+    r"|\b(?:is|are) (?:seen|pictured|shown)\b"
 )
-_PAST = re.compile(r"\b(?:was|were|had|said|says|told)\b")
-# What a text must contain for any of its sentences to score above zero: the fixed parts of the
-# credit, 'FILE' and date patterns (a few substring scans per document instead of three regular
-# expressions per sentence).
-_CREDIT_HINTS = ("(ap", "(afp", "(reuters", "(epa", "(xinhua", "(bloomberg", "(credit", "(getty", "(photo",
-                 "(image", "photo/", "getty images", "via getty", "shutterstock", "staff photographer")
-_CREDITED = re.compile(r"(?:photo|image|picture|illustration)s?\s?(?:by|courtesy of|credit)")
-_YEAR_HINT = re.compile(r",\s\d{4}")
-_DATE_HINT = re.compile(r"\d,\s\d{4}")
+_PAST = re.compile(r"\b(?:was|were|had)\b")
+# A date in a sentence about what is due, planned or required is prose ("…takes place on
+# 27 February 2005.", "The agreement expires on Sept 30, 1988.").
+_SCHEDULE = re.compile(
+    r"\b(?:will|would|shall|must|should|could|might|due|scheduled|expected|expires?|deadline|"
+    r"takes? place|until)\b"
+)
+# What a text must contain for any of its sentences to score above zero: a fixed part of every
+# credit, label, 'FILE' and date pattern above (one scan per document instead of the patterns
+# per sentence).
+_HINT_WORDS = ("/", "©", "FILE", "File", "aption", "opyright", "Pictured", "Main image", "Top image", "Photo",
+               "Image", "Picture", "Illustration", "Credit", "Getty")
+_HINT_DATE = re.compile(r"\d,?\s\d{4}|\d\s[A-Z][a-z]+\.?\s\d{4}")
+# How much of a long unit the end and start patterns look at: a caption's date and credit sit in
+# its last words, its label in its first ones (and a pattern never scans a long unit twice).
+_TAIL = 240
+_HEAD = 400
 
 
 def _caption_hint(text: str) -> bool:
     """False only when no sentence of ``text`` can have a caption score above zero."""
-    if "FILE" in text or (_YEAR_HINT.search(text) and _DATE_HINT.search(text)):
-        return True
-    folded = text.casefold()  # what IGNORECASE matching compares
-    if any(hint in folded for hint in _CREDIT_HINTS):
-        return True
-    return any(word in folded for word in ("photo", "image", "picture", "illustration")) and bool(
-        _CREDITED.search(folded))
+    return any(word in text for word in _HINT_WORDS) or _HINT_DATE.search(text) is not None
 
 
-def caption_score(sentence: str, glued: bool) -> tuple[float, str]:
+def credit_boundaries(text: str) -> list[int]:
+    """Where a sentence begins right after a photo credit that has no full stop: Punkt runs the
+    credit into the next sentence, so these are forced sentence boundaries (nothing is inserted).
+
+    >>> text = "Crowds gather. Jim Young/Getty ImagesThe rally ended. (AP Photo/Jo Lee) It rained."
+    >>> [text[at:at + 8] for at in credit_boundaries(text)]
+    ['The rall', 'It raine']
+    >>> credit_boundaries("A Reuters/Ipsos poll found (in March) That was all.")
+    []
+    """
+    if "/" not in text and "(" not in text:
+        return []
+    return [match.end() for match in _CREDIT_RUN_ON.finditer(text)]
+
+
+def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tuple[float, str]:
     """Confidence (0–1) that a sentence is a photo caption or credit line, and why.
+
+    Evidence: a photo credit (``(AP Photo/…)``, ``REUTERS/Name``, ``Name/Getty Images``,
+    ``Photograph: …``), a label (``Image caption``, ``Pictured:``, ``FILE -``), a date ending in
+    the styles of AP, Reuters and Getty captions, a present-tense scene, being glued to the next
+    sentence, and being followed by a credit line naming an agency or photographer in full
+    (``credited``: enough on its own for a present-tense sentence). Reported speech and
+    attribution (``said``, ``reported``, ``according to``) is prose: without a credit it scores
+    zero, whatever date it ends with.
 
     >>> caption_score("Smoke rises near Stepanakert, Nagorno-Karabakh, on Sept. 25, 2023.", True)
     (0.9, 'ends with an AP-style date; present-tense scene; glued to the next sentence')
+    >>> caption_score("People gather in Chicago. Jim Young/Getty Images", False)
+    (1.0, 'photo credit; present-tense scene')
+    >>> caption_score("Heavy rain fell in the east, Agence France Presse (AFP) reported.", True)[0]
+    0.0
     >>> caption_score("The treaty was signed in Paris.", False)[0]
     0.0
     """
     score = 0.0
     reasons: list[str] = []
-    words = len(sentence.split())
-    if _CREDIT.search(sentence):
+    head, tail = sentence[:_HEAD], sentence[-_TAIL:]
+    credit = _LABEL.match(head) or _CREDIT.search(tail) or _CREDIT_TAIL.search(tail)
+    if credit:
         score += 0.8
         reasons.append("photo credit")
-    if _FILE_PREFIX.match(sentence):
+        if credit.re is not _LABEL:
+            tail = tail[: credit.start()]
+    if _FILE_PREFIX.match(head):
         score += 0.6
         reasons.append("'FILE -' prefix")
-    if _DATE_ENDING.search(sentence):
-        score += 0.45
-        reasons.append("ends with an AP-style date")
-    if score and _CAPTION_VERB.match(sentence) and not _PAST.search(sentence):
+    if not credit and _ATTRIBUTION.search(sentence):
+        return 0.0, ""
+    tail = re.sub(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$", "", tail)  # a credit in brackets
+    for pattern, weight, why in _DATE_ENDINGS if credit or not _SCHEDULE.search(sentence) else ():
+        if pattern.search(tail):
+            score += weight
+            reasons.append(why)
+            break
+    if score and _CAPTION_VERB.search(head) and not _PAST.search(sentence):
         score += 0.25
         reasons.append("present-tense scene")
     if score and glued:
         score += 0.2
         reasons.append("glued to the next sentence")
-    if words > 60:
+    if credited:
+        # Enough on its own for a present-tense sentence; a sentence in the past tense needs
+        # more (a body sentence can end a paragraph that a bare credit was glued onto).
+        score += 0.35 if _PAST.search(sentence) or sentence.rstrip()[-1:] in "\"”’'?!" else 0.6
+        reasons.append("followed by a photo credit")
+    if len(sentence.split()) > 60:
         score *= 0.3
     return min(1.0, round(score, 3)), "; ".join(reasons)
 
@@ -182,20 +294,102 @@ def unit_hash(text: str, config: DedupConfig) -> int:
     return exact_hash(key_for(text, config.fingerprint))
 
 
+# Template text that carries a number and is still boilerplate: a copyright line.
+_COPYRIGHT = re.compile(r"©|\(c\)\s\d|\b(?:[Cc]opyright|All rights reserved)\b")
+# Data: a digit, or a date written in words ("Record March Two", "Pay April one").
+_DATA = re.compile(
+    r"\d|\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s"
+    r"(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty)\b"
+)
+#: The fewest words a unit needs to count as template text ("All rights reserved." has three);
+#: shorter units ("Year", "Reuter") are headings and sign-offs.
+BOILERPLATE_MIN_WORDS = 3
+#: How many paragraphs from either end of a document count as its top or bottom.
+BOILERPLATE_EDGE = 2
+
+
+def boilerplate_form(unit: str) -> str:
+    """What a unit looks like, for deciding whether it can be boilerplate.
+
+    ``"data"``: numbers or dates (``Pay March 31``, ``Record March Two``, ``Shr 18 cts vs 15
+    cts``, a table row), data that recurs across related reports, never boilerplate by default;
+    a copyright line (``© 2025 …``) is template text whatever its digits. ``"short"``: fewer
+    than :data:`BOILERPLATE_MIN_WORDS` words (``Year``, ``Reuter``), a heading or a sign-off,
+    boilerplate only on stronger evidence (see :func:`boilerplate_unit_forms`).
+    ``"template"``: anything else; boilerplate when enough unrelated documents share it.
+
+    >>> [boilerplate_form(u) for u in ("Sign up for our morning newsletter.", "© 2025 Westhaven News.")]
+    ['template', 'template']
+    >>> [boilerplate_form(u) for u in ("Year", "Pay March 31", "Record March Two", "Shr 18 cts vs 15 cts")]
+    ['short', 'data', 'data', 'data']
+    """
+    if _COPYRIGHT.search(unit):
+        return "template" if len(unit.split()) >= 2 else "short"
+    if _DATA.search(unit):
+        return "data"
+    return "template" if len(unit.split()) >= BOILERPLATE_MIN_WORDS else "short"
+
+
+def boilerplate_eligible(unit: str) -> bool:
+    """Whether a unit can count as boilerplate by default: its form is ``"template"``.
+
+    >>> boilerplate_eligible("All rights reserved."), boilerplate_eligible("Pay March 31")
+    (True, False)
+    """
+    return boilerplate_form(unit) == "template"
+
+
 def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> list[int]:
     """Hashes of the units of a document that may count as boilerplate: every paragraph, every
-    line of a multi-line paragraph, and every sentence long enough to be removable."""
-    hashes: set[int] = set()
-    for paragraph in paragraphs:
-        hashes.add(unit_hash(text[paragraph.span.start : paragraph.span.end], config))
+    line of a multi-line paragraph, and every sentence long enough to be removable, each only
+    when :func:`boilerplate_eligible` allows its form."""
+    forms = boilerplate_unit_forms(text, paragraphs, config)
+    return sorted(key for key, (form, _) in forms.items() if form == "template")
+
+
+def boilerplate_unit_forms(text: str, paragraphs: Sequence[Paragraph],
+                           config: DedupConfig) -> dict[int, tuple[str, bool]]:
+    """Every unit a document could share with others, by hash: its :func:`boilerplate_form` and
+    whether it stands at the top or the bottom of the document (within
+    :data:`BOILERPLATE_EDGE` paragraphs of either end), where template text (banners, bylines,
+    sign-offs, footers) sits.
+
+    This is what a corpus plan counts: a ``"template"`` unit is boilerplate when enough unrelated
+    documents share it; a ``"short"`` one only when it also sits at the edge of nearly every
+    document that has it and is in a large share of the corpus (a wire sign-off); a ``"data"``
+    one, never by default.
+
+    >>> from dedup.config import DedupConfig
+    >>> from dedup.pipeline import prepare
+    >>> text = "Sign up for our newsletter today.\\n\\nA.\\n\\nThe vote is on Monday.\\n\\nB.\\n\\nC.\\n\\nYear"
+    >>> config = DedupConfig()
+    >>> doc = prepare(text, config)
+    >>> forms = boilerplate_unit_forms(doc.text, doc.paragraphs, config)
+    >>> forms[unit_hash("Sign up for our newsletter today.", config)], forms[unit_hash("Year", config)]
+    (('template', True), ('short', True))
+    >>> forms[unit_hash("The vote is on Monday.", config)]
+    ('template', False)
+    """
+    units: dict[int, tuple[str, bool]] = {}
+    count = len(paragraphs)
+
+    def add(chunk: str, edge: bool) -> None:
+        key = unit_hash(chunk, config)
+        known = units.get(key)
+        units[key] = (boilerplate_form(chunk), edge or (known is not None and known[1]))
+
+    for number, paragraph in enumerate(paragraphs):
+        edge = number < BOILERPLATE_EDGE or number >= count - BOILERPLATE_EDGE
+        add(text[paragraph.span.start : paragraph.span.end], edge)
         if len(paragraph.lines) > 1:
             for line in paragraph.lines:
-                hashes.add(unit_hash(text[line.start : line.end], config))
+                add(text[line.start : line.end], edge)
         for sentence in paragraph.sentences:
             chunk = text[sentence.start : sentence.end]
             if len(chunk.split()) >= config.policy.min_sentence_words:
-                hashes.add(unit_hash(chunk, config))
-    return sorted(hashes)
+                add(chunk, edge)
+    return units
 
 
 @dataclass(frozen=True)
@@ -208,7 +402,7 @@ class Boilerplate:
     def verdict(self, text: str, config: DedupConfig) -> tuple[int, int] | None:
         """(documents, first document) when ``text`` is boilerplate to act on here, else None."""
         found = self.units.get(unit_hash(text, config))
-        if found is None:
+        if found is None or boilerplate_form(text) == "data":  # data is never boilerplate
             return None
         if config.policy.boilerplate == "keep_first" and found[1] == self.document_index:
             return None
@@ -255,19 +449,33 @@ def _boilerplate(text: str, paragraphs: Sequence[Paragraph], boilerplate: Boiler
                 act(sentence.start, sentence.end, "sentence", found)
 
 
-_CREDIT_ONLY = re.compile(r"^\([^()\n]{2,120}\)$")
+def _credit_only(chunk: str) -> bool:
+    """True for a sentence that is nothing but a credit: ``(AP Photo/Mara Lind)``,
+    ``REUTERS/David Ryder/File Photo``, ``Photograph: Name/Agency``, ``Jim Young/Getty Images``."""
+    if len(chunk) > 160 or len(chunk.split()) > 14:
+        return False
+    if chunk[:1] in "([":
+        return chunk[-1:] in ")]" and _CREDIT.search(chunk) is not None
+    found = _CREDIT.search(chunk) or _CREDIT_TAIL.search(chunk)
+    return found is not None and not chunk[: found.start()].strip()
+
+
+_ONLY_DATE = re.compile(rf"(?:{_WEEKDAY},?\s)?{_DATE}\.?\s*$")
 
 
 def _caption_units(text: str, paragraph: Paragraph) -> list[tuple[Span, ...]]:
-    """The sentences of a paragraph, with a credit in parentheses kept with the sentence it
-    follows (``… on Sept. 4, 2001. (AP Photo/Mara Lind)`` is one caption)."""
+    """The sentences of a paragraph, with the sentences of a caption in parentheses kept
+    together (``(Photo: A crowd gathers. Credit: AFP/Getty Images)``) and a date split off after
+    an abbreviation kept with its sentence (``…Seattle, Washington, U.S.`` ``March 20, 2020.``)."""
     units: list[tuple[Span, ...]] = []
     for sentence in paragraph.sentences:
-        chunk = text[sentence.start : sentence.end]
-        if units and _CREDIT_ONLY.match(chunk) and _CREDIT.search(chunk):
-            units[-1] = units[-1] + (sentence,)
-        else:
-            units.append((sentence,))
+        if units and len(units[-1]) < 4:
+            previous = text[units[-1][0].start : units[-1][-1].end]
+            unclosed = previous.startswith("(") and ")" not in previous and len(previous) < 400
+            if unclosed or _ONLY_DATE.match(text, sentence.start, sentence.end):
+                units[-1] = units[-1] + (sentence,)
+                continue
+        units.append((sentence,))
     return units
 
 
@@ -278,15 +486,26 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
         return
     for paragraph in paragraphs:
         units = _caption_units(text, paragraph)
-        for unit in units:
-            if any((s.start, s.end) in removed for s in unit):
+        chunks = [text[u[0].start : u[-1].end].strip() for u in units]
+        credit_only = [_credit_only(chunk) for chunk in chunks]
+        # A credit with an agency or a photographer's name in full ("(AP Photo/…)", "REUTERS/…",
+        # "Name/Getty Images") names the sentence before it a caption; "Photo: Name" alone does not.
+        strong = [only and ("/" in chunk or chunk[:1] in "([") for only, chunk in zip(credit_only, chunks)]
+        scored = []
+        for number, unit in enumerate(units):
+            end = unit[-1].end
+            after = bisect_left(boundaries, end)  # boundaries are sorted
+            glued = after < len(boundaries) and boundaries[after] <= end + 2
+            credited = number + 1 < len(units) and strong[number + 1] and not credit_only[number]
+            scored.append(caption_score(text[unit[0].start : end], glued, credited=credited))
+        captions = [score >= policy.caption_confidence for score, _ in scored]
+        # Other text in the paragraph: the caption was glued onto it, or stands in front of it.
+        shares = not all(captions)
+        for number, unit in enumerate(units):
+            score, why = scored[number]
+            if not captions[number] or any((s.start, s.end) in removed for s in unit):
                 continue
             start, end = unit[0].start, unit[-1].end
-            glued = any(end <= b <= end + 2 for b in boundaries)
-            score, why = caption_score(text[start:end], glued)
-            if score < policy.caption_confidence:
-                continue
-            shares = len(units) > 1
             if policy.captions == "remove" or (policy.captions == "auto" and shares):
                 for sentence in unit:
                     decision.removals.append(Removal(
@@ -295,6 +514,11 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
                         confidence=score,
                     ))
                     removed.add((sentence.start, sentence.end))
+            elif credit_only[number] and decision.flags and decision.flags[-1].kind == "caption" and \
+                    number and decision.flags[-1].end == units[number - 1][-1].end:
+                # A credit line flagged with the caption it follows: one flag for both.
+                last = decision.flags[-1]
+                decision.flags[-1] = FlagMark(last.start, end, "caption", last.reason, last.confidence)
             else:
                 decision.flags.append(FlagMark(start, end, "caption", why, score))
 
