@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,18 @@ REPO = SCRIPTS.parent
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
-from evaluation.report import check, full_report  # noqa: E402
+from evaluation.realfaults import RealOptions  # noqa: E402
+from evaluation.report import check, check_real, full_report  # noqa: E402
 from evaluation.run import EvalOptions, evaluate  # noqa: E402
 from evaluation.sources import default_cache  # noqa: E402
 from evaluation.venv import reexec_in_venv  # noqa: E402
 
 SLICE_PER_SOURCE = 15
 SLICE_CURVE_PAIRS = 100
+# Real-fault sources: documents of the held-out part in a full run and in the CI slice.
+FULL_REAL = RealOptions()
+SLICE_REAL = RealOptions(reuters=80, pydocs=12, spamassassin=120, clean=40, crossposts=20,
+                         pair_stories=300)
 
 # Floors (and one ceiling) for `--slice --check`, per system: measured with seed 1234 and 15
 # documents from each of the four sources (dedup 7f6d422), then set about one fault below what
@@ -71,6 +77,8 @@ SLICE_THRESHOLDS: dict[str, dict[str, Any]] = {
     },
 }
 
+SLICE_REAL_THRESHOLDS: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
@@ -95,7 +103,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="skip a system by name (repeatable), e.g. --skip datatrove-minhash")
     parser.add_argument("--no-venv", action="store_true",
                         help="do not create/use the evaluation venv; missing baselines show n/a")
+    parser.add_argument("--generator", choices=("v1", "v2"), default="v2",
+                        help="fault generator: v2 (widened from real examples, the default) or "
+                             "v1 (the original, to reproduce figures made before it)")
+    parser.add_argument("--no-real", action="store_true",
+                        help="skip the real-fault sources (Reuters, Python docs, SpamAssassin) "
+                             "and the clean-text run (they need apt-get and npm)")
+    parser.add_argument("--real-split", choices=("test", "tune"), default="test",
+                        help="which part of each real source to score: the held-out test part "
+                             "(default; never tune on it) or the tuning part")
     args = parser.parse_args(argv)
+    if args.check and (args.generator != "v2" or args.real_split != "test"):
+        parser.error("--check compares with thresholds set for --generator v2 on the test split")
     if args.check and not args.slice:
         print("warning: the --check thresholds were set on --slice; a full run may differ",
               file=sys.stderr)
@@ -128,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         num_perm=args.num_perm,
         curve_pairs=SLICE_CURVE_PAIRS if args.slice else 200,
         skip=tuple(args.skip),
+        generator=args.generator,
+        real=None if args.no_real else replace(SLICE_REAL if args.slice else FULL_REAL,
+                                               split=args.real_split),
     )
     try:
         results = evaluate(options, log)
@@ -142,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         failures = [f"{system}: {failure}" for system, floors in SLICE_THRESHOLDS.items()
                     for failure in check(results, floors, system)]
+        if not args.no_real:
+            failures += check_real(results, SLICE_REAL_THRESHOLDS)
         for failure in failures:
             log(f"CHECK FAILED: {failure}")
         if failures:
