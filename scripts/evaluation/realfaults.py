@@ -164,6 +164,10 @@ class ReutersLayout:
 def reuters_layout(story: str) -> ReutersLayout:
     """Read the ground truth of one raw story from its layout.
 
+    A line that starts with a space starts a paragraph or is a table row; a line that does not
+    continues the paragraph above (the feed's hard wrap). A story that opens with the ``&#2;``
+    start mark has its headline on a line of its own (nothing glued).
+
     >>> s = ("ACME NET Shr 81 cts vs 57 cts\\n    Net 3,660 vs 2,437\\n    Rev 28.5 mln vs 23.1 mln\\n"
     ...      "    The company said it expects growth to\\ncontinue next year.\\n Reuter\\n&#3;")
     >>> layout = reuters_layout(s)
@@ -171,7 +175,11 @@ def reuters_layout(story: str) -> ReutersLayout:
     ('ACME NET', ('Net 3,660 vs 2,437', 'Rev 28.5 mln vs 23.1 mln'), \
 ('The company said it expects growth to continue next year.',), True)
     """
-    headline, body = reuters_headline(story)
+    lines = story.split("\n")
+    while lines and not tokens(_CONTROL_MARK.sub("", lines[0])):
+        lines.pop(0)  # the &#2; start mark: the headline then stands on a line of its own
+    headline, body = ("", "\n".join(lines)) if lines != story.split("\n") \
+        else reuters_headline(story)
     first_word = body.split(None, 1)[0] if body.split() else ""
     lines = body.split("\n")
     trailer = False
@@ -182,10 +190,13 @@ def reuters_layout(story: str) -> ReutersLayout:
         lines.pop()
     groups: list[list[str]] = []
     for index, line in enumerate(lines):
-        if index == 0 or line.startswith("    ") or not groups:
+        if not line.strip():
+            groups.append([])  # a blank line ends a paragraph or a table row
+        elif index == 0 or line[:1].isspace() or not groups:
             groups.append([line])
         else:
             groups[-1].append(line)
+    groups = [g for g in groups if g]
     paragraphs, rows, prose = [], [], []
     for number, group in enumerate(groups):
         if len(group) >= 2:
@@ -305,6 +316,7 @@ def pydoc_document(doc_id: str, page: str, rst: str) -> RealDoc:
 
 _UNDERSCORES = re.compile(r"^_{20,}\s*$")
 _LIST_WORDS = re.compile(r"mailing list|listinfo|unsubscri", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^\s*[-_=*~#]{3,}.*[-_=*~#]{3,}\s*$|^\s*[-_=*~#]{3,}\s*$")
 _YAHOO = re.compile(r"Yahoo! Groups Sponsor|To unsubscribe from this group|Your use of Yahoo! "
                     r"Groups")
 
@@ -348,6 +360,8 @@ def spam_document(doc_id: str, body: str) -> RealDoc:
             labels.append("")
         elif index >= end:
             labels.append("boilerplate")
+        elif _SEPARATOR.match(line):
+            labels.append("")  # a rule or an ``-----Original Message-----`` marker: neither
         elif index < signature and not line.lstrip().startswith((">", "|")):
             labels.append("content")
         else:
