@@ -332,7 +332,8 @@ def test_kept_lines_needs_a_run_of_three_words() -> None:
 
 
 def test_spam_footer_labels_and_scores() -> None:
-    body = ("Hi all, a short note on the build.\n\nThe build broke again last night on the main branch.\n> quoted line\n\n"
+    body = ("Hi all, a short note on the build.\n\n"
+            "The build broke again last night on the main branch.\n> quoted line\n\n"
             "_______________________________________________\nExmh-users mailing list\n"
             "https://listman.redhat.com/mailman/listinfo/exmh-users\n")
     doc = realfaults.spam_document("spamassassin:x:1", body)
