@@ -550,9 +550,11 @@ def score_real_source(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, 
 def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
     """Every change a system makes to clean published text, per 1,000 documents.
 
-    ``changes_by_kind`` comes from the system's own change records (dedup only); the content
-    measures are read from the output: documents that lost a sentence of the original, sentences
-    lost and words removed (token alignment), and documents changed at all.
+    ``changes_by_kind`` comes from the system's own change records (dedup only); the rest is
+    read from the output: documents changed at all, documents with a sentence of the original
+    no longer verbatim in the output (lost or broken, e.g. split inside ``One.Tel``), and the
+    content removed: words of the original missing from the output (token alignment) and the
+    documents that lost any.
     """
     outputs, changes = system([d.text for d in docs])
     per = 1000 / max(1, len(docs))
@@ -562,7 +564,7 @@ def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
         seen = Counter(str(r.get("kind")) for r in records)
         kinds.update(seen)
         docs_by_kind.update(seen.keys())
-    changed = lost_docs = lost_sentences = words_removed = sentences = 0
+    changed = lost_docs = lost_sentences = words_removed = sentences = docs_losing_words = 0
     examples: list[dict[str, str]] = []
     for doc, output in zip(docs, outputs, strict=True):
         changed += line_view(output) != line_view(doc.text)
@@ -575,6 +577,7 @@ def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
         source_tokens = tokens(doc.text)
         aligned = sum(e - s for s, e in _aligned(source_tokens, tokens(output)))
         words_removed += len(source_tokens) - aligned
+        docs_losing_words += aligned < len(source_tokens)
         if missing and len(examples) < 10:
             examples.append({"doc_id": doc.doc_id, "lost": missing[0][:200]})
     return {
@@ -586,6 +589,7 @@ def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
         "sentences_lost_per_1000": lost_sentences * per,
         "sentences": sentences,
         "words_removed_per_1000": words_removed * per,
+        "documents_losing_words_per_1000": docs_losing_words * per,
         "examples": examples,
     }
 

@@ -274,10 +274,11 @@ def clean_table(real: Mapping[str, Any]) -> str:
              "false positive, per 1,000 documents:", "",
              "| measure | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     rows = [("documents changed", "documents_changed_per_1000"),
-            ("documents losing a sentence (content removed)",
-             "documents_losing_a_sentence_per_1000"),
-            ("sentences lost", "sentences_lost_per_1000"),
-            ("words removed (token alignment)", "words_removed_per_1000")]
+            ("documents with a sentence lost or broken", "documents_losing_a_sentence_per_1000"),
+            ("sentences lost or broken", "sentences_lost_per_1000"),
+            ("documents losing words (content removed; target 0)",
+             "documents_losing_words_per_1000"),
+            ("words removed (token alignment; target 0)", "words_removed_per_1000")]
     for label, key in rows:
         lines.append(f"| {label} | " + " | ".join(_cell(clean[n], clean[n].get(key), 1)
                                                  for n in names) + " |")
