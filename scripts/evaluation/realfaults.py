@@ -475,7 +475,7 @@ def clean_reuters_story(story: str) -> str | None:
     if any(_CONTROL_MARK.search(p) for p in paragraphs) or len(paragraphs) < 2:
         return None
     if not all(p[-1:] in ".\"')" for p in paragraphs):
-        return None  # truncated by the corpus's length cut
+        return None  # a paragraph that does not end a sentence: not clean prose
     return "\n\n".join(paragraphs)
 
 
