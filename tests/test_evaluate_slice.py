@@ -318,11 +318,16 @@ def test_reuters_scorer_rewards_the_right_repair_and_charges_lost_rows() -> None
     for check in ("headline_separated", "headline_kept", "wrap_joined", "table_row_own_line",
                   "entity_decoded", "control_mark_dropped", "trailer_kept"):
         assert counts[check] == counts[check + ":n"] > 0, check
-    assert counts["content_removed"] == 0
+    assert counts["content_removed"] == counts["data_removed"] == 0
+    assert counts["data_removed:n"] == 3
     raw: Counter[str] = Counter()
-    realfaults.score_reuters(doc, STORY.replace("    Year\n", "").replace(" Reuter\n", ""), raw)
+    wrong = realfaults.score_reuters(doc, STORY.replace("    Year\n", "").replace(" Reuter\n", ""),
+                                     raw)
     assert raw["headline_separated"] == raw["wrap_joined"] == raw["entity_decoded"] == 0
-    assert raw["trailer_kept"] == 0 and raw["content_removed"] == 1
+    assert raw["trailer_kept"] == 0 and raw["data_removed"] == 1
+    assert raw["content_removed"] == 0 and raw["documents_losing_content"] == 1
+    assert wrong == [{"doc_id": "reuters:test:1", "label": "data", "outcome": "removed",
+                      "line": "Year"}]
 
 
 def test_kept_lines_needs_a_run_of_three_words() -> None:

@@ -220,7 +220,7 @@ def _loose(text: str) -> str:
     return r"\s+".join(parts)
 
 
-def score_reuters(doc: RealDoc, output: str, counts: Counter[str]) -> None:
+def score_reuters(doc: RealDoc, output: str, counts: Counter[str]) -> list[dict[str, str]]:
     """Add one story's real-fault outcomes to ``counts`` (``<check>`` and ``<check>:n``)."""
     layout = doc.truth["layout"]
     assert isinstance(layout, ReutersLayout)
@@ -248,36 +248,53 @@ def score_reuters(doc: RealDoc, output: str, counts: Counter[str]) -> None:
         tally("control_mark_dropped", _CONTROL_MARK.search(output) is None)
     if layout.trailer:
         tally("trailer_kept", re.search(r"\bReuter\b\W*$", decoded.strip()) is not None)
-    score_labelled(doc, output, counts)
+    return score_labelled(doc, output, counts)
 
 
 def reuters_labels(story: str) -> tuple[str, ...]:
-    """Per line of a story: ``content``, or ``""`` for the sign-off and the end mark.
+    """Per line of a story: ``data`` (a table row), ``content``, or ``""`` (sign-off, marks).
 
-    >>> reuters_labels("HEAD Body\\n    More.\\n Reuter\\n&#3;")
-    ('content', 'content', '', '')
+    >>> reuters_labels("HEAD Body\\n    Net 3 vs 2\\n    More of it\\nhere.\\n Reuter\\n&#3;")
+    ('content', 'data', 'content', 'content', '', '')
     """
-    return tuple("" if line.strip() == "Reuter" or not tokens(_CONTROL_MARK.sub("", line))
-                 else "content" for line in story.split("\n"))
+    rows = set(reuters_layout(story).table_rows)
+    labels = []
+    for index, line in enumerate(story.split("\n")):
+        if line.strip() == "Reuter" or not tokens(_CONTROL_MARK.sub("", line)):
+            labels.append("")
+        elif index > 0 and line[:1].isspace() and line.strip() in rows:
+            labels.append("data")
+        else:
+            labels.append("content")
+    return tuple(labels)
 
 
-def score_labelled(doc: RealDoc, output: str, counts: Counter[str]) -> None:
+def score_labelled(doc: RealDoc, output: str, counts: Counter[str]) -> list[dict[str, str]]:
     """Count the document's labelled lines kept or removed (``<label>_removed``).
 
     ``doc.truth["labels"]`` holds one label per line of ``doc.text``: ``boilerplate``,
-    ``content`` or ``""`` (not counted).
+    ``content``, ``data`` (a table row) or ``""`` (not counted).
+
+    Returns:
+        The lines scored wrong: content or data removed, boilerplate kept.
     """
     labels = doc.truth["labels"]
     assert isinstance(labels, tuple)
     lost = False
-    for label, kept in zip(labels, kept_lines(doc.text, output), strict=True):
+    wrong = []
+    for line, label, kept in zip(doc.text.split("\n"), labels, kept_lines(doc.text, output),
+                                 strict=True):
         if kept is None or not label:
             continue
         counts[f"{label}_removed:n"] += 1
         counts[f"{label}_removed"] += int(not kept)
-        lost = lost or (label == "content" and not kept)
+        if kept == (label == "boilerplate"):
+            wrong.append({"doc_id": doc.doc_id, "label": label,
+                          "outcome": "kept" if kept else "removed", "line": line.strip()[:160]})
+        lost = lost or (label != "boilerplate" and not kept)
     counts["documents_losing_content:n"] += 1
     counts["documents_losing_content"] += int(lost)
+    return wrong
 
 
 # --------------------------------------------------------------------------- Python docs
@@ -526,7 +543,7 @@ def real_systems(adapter: systems.DedupAdapter, threshold: float) -> dict[str, R
             "dedup": dedup_text, "dedup-corpus": dedup_corpus}
 
 
-_SCORERS: dict[str, Callable[[RealDoc, str, Counter[str]], None]] = {
+_SCORERS: dict[str, Callable[[RealDoc, str, Counter[str]], list[dict[str, str]]]] = {
     "reuters": score_reuters,
     "pydocs": score_labelled,
     "spamassassin": score_labelled,
@@ -539,12 +556,19 @@ def score_real_source(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, 
     outputs, _ = system([d.text for d in docs])
     seconds = time.perf_counter() - started
     counts: Counter[str] = Counter()
+    wrong: dict[str, list[dict[str, str]]] = {}
     for doc, output in zip(docs, outputs, strict=True):
-        _SCORERS[doc.source](doc, output, counts)
+        for line in _SCORERS[doc.source](doc, output, counts):
+            key = f"{line['label']}_{line['outcome']}"
+            if len(wrong.setdefault(key, [])) < EXAMPLES:
+                wrong[key].append(line)
     rates = {k: counts[k] / counts[k + ":n"] for k in counts if not k.endswith(":n")
              and counts[k + ":n"]}
     return {"rates": rates, "counts": {k[:-2]: v for k, v in counts.items() if k.endswith(":n")},
-            "seconds": round(seconds, 2)}
+            "seconds": round(seconds, 2), "examples": wrong}
+
+
+EXAMPLES = 10
 
 
 def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
@@ -566,7 +590,11 @@ def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
         docs_by_kind.update(seen.keys())
     changed = lost_docs = lost_sentences = words_removed = sentences = docs_losing_words = 0
     examples: list[dict[str, str]] = []
+    by_source: dict[str, Counter[str]] = {}
     for doc, output in zip(docs, outputs, strict=True):
+        tally = by_source.setdefault(doc.source, Counter())
+        tally["documents"] += 1
+        tally["changed"] += line_view(output) != line_view(doc.text)
         changed += line_view(output) != line_view(doc.text)
         originals = [flat(s) for p in doc.text.split("\n\n") for s in split_sentences(p)]
         text = flat(output)
@@ -578,6 +606,7 @@ def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
         aligned = sum(e - s for s, e in _aligned(source_tokens, tokens(output)))
         words_removed += len(source_tokens) - aligned
         docs_losing_words += aligned < len(source_tokens)
+        tally["losing_words"] += aligned < len(source_tokens)
         if missing and len(examples) < 10:
             examples.append({"doc_id": doc.doc_id, "lost": missing[0][:200]})
     return {
@@ -591,6 +620,7 @@ def score_clean(system: RealSystem, docs: Sequence[RealDoc]) -> dict[str, Any]:
         "words_removed_per_1000": words_removed * per,
         "documents_losing_words_per_1000": docs_losing_words * per,
         "examples": examples,
+        "by_source": {k: dict(v) for k, v in by_source.items()},
     }
 
 

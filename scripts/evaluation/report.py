@@ -214,7 +214,8 @@ REAL_LABELS = {
     "trailer_kept": "` Reuter` sign-off kept, documents",
     "boilerplate_removed": "boilerplate lines removed (recall)",
     "content_removed": "content lines removed (false removals; lower is better)",
-    "documents_losing_content": "documents losing a content line (lower is better)",
+    "data_removed": "data-table rows removed (false removals; lower is better)",
+    "documents_losing_content": "documents losing a content line or data row (lower is better)",
 }
 
 
