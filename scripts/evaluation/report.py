@@ -87,6 +87,18 @@ def source_table(results: Mapping[str, Any], system: str = "dedup") -> str:
     return "\n".join(lines)
 
 
+def caption_table(results: Mapping[str, Any], system: str = "dedup") -> str:
+    """Markdown table of one system's caption fix rate per caption family (generator v2)."""
+    families = results["text_systems"].get(system, {}).get("caption_families") or {}
+    if not families:
+        return "(no caption families: generator v1)"
+    lines = [f"{system}: captions removed cleanly, by family:", "",
+             "| family | " + " | ".join(families) + " |", "|---|" + "---:|" * len(families),
+             "| fixed | " + " | ".join(f"{f['fixed']}/{f['total']}" for f in families.values())
+             + " |"]
+    return "\n".join(lines)
+
+
 def doc_table(results: Mapping[str, Any]) -> str:
     """Markdown table of document-level pair precision / recall."""
     meta = results["meta"]
@@ -160,6 +172,8 @@ def full_report(results: Mapping[str, Any]) -> str:
         text_table(results),
         "",
         source_table(results),
+        "",
+        caption_table(results),
         "",
         doc_table(results),
         "",

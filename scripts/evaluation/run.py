@@ -98,14 +98,21 @@ def score_text_system(system: systems.TextSystem, corpus: Sequence[CorruptedDoc]
     similarity = 0.0
     misses: dict[str, list[dict[str, Any]]] = {}
     by_source: dict[str, dict[str, Counter[str]]] = {}
+    families_fixed: Counter[str] = Counter()
+    families_total: Counter[str] = Counter()
     for doc, output in originals:
         counts = by_source.setdefault(doc.source, {"fixed": Counter(), "total": Counter()})
         for fault in doc.faults:
             total[fault.kind] += 1
             counts["total"][fault.kind] += 1
+            family = fault.detail.get("family")
+            if family:
+                families_total[family] += 1
             if scoring.fault_fixed(fault, output):
                 fixed[fault.kind] += 1
                 counts["fixed"][fault.kind] += 1
+                if family:
+                    families_fixed[family] += 1
             elif len(misses.setdefault(fault.kind, [])) < MISSES_PER_KIND:
                 misses[fault.kind].append(_miss(doc, fault, output))
         k, n = scoring.retention(doc.clean, output)
@@ -146,6 +153,8 @@ def score_text_system(system: systems.TextSystem, corpus: Sequence[CorruptedDoc]
             for source, c in by_source.items()
         },
         "misses": misses,
+        "caption_families": {family: {"fixed": families_fixed[family], "total": n}
+                             for family, n in sorted(families_total.items())},
     }
 
 
