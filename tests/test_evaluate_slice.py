@@ -412,3 +412,15 @@ def test_check_real_reports_bounds_crossed_and_missing_runs() -> None:
     assert any("wrap_joined is 0.500, below 0.800" in f for f in failures)
     assert any("trailer_kept was not measured" in f for f in failures)
     assert any("clean/dedup did not run: no" in f for f in failures)
+
+
+def test_caption_fix_rates_are_reported_per_family() -> None:
+    from evaluation.run import score_text_system
+
+    corpus = [corrupt_document(replace(DOC, doc_id=f"news:{i}"), 1, ALL_FAULTS) for i in range(30)]
+    captions = Counter(f.detail["family"] for d in corpus for f in d.faults if f.kind == "caption")
+    result = score_text_system(systems.nothing, corpus)
+    assert {k: v["total"] for k, v in result["caption_families"].items()} == dict(captions)
+    assert all(v["fixed"] == 0 for v in result["caption_families"].values())
+    table = report.caption_table({"text_systems": {"dedup": result}})
+    assert all(f"0/{n}" in table and family in table for family, n in captions.items())
