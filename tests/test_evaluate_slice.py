@@ -10,6 +10,7 @@ import doctest
 import importlib
 import random
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
-from evaluation import corrupt, report, scoring, sources, systems  # noqa: E402
+from evaluation import corrupt, realfaults, report, scoring, sources, systems  # noqa: E402
 from evaluation.corrupt import FaultRates, build_corpus, corrupt_document  # noqa: E402
 from evaluation.lshcurve import candidate, pair_with_jaccard, s_curve  # noqa: E402
 from evaluation.sources import SourceDoc  # noqa: E402
@@ -45,12 +46,13 @@ ALL_FAULTS = FaultRates(paragraph_fault=0.5, duplicate=1.0, duplicate_glued=1.0,
 BLOCK = "Sign up for our daily newsletter to get the top stories delivered to your inbox."
 
 
-def _corrupted(seed: int = 3, rates: FaultRates = ALL_FAULTS) -> corrupt.CorruptedDoc:
-    return corrupt_document(DOC, seed, rates, boilerplate=BLOCK)
+def _corrupted(seed: int = 3, rates: FaultRates = ALL_FAULTS,
+               generator: str = "v2") -> corrupt.CorruptedDoc:
+    return corrupt_document(DOC, seed, rates, boilerplate=BLOCK, generator=generator)
 
 
 @pytest.mark.parametrize("module", ["textutil", "sources", "corrupt", "scoring", "systems",
-                                    "lshcurve"])
+                                    "lshcurve", "realfaults", "report"])
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"evaluation.{module}"))
     assert result.failed == 0
@@ -105,9 +107,10 @@ def test_glued_faults_really_glue() -> None:
                 assert doc.text[fault.end].isalnum() or doc.text[fault.end] in "\"“"
 
 
-def test_scorers_give_full_marks_to_the_clean_original() -> None:
+@pytest.mark.parametrize("generator", ["v1", "v2"])
+def test_scorers_give_full_marks_to_the_clean_original(generator: str) -> None:
     for seed in range(20):
-        doc = _corrupted(seed)
+        doc = _corrupted(seed, generator=generator)
         assert all(scoring.fault_fixed(f, doc.clean) for f in doc.faults)
         sentences = len(scoring.clean_sentences(doc.clean))
         assert scoring.retention(doc.clean, doc.clean) == (sentences, sentences)
@@ -115,10 +118,11 @@ def test_scorers_give_full_marks_to_the_clean_original() -> None:
         assert scoring.edit_similarity(doc.clean, doc.clean) == 1.0
 
 
-def test_scorers_mark_the_corrupted_input_as_unfixed() -> None:
+@pytest.mark.parametrize("generator", ["v1", "v2"])
+def test_scorers_mark_the_corrupted_input_as_unfixed(generator: str) -> None:
     lost = 0
     for seed in range(20):
-        doc = _corrupted(seed)
+        doc = _corrupted(seed, generator=generator)
         assert not any(scoring.fault_fixed(f, doc.text) for f in doc.faults)
         kept, total = scoring.retention(doc.clean, doc.text)
         assert kept <= total
@@ -227,3 +231,196 @@ def test_datasketch_baseline_groups_identical_documents() -> None:
     adapter = systems.DedupAdapter(SCRIPTS.parent)
     texts = [PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[0]]
     assert systems.datasketch_lsh(adapter)(texts, 0.8) == [[0, 2]]
+
+
+# --------------------------------------------------------------------------- generator v2
+
+
+def test_generator_versions_differ_and_v1_is_kept() -> None:
+    assert _corrupted(3, generator="v1").text != _corrupted(3, generator="v2").text
+    assert _corrupted(3, generator="v1").text == _corrupted(3, generator="v1").text
+    with pytest.raises(ValueError, match="generator"):
+        _corrupted(3, generator="v3")
+
+
+def test_v2_captions_come_from_every_family_and_score_when_removed() -> None:
+    families = set()
+    for seed in range(120):
+        doc = _corrupted(seed)
+        for fault in doc.faults:
+            if fault.kind != "caption":
+                continue
+            families.add(fault.detail["family"])
+            without = doc.text[: fault.start] + "\n\n" + doc.text[fault.end :]
+            assert scoring.fault_fixed(fault, without)
+            assert not scoring.fault_fixed(fault, doc.text)
+    assert families == set(corrupt.CAPTION_FAMILIES)
+
+
+def test_v2_wraps_are_ragged_and_span_40_to_100_columns() -> None:
+    paragraph = " ".join(["alpha", "beta", "gamma", "delta", "epsilon"] * 40)
+    widths = set()
+    for seed in range(60):
+        text, _ = corrupt.hard_wrap_v2(paragraph, random.Random(seed))
+        lines = text.split("\n")[:-1]
+        widths.add(max(len(line) for line in lines))
+        assert len({len(line) for line in lines}) > 1
+    assert min(widths) < 50 and max(widths) > 90
+
+
+def test_v2_quote_faults_lose_the_space_on_either_side() -> None:
+    sides = set()
+    for seed in range(40):
+        result = corrupt.drop_quote_space_v2('He called it "clear blue water" in May.',
+                                             random.Random(seed))
+        assert result is not None
+        sides.add(result[0])
+    assert sides == {'He called it"clear blue water" in May.',
+                     'He called it "clear blue water"in May.'}
+
+
+# --------------------------------------------------------------------------- real-fault scorers
+
+STORY = ("ACME CORP &lt;ACM> 1ST QTR NET Shr 81 cts vs 57 cts\n"
+         "    Net 3,660,273 vs 2,437,914\n"
+         "    Year\n"
+         "    Revs 28.5 mln vs 23.1 mln\n"
+         "    The company said it expects sales to keep growing through\n"
+         "the rest of the year, helped by new contracts in Europe.\n"
+         " Reuter\n&#3;")
+
+
+def _real(text: str, labels: tuple[str, ...], source: str = "spamassassin") -> sources.RealDoc:
+    return sources.RealDoc("x:1", source, text, {"labels": labels})
+
+
+def test_reuters_layout_reads_headline_wraps_tables_and_sign_off() -> None:
+    layout = realfaults.reuters_layout(STORY)
+    assert layout.headline == "ACME CORP &lt;ACM> 1ST QTR NET"
+    assert layout.first_word == "Shr"
+    assert layout.table_rows == ("Net 3,660,273 vs 2,437,914", "Year",
+                                 "Revs 28.5 mln vs 23.1 mln")
+    assert layout.paragraphs == ("The company said it expects sales to keep growing through the "
+                                 "rest of the year, helped by new contracts in Europe.",)
+    assert layout.trailer
+
+
+def test_reuters_scorer_rewards_the_right_repair_and_charges_lost_rows() -> None:
+    doc = sources.RealDoc("reuters:test:1", "reuters", STORY,
+                          {"layout": realfaults.reuters_layout(STORY),
+                           "labels": realfaults.reuters_labels(STORY)})
+    ideal = ("ACME CORP <ACM> 1ST QTR NET\nShr 81 cts vs 57 cts\n    Net 3,660,273 vs 2,437,914\n"
+             "    Year\n    Revs 28.5 mln vs 23.1 mln\n    The company said it expects sales to "
+             "keep growing through the rest of the year, helped by new contracts in Europe.\n"
+             " Reuter")
+    counts: Counter[str] = Counter()
+    realfaults.score_reuters(doc, ideal, counts)
+    for check in ("headline_separated", "headline_kept", "wrap_joined", "table_row_own_line",
+                  "entity_decoded", "control_mark_dropped", "trailer_kept"):
+        assert counts[check] == counts[check + ":n"] > 0, check
+    assert counts["content_removed"] == counts["data_removed"] == 0
+    assert counts["data_removed:n"] == 3
+    raw: Counter[str] = Counter()
+    wrong = realfaults.score_reuters(doc, STORY.replace("    Year\n", "").replace(" Reuter\n", ""),
+                                     raw)
+    assert raw["headline_separated"] == raw["wrap_joined"] == raw["entity_decoded"] == 0
+    assert raw["trailer_kept"] == 0 and raw["data_removed"] == 1
+    assert raw["content_removed"] == 0 and raw["documents_losing_content"] == 1
+    assert wrong == [{"doc_id": "reuters:test:1", "label": "data", "outcome": "removed",
+                      "line": "Year"}]
+
+
+def test_kept_lines_needs_a_run_of_three_words() -> None:
+    text = "Navigation\nindex\nThe json module exposes an API familiar to users.\nindex"
+    output = "The json module exposes an API familiar to users of the index."
+    assert realfaults.kept_lines(text, output) == [False, False, True, False]
+
+
+def test_spam_footer_labels_and_scores() -> None:
+    body = ("Hi all, a short note on the build.\n\n"
+            "The build broke again last night on the main branch.\n> quoted line\n\n"
+            "_______________________________________________\nExmh-users mailing list\n"
+            "https://listman.redhat.com/mailman/listinfo/exmh-users\n")
+    doc = realfaults.spam_document("spamassassin:x:1", body)
+    labels = dict(zip(body.split("\n"), doc.truth["labels"]))
+    assert labels["The build broke again last night on the main branch."] == "content"
+    assert labels["> quoted line"] == ""
+    assert labels["Exmh-users mailing list"] == "boilerplate"
+    good: Counter[str] = Counter()
+    realfaults.score_labelled(doc, body.split("____")[0], good)
+    assert good["boilerplate_removed"] == good["boilerplate_removed:n"] == 3
+    assert good["content_removed"] == 0
+    bad: Counter[str] = Counter()
+    realfaults.score_labelled(doc, "Hi all, a short note on the build.\n" + body.split("\n", 3)[3],
+                              bad)
+    assert bad["content_removed"] == 1 and bad["boilerplate_removed"] == 0
+
+
+def test_html_page_lines_are_labelled_against_the_rest_source() -> None:
+    page = ('<html><head><title>json</title></head><body>'
+            '<div class="related"><ul><li>index</li><li>modules |</li></ul></div>'
+            '<div class="sphinxsidebar"><h3>Table of Contents</h3><ul><li>Basic Usage</li></ul>'
+            '</div><div class="body" role="main"><h1>Basic Usage</h1>'
+            '<p>Serialize obj as a JSON formatted stream to fp.</p></div>'
+            '<div class="footer">Created using Sphinx 5.3.0.</div></body></html>')
+    rst = "Basic Usage\n-----------\n\nSerialize *obj* as a JSON formatted stream to *fp*.\n"
+    doc = realfaults.pydoc_document("pydocs:library/json", page, rst)
+    labelled = dict(zip(doc.text.split("\n"), doc.truth["labels"]))
+    assert labelled["index"] == labelled["Table of Contents"] == "boilerplate"
+    assert labelled["Created using Sphinx 5.3.0."] == "boilerplate"
+    assert labelled["Serialize obj as a JSON formatted stream to fp."] == "content"
+    assert "json" not in doc.text.split("\n")  # the <title> is not page text
+
+
+def test_held_out_split_is_stable_and_about_sixty_percent() -> None:
+    ids = [f"reuters:test:{i}" for i in range(2000)]
+    share = sum(sources.held_out(i) for i in ids) / len(ids)
+    assert 0.55 < share < 0.65
+    assert [sources.held_out(i) for i in ids[:50]] == [sources.held_out(i) for i in ids[:50]]
+
+
+def test_clean_run_counts_changes_and_lost_content() -> None:
+    docs = [sources.RealDoc(f"bbc:{i}", "bbc", PARAGRAPHS[i] + "\n\n" + PARAGRAPHS[i + 1])
+            for i in range(3)]
+
+    def drops_a_sentence(texts: object) -> tuple[list[str], list[list[dict[str, str]]]]:
+        texts = list(texts)  # type: ignore[call-overload]
+        first = texts[0].replace("At least 13 bodies", "", 1).split(" officials said. ", 1)[1]
+        return [first, *texts[1:]], [[{"kind": "duplicate_removed"}], [], []]
+
+    result = realfaults.score_clean(drops_a_sentence, docs)
+    assert result["documents_changed_per_1000"] == pytest.approx(1000 / 3)
+    assert result["documents_losing_a_sentence_per_1000"] == pytest.approx(1000 / 3)
+    assert result["changes_per_1000_by_kind"] == {"duplicate_removed": pytest.approx(1000 / 3)}
+    assert result["words_removed_per_1000"] > 0
+    untouched = realfaults.score_clean(lambda texts: (list(texts), None), docs)
+    assert untouched["documents_changed_per_1000"] == 0
+    assert untouched["words_removed_per_1000"] == 0
+
+
+def test_check_real_reports_bounds_crossed_and_missing_runs() -> None:
+    results = {"real": {
+        "scores": {"reuters": {"dedup": {"available": True, "rates": {"wrap_joined": 0.5,
+                                                                     "content_removed": 0.1}}}},
+        "clean": {"dedup": {"available": False, "reason": "no"}},
+    }}
+    bounds = {"reuters": {"dedup": {"wrap_joined": {"min": 0.8}, "content_removed": {"max": 0.2},
+                                    "trailer_kept": {"min": 0.9}}},
+              "clean": {"dedup": {"words_removed_per_1000": {"max": 0.0}}}}
+    failures = report.check_real(results, bounds)
+    assert len(failures) == 3
+    assert any("wrap_joined is 0.500, below 0.800" in f for f in failures)
+    assert any("trailer_kept was not measured" in f for f in failures)
+    assert any("clean/dedup did not run: no" in f for f in failures)
+
+
+def test_caption_fix_rates_are_reported_per_family() -> None:
+    from evaluation.run import score_text_system
+
+    corpus = [corrupt_document(replace(DOC, doc_id=f"news:{i}"), 1, ALL_FAULTS) for i in range(30)]
+    captions = Counter(f.detail["family"] for d in corpus for f in d.faults if f.kind == "caption")
+    result = score_text_system(systems.nothing, corpus)
+    assert {k: v["total"] for k, v in result["caption_families"].items()} == dict(captions)
+    assert all(v["fixed"] == 0 for v in result["caption_families"].values())
+    table = report.caption_table({"text_systems": {"dedup": result}})
+    assert all(f"0/{n}" in table and family in table for family, n in captions.items())

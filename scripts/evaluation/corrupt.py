@@ -112,6 +112,7 @@ class FaultRates:
         caption: chance of a glued photo caption.
         boilerplate: chance of a shared boilerplate block.
         reprint: chance that a document is reprinted with small edits.
+        paragraph_glue: chance that two paragraphs are glued with no whitespace (v2 only).
     """
 
     paragraph_fault: float = 0.45
@@ -121,6 +122,7 @@ class FaultRates:
     caption: float = 0.35
     boilerplate: float = 0.4
     reprint: float = 0.12
+    paragraph_glue: float = 0.3
 
 
 BOILERPLATE: dict[str, tuple[str, ...]] = {
@@ -291,6 +293,77 @@ def caption_text(rng: random.Random) -> str:
     return caption
 
 
+# Caption families seen in real scraped news (issue 16): how the caption, its date and its
+# credit are written differs by outlet, so a repairer tuned to one family must not score here.
+_CAPTION_ACTIONS = (
+    "Smoke rises following an explosion", "Residents line up for fuel at a gas station",
+    "Firefighters battle a blaze", "A man walks past a damaged building",
+    "People gather at a checkpoint", "Police officers stand guard in front of the parliament",
+    "Supporters of the opposition wave flags during a rally",
+    "A woman holds a portrait of her missing son",
+)
+_CAPTION_PLACES_V2 = (
+    ("Stepanakert", "Nagorno-Karabakh"), ("Sydney", "Australia"), ("Kabul", "Afghanistan"),
+    ("Lima", "Peru"), ("Srinagar", "India"), ("Jerusalem", ""), ("Washington", ""),
+    ("Kyiv", "Ukraine"),
+)
+_MONTHS_AP = ("Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.",
+              "Nov.", "Dec.")
+_MONTHS_FULL = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_AGENCIES = ("AFP via Getty Images", "EPA", "Reuters", "AP", "Getty Images", "Shutterstock")
+CAPTION_FAMILIES: tuple[str, ...] = (
+    "ap_comma_on", "ap_on", "ap_no_on", "ap_photo", "reuters", "guardian", "getty", "bbc",
+    "pictured",
+)
+
+
+def caption_parts(rng: random.Random, family: str | None = None) -> tuple[str, ...]:
+    """A photo caption from one of the real families, as its parts (caption, credit...).
+
+    Families: AP with and without the comma before ``on`` and without ``on``
+    (``in Lima, Oct. 30, 2018.``), ``(AP Photo/Name)``, ``REUTERS/Name``, the Guardian's
+    ``Photograph: Name/AFP via Getty Images``, ``(Photo by Name/Getty Images)``, the BBC's
+    ``Image caption, …`` and ``Pictured: …``. Dates in the AP style (``Sept. 25, 2023``), in
+    full (``25 September 2023``, ``September 25, 2023``) or as a weekday.
+
+    >>> caption_parts(random.Random(1), "reuters")[-1].startswith("REUTERS/")
+    True
+    """
+    family = family or rng.choice(CAPTION_FAMILIES)
+    action = rng.choice(_CAPTION_ACTIONS)
+    city, region = rng.choice(_CAPTION_PLACES_V2)
+    place = f"{city}, {region}" if region else city
+    name = rng.choice(_PHOTOGRAPHERS)
+    day, year = rng.randint(1, 28), rng.randint(2001, 2024)
+    ap_date = f"{rng.choice(_MONTHS_AP)} {day}, {year}"
+    style = rng.random()
+    if style < 0.4:
+        long_date = f"{day} {rng.choice(_MONTHS_FULL)} {year}"
+    elif style < 0.8:
+        long_date = f"{rng.choice(_MONTHS_FULL)} {day}, {year}"
+    else:
+        long_date = rng.choice(_WEEKDAYS)
+    if family == "ap_comma_on":
+        return (f"{action} in {place}, on {ap_date}.",)
+    if family == "ap_on":
+        return (f"{action} in {place} on {ap_date}.",)
+    if family == "ap_no_on":
+        return (f"{action} in {place}, {ap_date}.",)
+    if family == "ap_photo":
+        return (f"{action} in {place}, {rng.choice(_WEEKDAYS)}, {ap_date}.", f"(AP Photo/{name})")
+    if family == "reuters":
+        return (f"{action} in {place}, {long_date}.", f"REUTERS/{name}")
+    if family == "guardian":
+        return (f"{action} in {city}.", f"Photograph: {name}/{rng.choice(_AGENCIES)}")
+    if family == "getty":
+        return (f"{action} in {place} on {long_date}.", f"(Photo by {name}/Getty Images)")
+    if family == "bbc":
+        return (f"Image caption, {action} in {city}",)
+    return (f"Pictured: {action} in {place} on {long_date}",)
+
+
 # --------------------------------------------------------------------------- in-paragraph faults
 
 
@@ -339,6 +412,32 @@ def drop_quote_space(paragraph: str, rng: random.Random) -> tuple[str, list[_Loc
                          {"left": flat(left), "right": flat(right)})]
 
 
+_CLOSE_QUOTE_SPACE = re.compile(r"(?<=[A-Za-z.,!?][\"”’]) (?=[A-Za-z])")
+_OPEN_QUOTE_SPACE_V2 = re.compile(r"(?<=[\w’',.]) (?=[\"“‘][A-Za-z])")
+
+
+def drop_quote_space_v2(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | None:
+    """Remove the space before an opening quote (straight, curly or single) or after a closing one.
+
+    Real scrapes lose both: ``famed"clear blue water"``, ``called ‘peace’``, ``"water"is``.
+
+    >>> drop_quote_space_v2('He said "no" to it.', random.Random(2))[0] in \\
+    ...     ('He said"no" to it.', 'He said "no"to it.')
+    True
+    """
+    spots = [m.start() for m in _OPEN_QUOTE_SPACE_V2.finditer(paragraph)]
+    spots += [m.start() for m in _CLOSE_QUOTE_SPACE.finditer(paragraph)
+              if paragraph[m.start() - 1] in "\"”" or rng.random() < 0.3]
+    if not spots:
+        return None
+    pos = rng.choice(sorted(spots))
+    left = paragraph[max(0, pos - 20) : pos]
+    right = paragraph[pos + 1 : pos + 21]
+    text = paragraph[:pos] + paragraph[pos + 1 :]
+    return text, [_Local("quote_space", pos - len(left), pos + len(right),
+                         {"left": flat(left), "right": flat(right)})]
+
+
 def garble(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | None:
     """Mojibake a paragraph that has non-ASCII characters."""
     if paragraph.isascii():
@@ -347,8 +446,10 @@ def garble(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | Non
     return text, [_Local("mojibake", 0, len(text), {"paragraph": paragraph})]
 
 
-def hard_wrap(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | None:
-    """Wrap at 64-76 columns, hyphenating up to two long words and breaking one compound.
+def hard_wrap(paragraph: str, rng: random.Random, widths: tuple[int, int] = (64, 76),
+              ragged: int = 0) -> tuple[str, list[_Local]] | None:
+    """Wrap at ``widths`` columns (each line up to ``ragged`` shorter), hyphenating up to two
+    long words and breaking one compound at its own hyphen.
 
     >>> text, faults = hard_wrap("word " * 40, random.Random(0))
     >>> "\\n" in text and faults[0].kind == "hard_wrap"
@@ -356,7 +457,8 @@ def hard_wrap(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | 
     """
     if len(paragraph) < 100:
         return None
-    width = rng.randint(64, 76)
+    base = rng.randint(*widths)
+    width = base - (rng.randint(0, ragged) if ragged else 0)
     words = paragraph.split(" ")
     out = ""
     line_len = 0
@@ -382,15 +484,18 @@ def hard_wrap(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | 
             locals_.append(_Local("hyphenation", start, len(out), {"context": context}))
             hyphens_left -= 1
             line_len = len(tail)
+            width = base - (rng.randint(0, ragged) if ragged else 0)
         elif compound and rng.random() < 0.8:
             head, tail = compound.group(1) + "-", compound.group(2) + compound.group(3)
             start = len(out) + 1
             out += " " + head + "\n" + tail
             locals_.append(_Local("compound_break", start, len(out), {"context": context}))
             line_len = len(tail)
+            width = base - (rng.randint(0, ragged) if ragged else 0)
         else:
             out += "\n" + word
             line_len = len(word)
+            width = base - (rng.randint(0, ragged) if ragged else 0)
     if "\n" not in out:
         return None
     return out, [_Local("hard_wrap", 0, len(out), {"paragraph": paragraph}), *locals_]
@@ -400,7 +505,14 @@ def _word_context(words: Sequence[str], index: int) -> str:
     return flat(" ".join(words[max(0, index - 1) : index + 2]))
 
 
+def hard_wrap_v2(paragraph: str, rng: random.Random) -> tuple[str, list[_Local]] | None:
+    """Wrap at 40-100 columns, ragged (each line up to 12 columns short), like real dumps."""
+    return hard_wrap(paragraph, rng, widths=(40, 100), ragged=12)
+
+
 _PARAGRAPH_FAULTS = (glue_boundary, drop_quote_space, hard_wrap, garble)
+PARAGRAPH_FAULTS_V2 = (glue_boundary, drop_quote_space_v2, hard_wrap_v2, garble)
+GENERATORS = ("v1", "v2")
 
 
 # --------------------------------------------------------------------------- assembly
@@ -416,7 +528,7 @@ class _Element:
 
 
 def corrupt_document(doc: SourceDoc, seed: int, rates: FaultRates | None = None,
-                     boilerplate: str | None = None) -> CorruptedDoc:
+                     boilerplate: str | None = None, generator: str = "v2") -> CorruptedDoc:
     """Corrupt one clean document, recording every fault.
 
     The random stream depends only on ``seed`` and ``doc.doc_id``, so a document's corruption
@@ -427,11 +539,17 @@ def corrupt_document(doc: SourceDoc, seed: int, rates: FaultRates | None = None,
         seed: the run's seed.
         rates: fault probabilities.
         boilerplate: a shared block to insert, chosen at corpus level, or None.
+        generator: ``"v2"`` (caption families, date styles, 40-100 column ragged wraps, quote
+            spaces lost on either side, glued paragraph joins) or ``"v1"`` (the original
+            generator, kept so that older figures can be reproduced).
 
     Returns:
         The corrupted document with its faults in text order.
     """
+    if generator not in GENERATORS:
+        raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}")
     rates = rates or FaultRates()
+    faults_in_paragraph = _PARAGRAPH_FAULTS if generator == "v1" else PARAGRAPH_FAULTS_V2
     rng = random.Random(f"{seed}:{doc.doc_id}")
     paragraphs = list(doc.paragraphs)
     elements = [_Element(p, []) for p in paragraphs]
@@ -439,7 +557,7 @@ def corrupt_document(doc: SourceDoc, seed: int, rates: FaultRates | None = None,
     for index, paragraph in enumerate(paragraphs):
         if rng.random() >= rates.paragraph_fault:
             continue
-        order = rng.sample(_PARAGRAPH_FAULTS, len(_PARAGRAPH_FAULTS))
+        order = rng.sample(faults_in_paragraph, len(faults_in_paragraph))
         if not paragraph.isascii() and rng.random() < 0.4:
             order.insert(0, garble)
         for fault in order:
@@ -451,7 +569,9 @@ def corrupt_document(doc: SourceDoc, seed: int, rates: FaultRates | None = None,
     _insert_near_duplicate(elements, paragraphs, touched, rng, rates)
     _insert_duplicates(elements, paragraphs, touched, rng, rates)
     reserved = {paragraphs[i] for i in range(1, len(paragraphs)) if touched[i]}
-    _insert_caption(elements, rng, rates, reserved)
+    _insert_caption(elements, rng, rates, reserved, generator)
+    if generator == "v2":
+        _glue_paragraphs(elements, rng, rates)
     if boilerplate is not None:
         block = _Element(boilerplate, [_Local("boilerplate", 0, len(boilerplate),
                                               {"block": boilerplate})])
@@ -575,8 +695,27 @@ def _duplicate_variant(paragraph: str, rng: random.Random) -> tuple[str, str]:
     return "dup_exact", paragraph
 
 
+def _glue_paragraphs(elements: list[_Element], rng: random.Random, rates: FaultRates) -> None:
+    """Join two untouched paragraphs with no whitespace (``</p><p>`` scraped as ``blast.The``)."""
+    if rng.random() >= rates.paragraph_glue:
+        return
+    spots = [i for i in range(len(elements) - 1)
+             if not elements[i].faults and not elements[i + 1].faults
+             and elements[i].joiner == "\n\n" and elements[i].text[-1:] in ".!?\"”"
+             and elements[i + 1].text[:1].isupper()]
+    if not spots:
+        return
+    index = rng.choice(spots)
+    element, following = elements[index], elements[index + 1]
+    left, right = element.text[-24:], following.text[:24]
+    element.joiner = ""
+    element.faults.append(_Local("glued_boundary", len(element.text) - len(left),
+                                 len(element.text) + len(right),
+                                 {"left": flat(left), "right": flat(right)}))
+
+
 def _insert_caption(elements: list[_Element], rng: random.Random, rates: FaultRates,
-                    reserved: set[str]) -> None:
+                    reserved: set[str], generator: str = "v2") -> None:
     if len(elements) < 2 or rng.random() >= rates.caption:
         return
     targets = [i for i in range(1, len(elements))
@@ -585,11 +724,18 @@ def _insert_caption(elements: list[_Element], rng: random.Random, rates: FaultRa
     if not targets:
         return
     index = rng.choice(targets)
-    caption = caption_text(rng)
+    if generator == "v1":
+        caption = caption_text(rng)
+        detail = {"caption": caption}
+    else:
+        family = rng.choice(CAPTION_FAMILIES)
+        parts = caption_parts(rng, family)
+        caption = " ".join(parts)
+        detail = {"caption": caption, "parts": "\n".join(parts), "family": family}
     nxt = split_sentences(elements[index].text)[0]
     glued = rng.random() < 0.7
     elements.insert(index, _Element(caption, [_Local("caption", 0, len(caption),
-                                                     {"caption": caption, "next": nxt})],
+                                                     {**detail, "next": nxt})],
                                     joiner="" if glued else "\n\n"))
 
 
@@ -635,8 +781,8 @@ def reprint(doc: SourceDoc, seed: int) -> CorruptedDoc:
     return CorruptedDoc(f"{doc.doc_id}~reprint", doc.source, text, text, (), doc.doc_id)
 
 
-def build_corpus(docs: Sequence[SourceDoc], seed: int,
-                 rates: FaultRates | None = None) -> list[CorruptedDoc]:
+def build_corpus(docs: Sequence[SourceDoc], seed: int, rates: FaultRates | None = None,
+                 generator: str = "v2") -> list[CorruptedDoc]:
     """Corrupt every document, add shared boilerplate and reprints.
 
     Reprints follow all originals, in a seeded order, so "first seen" keeps the original.
@@ -645,6 +791,7 @@ def build_corpus(docs: Sequence[SourceDoc], seed: int,
         docs: clean documents (any sources).
         seed: the run's seed.
         rates: fault probabilities.
+        generator: ``"v2"`` or ``"v1"`` (see :func:`corrupt_document`).
     """
     rates = rates or FaultRates()
     corpus = []
@@ -653,7 +800,7 @@ def build_corpus(docs: Sequence[SourceDoc], seed: int,
         rng = random.Random(f"{seed}:{doc.doc_id}:corpus")
         pool = BOILERPLATE.get(doc.source, ())
         block = rng.choice(pool) if pool and rng.random() < rates.boilerplate else None
-        corpus.append(corrupt_document(doc, seed, rates, block))
+        corpus.append(corrupt_document(doc, seed, rates, block, generator))
         if rng.random() < rates.reprint:
             reprints.append(reprint(doc, seed))
     random.Random(f"{seed}:reprints").shuffle(reprints)

@@ -14,6 +14,7 @@ from typing import Any
 from . import scoring, systems
 from .corrupt import FAULT_KINDS, CorruptedDoc, Fault, FaultRates, build_corpus
 from .lshcurve import Signer, datasketch_signer, dedup_signer, measure_curve
+from .realfaults import RealOptions, evaluate_real
 from .sources import SOURCES, SourceDoc, load_source
 from .textutil import line_view
 
@@ -31,6 +32,9 @@ class EvalOptions:
         num_perm: MinHash permutations for document-level systems.
         curve_pairs: synthetic pairs per Jaccard bin for the LSH curve (0 skips it).
         skip: names of systems not to run.
+        generator: fault generator version, ``"v2"`` (widened from real examples) or ``"v1"``
+            (the original, to reproduce older figures).
+        real: sizes of the real-fault sources and the clean-text run (None skips them).
     """
 
     cache: Path
@@ -41,6 +45,8 @@ class EvalOptions:
     num_perm: int = 128
     curve_pairs: int = 200
     skip: tuple[str, ...] = ()
+    generator: str = "v2"
+    real: RealOptions | None = None
 
 
 def load_documents(options: EvalOptions) -> tuple[list[SourceDoc], list[dict[str, Any]]]:
@@ -92,14 +98,21 @@ def score_text_system(system: systems.TextSystem, corpus: Sequence[CorruptedDoc]
     similarity = 0.0
     misses: dict[str, list[dict[str, Any]]] = {}
     by_source: dict[str, dict[str, Counter[str]]] = {}
+    families_fixed: Counter[str] = Counter()
+    families_total: Counter[str] = Counter()
     for doc, output in originals:
         counts = by_source.setdefault(doc.source, {"fixed": Counter(), "total": Counter()})
         for fault in doc.faults:
             total[fault.kind] += 1
             counts["total"][fault.kind] += 1
+            family = fault.detail.get("family")
+            if family:
+                families_total[family] += 1
             if scoring.fault_fixed(fault, output):
                 fixed[fault.kind] += 1
                 counts["fixed"][fault.kind] += 1
+                if family:
+                    families_fixed[family] += 1
             elif len(misses.setdefault(fault.kind, [])) < MISSES_PER_KIND:
                 misses[fault.kind].append(_miss(doc, fault, output))
         k, n = scoring.retention(doc.clean, output)
@@ -140,6 +153,8 @@ def score_text_system(system: systems.TextSystem, corpus: Sequence[CorruptedDoc]
             for source, c in by_source.items()
         },
         "misses": misses,
+        "caption_families": {family: {"fixed": families_fixed[family], "total": n}
+                             for family, n in sorted(families_total.items())},
     }
 
 
@@ -198,7 +213,7 @@ def evaluate(options: EvalOptions, log: Any = print) -> dict[str, Any]:
     """Run everything and return the results as a JSON-ready dict."""
     adapter = systems.DedupAdapter(options.repo, options.num_perm)
     docs, provenance = load_documents(options)
-    corpus = build_corpus(docs, options.seed, FaultRates())
+    corpus = build_corpus(docs, options.seed, FaultRates(), generator=options.generator)
     reprint_count = sum(d.reprint_of is not None for d in corpus)
     log(f"corpus: {len(corpus)} documents ({reprint_count} reprints), "
         f"{sum(len(d.faults) for d in corpus)} recorded faults")
@@ -226,8 +241,13 @@ def evaluate(options: EvalOptions, log: Any = print) -> dict[str, Any]:
             signers = {"dedup": own, **signers}
         curve = [asdict(row) for row in measure_curve(bands, rows, options.num_perm, signers,
                                                       options.curve_pairs, seed=options.seed)]
+    real: dict[str, Any] = {}
+    if options.real is not None:
+        real = evaluate_real(options.cache, adapter, options.threshold, options.real, log)
     return {
+        "real": real,
         "meta": {
+            "generator": options.generator,
             "seed": options.seed,
             "per_source": options.per_source,
             "threshold": options.threshold,

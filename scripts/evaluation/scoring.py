@@ -104,7 +104,10 @@ def _joined_fixed(detail: dict[str, str], output: str) -> bool:
 
 def _caption_fixed(detail: dict[str, str], output: str) -> bool:
     key = match_key(output)
-    parts = [p for p in re.split(r"(?<=\.) (?=\()", detail["caption"]) if p.strip()]
+    if "parts" in detail:
+        parts = detail["parts"].split("\n")
+    else:
+        parts = [p for p in re.split(r"(?<=\.) (?=\()", detail["caption"]) if p.strip()]
     gone = all(match_key(part) not in key for part in parts)
     return gone and _starts_cleanly(detail, output)
 

