@@ -62,21 +62,36 @@ _SCRIPT = """
 """
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#1d1d1f;background:#fff}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.8em;border-bottom:2px solid #e3e3e8;padding-bottom:.2em}
-table{border-collapse:collapse}td,th{padding:.15em .8em .15em 0;text-align:left;vertical-align:top}
-th{font-weight:600;color:#555}.num{text-align:right;font-variant-numeric:tabular-nums}
-.stats{display:flex;flex-wrap:wrap;gap:.8em;margin:.8em 0}.stat{background:#f4f4f7;border-radius:6px;padding:.4em .9em}
-.stat b{display:block;font-size:1.3em}.note{color:#666;font-style:italic}
-.text{white-space:pre-wrap;word-wrap:break-word;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;background:#fafafa;border:1px solid #e5e5ea;border-radius:4px;padding:.6em;margin:.3em 0}
-del{background:#ffd7d5;color:#8a1f17;text-decoration:line-through}ins{background:#cdf3d0;color:#0b5d1e;text-decoration:none}
-.ws{color:#0b5d1e;font-weight:bold}.gap{color:#888;background:#eee;font-style:italic}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;
+ padding:1em 2em;color:#1d1d1f;background:#fff}
+h1{font-size:1.5em;margin:.2em 0}
+h2{font-size:1.2em;margin-top:1.8em;border-bottom:2px solid #e3e3e8;padding-bottom:.2em}
+table{border-collapse:collapse}
+td,th{padding:.15em .8em .15em 0;text-align:left;vertical-align:top}
+th{font-weight:600;color:#555}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+.stats{display:flex;flex-wrap:wrap;gap:.8em;margin:.8em 0}
+.stat{background:#f4f4f7;border-radius:6px;padding:.4em .9em}
+.stat b{display:block;font-size:1.3em}
+.note{color:#666;font-style:italic}
+.text{white-space:pre-wrap;word-wrap:break-word;
+ font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;background:#fafafa;
+ border:1px solid #e5e5ea;border-radius:4px;padding:.6em;margin:.3em 0}
+del{background:#ffd7d5;color:#8a1f17;text-decoration:line-through}
+ins{background:#cdf3d0;color:#0b5d1e;text-decoration:none}
+.ws{color:#0b5d1e;font-weight:bold}
+.gap{color:#888;background:#eee;font-style:italic}
 mark.flag{background:#ffe58a;border-radius:3px;padding:0 .2em}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:.8em}.pair .text{max-height:22em;overflow:auto}
-.doc,.cluster{border-top:1px solid #e5e5ea;padding:.5em 0}.doc[hidden]{display:none}
-.kind{display:inline-block;border-radius:3px;padding:0 .35em;margin-right:.3em;font-size:.85em;background:#e8eefc;color:#1a3d8f}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.8em}
+.pair .text{max-height:22em;overflow:auto}
+.doc,.cluster{border-top:1px solid #e5e5ea;padding:.5em 0}
+.doc[hidden]{display:none}
+.kind{display:inline-block;border-radius:3px;padding:0 .35em;margin-right:.3em;font-size:.85em;
+ background:#e8eefc;color:#1a3d8f}
 .controls{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #e5e5ea;z-index:1}
-.controls input{width:22em}details summary{cursor:pointer;color:#1a3d8f}svg text{font:12px system-ui,sans-serif}
+.controls input{width:22em}
+details summary{cursor:pointer;color:#1a3d8f}
+svg text{font:12px system-ui,sans-serif}
 """
 
 
@@ -449,8 +464,8 @@ def _documents_section(report: Mapping[str, Any], texts: Mapping[str, str], limi
             why = ("the document's text is not at hand" if text is None
                    else "the input no longer matches the report's offsets")
             body = f'<p class="note">Changes only ({why}):</p>{_changes_only(changes, flags)}'
-        parts.append(f'<div class="doc" id="doc-{_e(doc_id)}" data-id="{_e(doc_id)}" data-kinds="{_e(" ".join(kinds))}">'
-                     f"<b>{_e(doc_id)}</b> {badges}{body}</div>")
+        parts.append(f'<div class="doc" id="doc-{_e(doc_id)}" data-id="{_e(doc_id)}" '
+                     f'data-kinds="{_e(" ".join(kinds))}"><b>{_e(doc_id)}</b> {badges}{body}</div>')
     if not chosen:
         parts.append('<p class="note">No document was changed.</p>')
     return "".join(parts)
