@@ -242,7 +242,7 @@ def _text_matches(text: str, changes: Sequence[Mapping[str, Any]]) -> bool:
 # --- duplicate pairs ----------------------------------------------------------------------------
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\s+|[^\s]+", text)
+    return re.findall(r"\s*\S+\s*", text) or [text]
 
 
 def _side_by_side(keeper: str, removed: str) -> tuple[str, str]:
