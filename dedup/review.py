@@ -106,7 +106,8 @@ def _whitespace(text: str) -> str:
 
 
 def _shown(text: str) -> str:
-    return _e(_whitespace(text)) if text and not text.strip() else _e(text)
+    """Escaped changed text; whitespace made visible in a short piece (``-⏎`` of a rejoined word)."""
+    return _e(_whitespace(text)) if not text.strip() or len(text) <= 3 else _e(text)
 
 
 def _elide(text: str) -> str:

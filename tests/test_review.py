@@ -99,7 +99,7 @@ def test_page_shows_the_documents_when_inputs_are_at_hand(newsroom_page):
     text = newsroom_page.read_text(encoding="utf-8")
     assert "Inputs:</b> " + html.escape(str(NEWSROOM)) in text
     # The reprint beside its keeper, the words only the copy has marked.
-    assert "containment 0." in text and "<ins> new</ins>" in text
+    assert "containment 0." in text and "<ins>new </ins>" in text
     # The caption struck through inside the storm story, its reason in the title.
     storm = text[text.index('data-id="004-storm.txt"'):text.index('data-id="005-library.txt"')]
     assert '<span class="chg" data-kind="caption_removed" title="caption_removed: ' in storm
