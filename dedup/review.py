@@ -491,7 +491,7 @@ def render_review(report: Mapping[str, Any], *, texts: Mapping[str, str] | None 
     Args:
         report: a report in the JSON shape (see :func:`dedup.report.load_report`).
         texts: the input text of documents by id, where at hand (see :func:`read_texts`).
-        limit: documents shown per change kind, and duplicate pairs shown.
+        limit: documents shown per change kind, and duplicate pairs shown (0: the summaries only).
         title: the page's title (say, the report's file name).
 
     >>> page = render_review({"settings": {}, "documents": [{"id": "a<b>", "changes": [
@@ -500,8 +500,10 @@ def render_review(report: Mapping[str, Any], *, texts: Mapping[str, str] | None 
     >>> "a&lt;b&gt;" in page and "<b>a<b>" not in page
     True
     """
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, not {limit}")
+    if limit < 0:
+        from dedup.errors import ConfigError
+
+        raise ConfigError(f"limit must be 0 (the summaries only) or more, not {limit}")
     texts = texts or {}
     inputs = [str(p) for p in report.get("inputs") or []]
     name = title or "dedup review"

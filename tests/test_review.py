@@ -170,9 +170,13 @@ def test_a_big_report_is_cut_to_the_limit():
     assert "quote_space 470" in page and "quote_space (30 of 500 documents)" in page
 
 
-def test_limit_must_be_positive():
-    with pytest.raises(ValueError, match="limit must be at least 1"):
-        render_review({"documents": []}, limit=0)
+def test_limit_zero_shows_the_summaries_only(newsroom_report, tmp_path):
+    page = tmp_path / "r.html"
+    assert run("inspect", newsroom_report, "--html", page, "--limit", 0).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    assert 'class="doc"' not in text and "boilerplate_removed 5" in text and "threshold 0.8" in text
+    result = run("inspect", newsroom_report, "--html", page, "--limit", -1)
+    assert result.exit_code != 0 and "limit must be 0" in result.stderr and "Traceback" not in result.output
 
 
 def test_inspect_html_subprocess(newsroom_report, tmp_path):
