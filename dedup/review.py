@@ -571,7 +571,7 @@ def write_review(report: Mapping[str, Any], path: str, *, inputs: Sequence[str] 
     paths = [str(p) for p in (inputs if inputs is not None else report.get("inputs") or [])]
     present = [p for p in paths if p != "-" and Path(p).exists()]
     texts = read_texts(present, _wanted_ids(report, limit)) if present else {}
-    if inputs is not None and "inputs" not in report:
+    if inputs is not None:  # the page names the inputs it read
         report = {**report, "inputs": paths}
     page = render_review(report, texts=texts, limit=limit, title=title).encode("utf-8")
     with atomic_writer(path, binary=True) as handle:
