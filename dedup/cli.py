@@ -228,18 +228,30 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
 @main.command("inspect")
 @click.argument("report", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", default=None, help="Only changes of this kind.")
-@click.option("--limit", default=20, show_default=True, help="Changes shown per kind.")
-def inspect_command(report: str, kind: str | None, limit: int) -> None:
+@click.option("--limit", default=20, show_default=True, help="Changes (documents on the page) shown per kind.")
+@click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False),
+              help="Write a review page (one HTML file, opens offline) to this path instead; it shows the "
+                   "documents too where the run's inputs are at hand.")
+def inspect_command(report: str, kind: str | None, limit: int, html_path: str | None) -> None:
     """Summarise a report: settings, counts by kind, and examples of each change.
 
     \b
     Example:
       dedup inspect changes.json --kind duplicate_removed
+      dedup inspect changes.json --html review.html
     """
     from dedup.report import human_summary, load_report
 
     with open(report, encoding="utf-8") as handle:
         data = load_report(handle.read(), report)
+    if html_path is not None:
+        from dedup.review import write_review
+
+        if kind:
+            raise click.UsageError("--kind is for the text listing; the page of --html filters by kind itself")
+        size = write_review(data, html_path, title=f"dedup review: {os.path.basename(report)}", limit=limit)
+        click.echo(f"wrote {html_path} ({size:,} bytes)", err=True)
+        return
     click.echo(human_summary(data.get("summary", {})))
     shown: dict[str, int] = {}
     for document in data.get("documents", []):

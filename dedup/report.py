@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -29,8 +29,9 @@ def _version(package: str) -> str | None:
         return None
 
 
-def run_metadata(config: DedupConfig) -> dict[str, Any]:
-    """Settings, derived LSH parameters and versions of a run."""
+def run_metadata(config: DedupConfig, inputs: Sequence[str] | None = None) -> dict[str, Any]:
+    """Settings, derived LSH parameters and versions of a run; its ``inputs`` (the paths as
+    given) when told them, for ``dedup inspect --html`` to read the documents again."""
     from dedup import __version__
     from dedup.fingerprint import MINHASH_SCHEME
     from dedup.index import lsh_for
@@ -39,6 +40,7 @@ def run_metadata(config: DedupConfig) -> dict[str, Any]:
     match, fp = config.match, config.fingerprint
     bands, rows = lsh_for(match.threshold, fp.num_perm, match.bands, match.rows)
     return {
+        **({"inputs": list(inputs)} if inputs is not None else {}),
         "settings": config.as_dict(),
         "lsh": {"bands": bands, "rows": rows},
         "versions": {
