@@ -334,9 +334,25 @@ def _run_section(report: Mapping[str, Any], inputs: Sequence[str]) -> str:
     )
 
 
+def _twin(document: Mapping[str, Any]) -> Any:
+    """The document this one was matched to: its keeper when removed or annotated as a copy, or
+    the near duplicate it was kept beside (``near_duplicate_of``: it holds text the keeper lacks)."""
+    twin = document.get("duplicate_of")
+    return twin if twin is not None else document.get("near_duplicate_of")
+
+
+def _action(document: Mapping[str, Any]) -> tuple[str, str]:
+    """What became of a matched document: the phrase before its twin's name, and a short label."""
+    if document.get("duplicate_of") is None:
+        return "kept (it holds text the other lacks) beside its near duplicate", "kept"
+    if document.get("removed", True):
+        return "removed as a copy of", "removed"
+    return "annotated (kept) as a copy of", "annotated (kept)"
+
+
 def _duplicates_section(report: Mapping[str, Any], texts: Mapping[str, str], limit: int) -> str:
     documents = report.get("documents", [])
-    removed = [d for d in documents if d.get("duplicate_of") is not None]
+    removed = [d for d in documents if _twin(d) is not None]
     settings = report.get("settings") or {}
     threshold = settings.get("threshold")
     unit_similarities = [float(c["similarity"]) for d in documents for c in d.get("changes", ())
@@ -346,27 +362,32 @@ def _duplicates_section(report: Mapping[str, Any], texts: Mapping[str, str], lim
         parts.append('<p class="note">No document was found to duplicate another.</p>')
     else:
         similarities = [float(d["similarity"]) for d in removed if d.get("similarity") is not None]
-        clusters = {d.get("cluster", d["duplicate_of"]) for d in removed}
+        clusters = {d.get("cluster", _twin(d)) for d in removed}
+        kept = sum(1 for d in removed if d.get("duplicate_of") is None)
         parts.append(f"<p>{_plural(len(removed), 'document')} found to copy a kept one, in "
                      f"{_plural(len(clusters), 'cluster')}. Shown: the {min(limit, len(removed)):,} least "
                      "similar pairs (the ones closest to the threshold)"
-                     + (f"; {len(removed) - limit:,} more left out." if len(removed) > limit else ".") + "</p>")
+                     + (f"; {len(removed) - limit:,} more left out." if len(removed) > limit else ".")
+                     + (f" {_plural(kept, 'document')} of them kept: each holds text its near duplicate lacks "
+                        "(containment below the run's minimum)." if kept else "") + "</p>")
         parts.append(_histogram(similarities, float(threshold) if threshold is not None else None,
                                 "similarity of each removed document to its keeper"))
         shown = sorted(removed, key=lambda d: (float(d.get("similarity") or 0.0), str(d["id"])))[:limit]
         for document in shown:
-            keeper_id, doc_id = str(document["duplicate_of"]), str(document["id"])
-            action = "removed" if document.get("removed", True) else "annotated (kept)"
-            head = (f'<div class="cluster" id="pair-{_e(doc_id)}"><b>{_e(doc_id)}</b> {action} as a copy of '
+            keeper_id, doc_id = str(_twin(document)), str(document["id"])
+            action, label = _action(document)
+            head = (f'<div class="cluster" id="pair-{_e(doc_id)}"><b>{_e(doc_id)}</b> {action} '
                     f"<b>{_e(keeper_id)}</b>: similarity {_e(document.get('similarity'))}")
             if keeper_id in texts and doc_id in texts:
                 keeper, copy = texts[keeper_id], texts[doc_id]
-                containment = _containment(copy, keeper, settings)
+                recorded = document.get("containment")
+                containment = float(recorded) if recorded is not None else _containment(copy, keeper, settings)
                 left, right = _side_by_side(keeper, copy)
                 parts.append(head + (f", containment {containment:.3f}" if containment is not None else "")
                              + f' (cluster {_e(document.get("cluster", "?"))})<div class="pair">'
                              f'<div><div class="note">kept: {_e(keeper_id)}</div><div class="text">{left}</div></div>'
-                             f'<div><div class="note">{action}: {_e(doc_id)}</div><div class="text">{right}</div>'
+                             f'<div><div class="note">{label}: {_e(doc_id)}</div>'
+                             f'<div class="text">{right}</div>'
                              "</div></div></div>")
             else:
                 parts.append(head + ' <span class="note">(the texts are not at hand: run dedup inspect '
@@ -477,10 +498,10 @@ def _wanted_ids(report: Mapping[str, Any], limit: int) -> set[str]:
     documents = report.get("documents", [])
     chosen, _ = _chosen_documents(documents, limit)
     wanted = {str(d["id"]) for d in chosen}
-    removed = sorted((d for d in documents if d.get("duplicate_of") is not None),
+    removed = sorted((d for d in documents if _twin(d) is not None),
                      key=lambda d: (float(d.get("similarity") or 0.0), str(d["id"])))[:limit]
     for document in removed:
-        wanted |= {str(document["id"]), str(document["duplicate_of"])}
+        wanted |= {str(document["id"]), str(_twin(document))}
     return wanted
 
 
