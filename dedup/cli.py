@@ -194,7 +194,7 @@ Examples:
 @click.option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True,
               help="full: repair and dedup everything; documents: only near-duplicate documents.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Where corpus passes run: this machine, or Ray tasks (needs dedup[ray]).")
+              help="Where corpus passes run: this machine, or Ray tasks (needs dedup-text[ray]).")
 @click.option("--ray-address", default=None,
               help="With --engine ray: a cluster to join ('auto', 'ray://HOST:10001'); default a local Ray.")
 @_config_options

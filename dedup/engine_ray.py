@@ -25,7 +25,7 @@ from dedup.errors import DedupError
 
 __all__ = ["RayEngine", "sharded_candidate_pairs"]
 
-RAY_MISSING = "--engine ray needs Ray: pip install 'dedup[ray]'"
+RAY_MISSING = "--engine ray needs Ray: pip install 'dedup-text[ray]'"
 
 
 def import_ray() -> Any:

@@ -270,7 +270,7 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
                 import zstandard
             except ImportError:
                 raise InputError(
-                    f"{path}: reading .zst needs the zstandard package: pip install 'dedup[zstd]'"
+                    f"{path}: reading .zst needs the zstandard package: pip install 'dedup-text[zstd]'"
                 ) from None
             with io.BufferedReader(_ZstdReader(raw, zstandard)) as stream:
                 yield stream
@@ -432,7 +432,7 @@ def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Documen
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError(f"{source.path}: reading Parquet needs pyarrow: pip install 'dedup[parquet]'") from None
+        raise InputError(f"{source.path}: reading Parquet needs pyarrow: pip install 'dedup-text[parquet]'") from None
     try:
         parquet = pq.ParquetFile(source.path)
     except Exception as error:

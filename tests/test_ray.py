@@ -1,6 +1,6 @@
 """The Ray engine gives the same output bytes and the same report as the local engine.
 
-Needs Ray (``pip install 'dedup[ray]'``); without it these tests are skipped with that reason,
+Needs Ray (``pip install 'dedup-text[ray]'``); without it these tests are skipped with that reason,
 except the one that checks the error a user gets when Ray is missing.
 """
 
@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from dedup.cli import main
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
-NO_RAY = "Ray is not installed: pip install 'dedup[ray]' to run"
+NO_RAY = "Ray is not installed: pip install 'dedup-text[ray]' to run"
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason=NO_RAY)
 
 BANNER = "Sign up for our morning newsletter and get the day's top stories in your inbox."
@@ -172,7 +172,7 @@ def test_missing_ray_is_one_line_error(tmp_path, monkeypatch):
     args = ["clean", *map(str, inputs), "-o", f"{tmp_path / 'out'}/", "--engine", "ray"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    expected = "dedup: error: --engine ray needs Ray: pip install 'dedup[ray]'"
+    expected = "dedup: error: --engine ray needs Ray: pip install 'dedup-text[ray]'"
     assert result.stderr.strip().splitlines() == [expected]
     assert not (tmp_path / "out").exists()
 
