@@ -19,7 +19,7 @@ from dedup.config import DedupConfig
 from dedup.document import CleanResult
 
 __all__ = ["run_metadata", "document_record", "encode_documents", "is_jsonl", "ReportWriter", "human_summary",
-           "load_report"]
+           "load_report", "read_report"]
 
 
 def _version(package: str) -> str | None:
@@ -139,9 +139,54 @@ class ReportWriter:
             self.handle.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
 
 
+def read_report(path: str) -> dict[str, Any]:
+    """Read the report file at ``path`` (JSON or JSON Lines, plain, ``.gz`` or ``.zst``, as
+    ``dedup clean --report`` writes it) into the JSON shape; anything else is an
+    :class:`~dedup.errors.InputError` in one line."""
+    import gzip
+
+    from dedup.errors import InputError
+
+    not_report = InputError(f"{path}: not a dedup report (expected the .json or .jsonl file, plain, .gz or "
+                            ".zst, that dedup clean --report writes)")
+    lowered = path.lower()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if lowered.endswith(".gz"):
+            data = gzip.decompress(data)
+        elif lowered.endswith((".zst", ".zstd")):
+            try:
+                import zstandard
+            except ImportError:
+                raise InputError(f"{path}: reading .zst needs the zstandard package: "
+                                 "pip install 'dedup-text[zstd]'") from None
+            import io
+
+            data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True).read()
+        text = data.decode("utf-8")
+    except InputError:
+        raise
+    except Exception as error:  # bad gzip or zstd data (zstandard's own ZstdError), not UTF-8
+        if isinstance(error, OSError) and error.strerror:
+            raise InputError(f"{path}: cannot read: {error.strerror}") from None
+        raise not_report from None
+    report: Any = None
+    # By its name first; a JSON Lines report named .json, or the other way round, still reads.
+    for shape in ((".jsonl", "") if is_jsonl(lowered) else ("", ".jsonl")):
+        try:
+            report = load_report(text, shape)
+            break
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    if not isinstance(report, dict) or "settings" not in report or not isinstance(report.get("documents"), list):
+        raise not_report
+    return report
+
+
 def load_report(text: str, path: str = "") -> dict[str, Any]:
     """Read a JSON or JSON Lines report back into the JSON shape."""
-    if not path.endswith(".jsonl"):
+    if not is_jsonl(path):
         return json.loads(text)
     run: dict[str, Any] = {}
     summary: dict[str, Any] = {}

@@ -346,19 +346,20 @@ class _Reader:
             if source.path == "-":
                 if self._stdin is None:
                     self._stdin = sys.stdin.buffer.read()
-                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read))
+                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read, sink))
                 continue
             for document in read_documents(source, self.read, sink):
                 yield source, document
 
 
-def _stdin_documents(data: bytes, source: Source, read: ReadOptions) -> Iterator[Document]:
+def _stdin_documents(data: bytes, source: Source, read: ReadOptions,
+                     skipped: list[dict[str, Any]] | None = None) -> Iterator[Document]:
     import tempfile
 
     with tempfile.NamedTemporaryFile(suffix=".txt") as handle:
         handle.write(data)
         handle.flush()
-        yield from read_documents(Source(handle.name, "text", "stdin"), read)
+        yield from read_documents(Source(handle.name, source.format, "stdin"), read, skipped)
 
 
 def _single_output(sources: list[Source], options: RunOptions) -> bool:
@@ -1223,8 +1224,6 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
         summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
         if report is not None:
             report.close(summary)
-    for name in skipped_files:
-        print(f"dedup: skipped binary file {name}", file=sys.stderr)
     return summary
 
 
