@@ -478,7 +478,7 @@ Examples:
 
 
 @main.command("inspect", help=_INSPECT_HELP)
-@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.argument("report", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--kind", default=None,
               help="Only changes, flags or removed documents (document_removed) of this kind.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),

@@ -296,3 +296,9 @@ def test_gzip_report_from_clean_reads_back(tmp_path):
     assert gzip.decompress(report.read_bytes()).startswith(b'{"type": "run"')
     result = run("inspect", report, "--kind", "caption_removed")
     assert result.exit_code == 0 and "Firefighters spray" in result.stdout
+
+
+def test_a_missing_file_is_exit_1_in_clean_and_inspect_and_2_in_diff(tmp_path):
+    one_line_error(run("clean", tmp_path / "nope.txt"), "nope.txt")
+    one_line_error(run("inspect", tmp_path / "nope.json"), "nope.json")
+    assert run("diff", tmp_path / "nope.txt").exit_code == 2
