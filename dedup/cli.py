@@ -491,12 +491,12 @@ def inspect_command(report: str, kind: str | None, limit: int) -> None:
     click.echo(f"report: {report}" + (f" (dedup {versions['dedup']})" if versions.get("dedup") else ""))
     if kind is None:
         settings = data.get("settings") or {}
-        click.echo("settings: " + (", ".join(f"{k} {_plain(v)}" for k, v in settings.items()) or "none"))
+        click.echo(_listing("settings", [f"{k} {_plain(v)}" for k, v in settings.items()]))
         lsh = data.get("lsh") or {}
         if lsh:
             click.echo(f"lsh: {lsh.get('bands')} bands x {lsh.get('rows')} rows")
         if versions:
-            click.echo("versions: " + ", ".join(f"{k} {_plain(v)}" for k, v in versions.items()))
+            click.echo(_listing("versions", [f"{k} {_plain(v)}" for k, v in versions.items()]))
         summary = data.get("summary") or {}
         if summary:
             click.echo("summary:")
@@ -527,8 +527,20 @@ def inspect_command(report: str, kind: str | None, limit: int) -> None:
             click.echo("  " + example)
 
 
+def _listing(title: str, items: list[str], width: int = 100) -> str:
+    """``title: a, b, c``, wrapped between items."""
+    lines = [f"{title}:"]
+    for item in items or ["none"]:
+        if len(lines[-1]) + len(item) + 2 > width and lines[-1].strip() != f"{title}:":
+            lines[-1] += ","
+            lines.append(" ")
+        elif not lines[-1].endswith(":"):
+            lines[-1] += ","
+        lines[-1] += " " + item
+    return "\n".join(lines)
+
+
 def _clip(text: str, width: int = 80) -> str:
-    text = text.replace("\n", "\\n")
     return json.dumps(text[:width] + ("…" if len(text) > width else ""), ensure_ascii=False)
 
 
