@@ -185,20 +185,17 @@ MODES: dict[str, dict[str, Any]] = {
 
 
 def build_config(values: dict[str, Any], mode: str = "full") -> DedupConfig:
-    """The one place the CLI turns flags into a :class:`DedupConfig`; a bad value is a usage
-    error naming its flag."""
+    """The one place the CLI turns flags into a :class:`DedupConfig`; a bad value is a
+    :class:`ConfigError` (exit status 2), which the command reports under its flag's name."""
     overrides = {k: v for k, v in values.items() if v is not None and v != ()}
     for name, preset in MODES[mode].items():
         if name in overrides and overrides[name] != preset:
             flag = "--" + name.replace("_", "-")
-            raise click.UsageError(f"--mode {mode} sets {flag} to {_plain(preset)}; drop {flag} or use --mode full")
+            raise ConfigError(f"--mode {mode} sets {flag} to {_plain(preset)}; drop {flag} or use --mode full")
         overrides[name] = preset
     if "extra_abbreviations" in overrides:
         overrides["extra_abbreviations"] = tuple(overrides["extra_abbreviations"])
-    try:
-        return DedupConfig().replace(**overrides)
-    except ConfigError as error:
-        raise click.UsageError(_flag_message(error)) from None
+    return DedupConfig().replace(**overrides)
 
 
 def _flag_message(error: ConfigError) -> str:
@@ -358,14 +355,19 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
     from dedup.run import run
 
     if verbose and quiet:
-        raise click.UsageError("-v and -q contradict each other: give one")
+        raise ConfigError("-v and -q contradict each other: give one")
     config = build_config(settings, mode)
     inputs = inputs or ("-",)
-    plan_formats(inputs, output, directories=[given for given in inputs if given != "-" and os.path.isdir(given)],
-                 input_format=input_format, output_format=output_format,
-                 output_is_directory=output != "-" and os.path.isdir(output))
+    formats = plan_formats(inputs, output,
+                           directories=[given for given in inputs if given != "-" and os.path.isdir(given)],
+                           input_format=input_format, output_format=output_format,
+                           output_is_directory=output != "-" and os.path.isdir(output))
+    if annotate and formats.output_format == "text":
+        raise ConfigError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
+    if ray_address and engine != "ray":
+        raise ConfigError("--ray-address needs --engine ray")
     if summary_json == "-" and output == "-":
-        raise click.UsageError("--summary-json - and the output both go to stdout: give one of them a file")
+        raise ConfigError("--summary-json - and the output both go to stdout: give one of them a file")
     read = ReadOptions(encoding=encoding, errors=decode_errors, text_field=text_field,
                        id_field=id_field or None, doc_separator=doc_separator, lines=one_per_line,
                        include=include, exclude=exclude, on_error=on_error,

@@ -302,3 +302,11 @@ def test_a_missing_file_is_exit_1_in_clean_and_inspect_and_2_in_diff(tmp_path):
     one_line_error(run("clean", tmp_path / "nope.txt"), "nope.txt")
     one_line_error(run("inspect", tmp_path / "nope.json"), "nope.json")
     assert run("diff", tmp_path / "nope.txt").exit_code == 2
+
+
+def test_usage_errors_of_dedup_itself_are_one_line_and_exit_2(tmp_path):
+    one_line_error(run("clean", SAMPLE, "--annotate"), "--annotate needs record inputs", code=2)
+    one_line_error(run("clean", SAMPLE, "--ray-address", "auto"), "--ray-address needs --engine ray", code=2)
+    one_line_error(run("clean", SAMPLE, "--mode", "documents", "--split-glued"),
+                   "--mode documents sets --split-glued to off", code=2)
+    one_line_error(run("clean", SAMPLE, "--bands", "4"), "bands and rows go together", code=2)

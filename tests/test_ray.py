@@ -181,7 +181,7 @@ def test_ray_address_without_ray_engine_is_an_error(tmp_path):
     inputs = write_corpus(tmp_path / "in", shards=2, docs=4)
     args = ["clean", *map(str, inputs), "-o", f"{tmp_path / 'out'}/", "--ray-address", "auto"]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert result.stderr.strip() == "dedup: error: --ray-address needs --engine ray"
 
 
