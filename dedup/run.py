@@ -1108,8 +1108,26 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     """Clean the inputs and write outputs and report; returns the summary."""
     import tempfile
 
+    if options.engine == "ray":
+        options = _absolute_paths(options)
     with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config):
         return _run(options, read, config, spill)
+
+
+def _absolute_paths(options: RunOptions) -> RunOptions:
+    """The run's input and output paths made absolute here, in the driver: Ray tasks run in
+    another working directory (on a cluster, on another machine), where a relative path names
+    nothing. The names recorded in outputs and reports are relative to the inputs as before."""
+
+    def absolute(path: str) -> str:
+        if path == "-":
+            return path
+        directory = path.endswith(("/", os.sep))
+        return os.path.abspath(path) + (os.sep if directory else "")
+
+    return dataclasses.replace(options, inputs=tuple(absolute(p) for p in options.inputs),
+                               output=absolute(options.output),
+                               report=absolute(options.report) if options.report else options.report)
 
 
 @contextlib.contextmanager
