@@ -28,6 +28,7 @@ from dedup.config import (
     SegmentConfig,
 )
 from dedup.errors import ConfigError, DedupError, Interrupted
+from dedup.report import human_summary, plain_value, skip_text
 
 if TYPE_CHECKING:
     from dedup.io import ReadOptions
@@ -191,7 +192,7 @@ def build_config(values: dict[str, Any], mode: str = "full") -> DedupConfig:
     for name, preset in MODES[mode].items():
         if name in overrides and overrides[name] != preset:
             flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"--mode {mode} sets {flag} to {_plain(preset)}; drop {flag} or use --mode full")
+            raise ConfigError(f"--mode {mode} sets {flag} to {plain_value(preset)}; drop {flag} or use --mode full")
         overrides[name] = preset
     if "extra_abbreviations" in overrides:
         overrides["extra_abbreviations"] = tuple(overrides["extra_abbreviations"])
@@ -204,19 +205,6 @@ def _flag_message(error: ConfigError) -> str:
     if error.setting and message.startswith(error.setting + "="):
         message = "--" + error.setting.replace("_", "-") + " " + message[len(error.setting) + 1:]
     return message
-
-
-def _plain(value: Any) -> str:
-    """A value as a person writes it on the command line or reads it in a summary."""
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if value is None:
-        return "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value) or "none"
-    return str(value)
 
 
 class _Group(click.Group):
@@ -392,10 +380,10 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
         for name in summary.get("skipped_files", ()):
             click.echo(f"dedup: skipped binary file {name}", err=True)
     if verbose:
-        click.echo(summary_text(summary), err=True)
+        click.echo(human_summary(summary), err=True)
     if not summary.get("documents_in"):
         skipped = summary.get("skipped_records") or []
-        why = (f": all {len(skipped):,} records were skipped ({_skip_text(skipped[0])}"
+        why = (f": all {len(skipped):,} records were skipped ({skip_text(skipped[0])}"
                f"{'' if len(skipped) == 1 else ', …'}); check --text-field and --id-field" if skipped
                else "; check the inputs, --include/--exclude and --input-format")
         raise RunFailed(f"no documents were read{why}")
@@ -430,42 +418,6 @@ def _default_id_field(inputs: tuple[str, ...], read: ReadOptions) -> str | None:
     return None
 
 
-#: Skipped records listed by -v; the rest are counted.
-_SKIPS_SHOWN = 3
-
-
-def _skip_text(skip: Mapping[str, Any]) -> str:
-    where = skip.get("source", "")
-    if skip.get("line") is not None:
-        where = f"{where}:{skip['line']}"
-    return f"{where}: {skip.get('problem', '')}".strip(": ")
-
-
-def summary_text(summary: Mapping[str, Any]) -> str:
-    """The summary of a run for people: one ``key: value`` line each, plain values (no Python
-    reprs), at most a few skipped records listed and the rest counted.
-
-    >>> print(summary_text({"documents_in": 3, "changes": {"duplicate_removed": 2}, "skipped_files": []}))
-    documents_in: 3
-    changes: duplicate_removed 2
-    skipped_files: none
-    """
-    lines = []
-    for key, value in summary.items():
-        if key == "top_boilerplate":
-            lines.append(f"{key}:" + ("" if value else " none"))
-            lines += [f"  {item['documents']} documents: {item['text']}" for item in value]
-        elif key == "skipped_records":
-            shown = "; ".join(_skip_text(skip) for skip in value[:_SKIPS_SHOWN])
-            rest = f"; and {len(value) - _SKIPS_SHOWN:,} more" if len(value) > _SKIPS_SHOWN else ""
-            lines.append(f"{key}: {len(value):,}" + (f" ({shown}{rest})" if value else ""))
-        elif isinstance(value, Mapping):
-            lines.append(f"{key}: " + (", ".join(f"{k} {_plain(v)}" for k, v in value.items()) or "none"))
-        else:
-            lines.append(f"{key}: {_plain(value)}")
-    return "\n".join(lines)
-
-
 _INSPECT_HELP = """Show what a report says: the run's settings, its summary, counts by kind, examples
 of each change and flag, and the documents removed as near duplicates.
 
@@ -493,16 +445,16 @@ def inspect_command(report: str, kind: str | None, limit: int) -> None:
     click.echo(f"report: {report}" + (f" (dedup {versions['dedup']})" if versions.get("dedup") else ""))
     if kind is None:
         settings = data.get("settings") or {}
-        click.echo(_listing("settings", [f"{k} {_plain(v)}" for k, v in settings.items()]))
+        click.echo(_listing("settings", [f"{k} {plain_value(v)}" for k, v in settings.items()]))
         lsh = data.get("lsh") or {}
         if lsh:
             click.echo(f"lsh: {lsh.get('bands')} bands x {lsh.get('rows')} rows")
         if versions:
-            click.echo(_listing("versions", [f"{k} {_plain(v)}" for k, v in versions.items()]))
+            click.echo(_listing("versions", [f"{k} {plain_value(v)}" for k, v in versions.items()]))
         summary = data.get("summary") or {}
         if summary:
             click.echo("summary:")
-            click.echo("\n".join("  " + line for line in summary_text(summary).splitlines()))
+            click.echo("\n".join("  " + line for line in human_summary(summary).splitlines()))
         else:
             click.echo("summary: none (the run did not finish)")
     documents = data.get("documents", [])
@@ -511,6 +463,7 @@ def inspect_command(report: str, kind: str | None, limit: int) -> None:
         ("flags", lambda doc: doc.get("flags", ()), _flag_line),
         ("removed documents", lambda doc: [doc] if doc.get("duplicate_of") is not None else [], _removed_line),
     )
+    found = False
     for title, items, line in sections:
         counts: dict[str, int] = {}
         examples: list[str] = []
@@ -524,9 +477,12 @@ def inspect_command(report: str, kind: str | None, limit: int) -> None:
                     examples.append(line(document, item))
         if not counts and kind:
             continue
+        found = True
         click.echo(f"{title}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
         for example in examples:
             click.echo("  " + example)
+    if kind and not found:
+        click.echo(f"no change, flag or removed document of kind {kind}")
 
 
 def _listing(title: str, items: list[str], width: int = 100) -> str:

@@ -310,3 +310,19 @@ def test_usage_errors_of_dedup_itself_are_one_line_and_exit_2(tmp_path):
     one_line_error(run("clean", SAMPLE, "--mode", "documents", "--split-glued"),
                    "--mode documents sets --split-glued to off", code=2)
     one_line_error(run("clean", SAMPLE, "--bands", "4"), "bands and rows go together", code=2)
+
+
+def test_progress_on_request_and_never_with_quiet(tmp_path):
+    pytest.importorskip("tqdm")
+    shown = run("clean", NEWSROOM, "-o", tmp_path / "a", "--progress")
+    assert shown.exit_code == 0 and "clean" in shown.stderr and shown.stdout == ""
+    assert run("clean", NEWSROOM, "-o", tmp_path / "b").stderr == ""  # not a terminal: no progress
+    assert run("clean", NEWSROOM, "-o", tmp_path / "c", "-q").stderr == ""
+
+
+def test_inspect_of_a_kind_that_is_not_there_says_so(tmp_path):
+    report = tmp_path / "r.json"
+    assert run("clean", SAMPLE, "-o", tmp_path / "o.txt", "--report", report).exit_code == 0
+    result = run("inspect", report, "--kind", "suspected_splice")
+    assert result.exit_code == 0 and result.stdout.endswith("no change, flag or removed document of kind "
+                                                            "suspected_splice\n")
