@@ -2,7 +2,7 @@
 
 The cluster's workers run in the directory ``ray start`` ran in, not the user's: relative input
 and output paths must reach them made absolute by the driver (issue 19). The cluster is started
-here with one CPU on free local ports and its own temporary directory, and stopped afterwards
+here with one CPU on free ports of the loopback address and its own temporary directory, and stopped afterwards
 (SIGTERM to ``ray start --block``, which stops what it started; any process of it still alive
 then is killed by its id). Skipped, with the reason, when Ray or its ``ray`` command is missing
 or the cluster does not start.
@@ -62,6 +62,7 @@ def ray_cluster():
     with log.open("wb") as out:
         process = subprocess.Popen(
             [command, "start", "--head", "--block", "--num-cpus", "1", "--port", str(port),
+             "--node-ip-address", "127.0.0.1",
              "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", state],
             cwd=elsewhere, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
