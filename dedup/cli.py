@@ -27,7 +27,7 @@ from dedup.config import (
     RepairConfig,
     SegmentConfig,
 )
-from dedup.errors import ConfigError, DedupError, Interrupted
+from dedup.errors import ConfigError, DedupError, InputError, Interrupted
 from dedup.report import human_summary, plain_value, skip_text
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ class _Group(click.Group):
             ctx.exit(0)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="dedup")
 def main() -> None:
     """Find repeated sentences, paragraphs and boilerplate in text, repair what scrapers broke,
@@ -356,6 +356,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
         raise ConfigError("--ray-address needs --engine ray")
     if summary_json == "-" and output == "-":
         raise ConfigError("--summary-json - and the output both go to stdout: give one of them a file")
+    if summary_json not in (None, "-") and summary_json in (output, report_path):
+        raise ConfigError(f"--summary-json {summary_json} is also the output or the report: give it its own name")
     read = ReadOptions(encoding=encoding, errors=decode_errors, text_field=text_field,
                        id_field=id_field or None, doc_separator=doc_separator, lines=one_per_line,
                        include=include, exclude=exclude, on_error=on_error,
@@ -386,11 +388,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
         why = (f": all {len(skipped):,} records were skipped ({skip_text(skipped[0])}"
                f"{'' if len(skipped) == 1 else ', …'}); check --text-field and --id-field" if skipped
                else "; check the inputs, --include/--exclude and --input-format")
-        raise RunFailed(f"no documents were read{why}")
-
-
-class RunFailed(DedupError):
-    """A run that ended but did nothing useful (no document read)."""
+        raise InputError(f"no documents were read{why}")
 
 
 def _default_id_field(inputs: tuple[str, ...], read: ReadOptions) -> str | None:

@@ -326,3 +326,10 @@ def test_inspect_of_a_kind_that_is_not_there_says_so(tmp_path):
     result = run("inspect", report, "--kind", "suspected_splice")
     assert result.exit_code == 0 and result.stdout.endswith("no change, flag or removed document of kind "
                                                             "suspected_splice\n")
+
+
+def test_summary_json_needs_its_own_file(tmp_path):
+    report = tmp_path / "r.json"
+    one_line_error(run("clean", SAMPLE, "-o", tmp_path / "o.txt", "--report", report, "--summary-json", report),
+                   "--summary-json", code=2)
+    assert not report.exists()
