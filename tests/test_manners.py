@@ -333,3 +333,35 @@ def test_summary_json_needs_its_own_file(tmp_path):
     one_line_error(run("clean", SAMPLE, "-o", tmp_path / "o.txt", "--report", report, "--summary-json", report),
                    "--summary-json", code=2)
     assert not report.exists()
+
+
+def test_format_rules_hold_for_any_names():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from dedup.errors import ConfigError
+    from dedup.formats import format_of_name, plan_formats
+
+    suffixes = ["", ".txt", ".md", ".jsonl", ".jsonl.gz", ".ndjson", ".json", ".jsonl.zst", ".parquet", ".gz", "/"]
+    names = st.builds(lambda stem, suffix: stem + suffix, st.sampled_from(["a", "b.x", "dir"]), st.sampled_from(suffixes))
+
+    @given(st.lists(st.one_of(names, st.just("-")), min_size=1, max_size=3), st.one_of(names, st.just("-")),
+           st.sampled_from([None, "text", "jsonl", "parquet"]), st.sampled_from([None, "text", "jsonl", "parquet"]))
+    def check(inputs, output, input_format, output_format):
+        directories = [name for name in inputs if name.endswith("/")]
+        try:
+            plan = plan_formats(inputs, output, directories=directories, input_format=input_format,
+                                output_format=output_format)
+        except ConfigError as error:
+            assert "\n" not in str(error)
+            return
+        named = None if output == "-" or output.endswith("/") else format_of_name(output)
+        if plan.many_outputs:
+            assert output != "-" and named is None  # one output per input: a directory
+        elif named is not None:
+            given_formats = {input_format or format_of_name(name) or "text" for name in inputs}
+            assert given_formats == {named}  # the output's name says the input's format
+        if output_format is not None:
+            assert plan.output_format == output_format
+
+    check()
