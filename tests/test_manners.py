@@ -343,7 +343,8 @@ def test_format_rules_hold_for_any_names():
     from dedup.formats import format_of_name, plan_formats
 
     suffixes = ["", ".txt", ".md", ".jsonl", ".jsonl.gz", ".ndjson", ".json", ".jsonl.zst", ".parquet", ".gz", "/"]
-    names = st.builds(lambda stem, suffix: stem + suffix, st.sampled_from(["a", "b.x", "dir"]), st.sampled_from(suffixes))
+    names = st.builds(lambda stem, suffix: stem + suffix, st.sampled_from(["a", "b.x", "dir"]),
+                      st.sampled_from(suffixes))
 
     @given(st.lists(st.one_of(names, st.just("-")), min_size=1, max_size=3), st.one_of(names, st.just("-")),
            st.sampled_from([None, "text", "jsonl", "parquet"]), st.sampled_from([None, "text", "jsonl", "parquet"]))

@@ -82,7 +82,8 @@ def test_readme_marks_runnable_blocks_of_each_role():
 def test_readme_set_up_commands_come_first():
     text = README.read_text(encoding="utf-8")
     first = text.index("```")
-    assert text[first:].startswith("```\npip install . && dedup clean corpora/harbor-fire.txt --report changes.json -v\n```")
+    setup = "```\npip install . && dedup clean corpora/harbor-fire.txt --report changes.json -v\n```"
+    assert text[first:].startswith(setup)
     assert "```\npip install '.[test]' && pytest\n```" in text[: text.index("## ")]
 
 
