@@ -432,7 +432,7 @@ Examples:
 @main.command("inspect", help=_INSPECT_HELP)
 @click.argument("report", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--kind", default=None,
-              help="Only changes, flags or removed documents (document_removed) of this kind.")
+              help="Only changes, flags or duplicate documents (document_removed, document_annotated) of this kind.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
               help="Examples shown per kind (0: only the counts).")
 def inspect_command(report: str, kind: str | None, limit: int) -> None:
@@ -459,7 +459,7 @@ def inspect_command(report: str, kind: str | None, limit: int) -> None:
     sections = (
         ("changes", lambda doc: doc.get("changes", ()), _change_line),
         ("flags", lambda doc: doc.get("flags", ()), _flag_line),
-        ("removed documents", lambda doc: [doc] if doc.get("duplicate_of") is not None else [], _removed_line),
+        ("duplicate documents", lambda doc: [doc] if doc.get("duplicate_of") is not None else [], _removed_line),
     )
     found = False
     for title, items, line in sections:

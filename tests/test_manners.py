@@ -252,10 +252,10 @@ def test_inspect_shows_settings_flags_removed_documents_and_reads_compressed_rep
         assert "settings: " in text and "threshold 0.8" in text and "lsh: " in text
         assert "summary:\n  documents_in: 3" in text
         assert "flags: suspected_splice 1" in text and "a:" in text
-        assert "removed documents: document_removed 1" in text
+        assert "duplicate documents: document_removed 1" in text
         assert "b removed: near duplicate of a (similarity 1.00)" in text
     only = run("inspect", tmp_path / "r.jsonl.gz", "--kind", "suspected_splice").stdout
-    assert "settings:" not in only and "suspected_splice" in only and "removed documents" not in only
+    assert "settings:" not in only and "suspected_splice" in only and "duplicate documents" not in only
 
 
 @pytest.mark.parametrize("content", [b'{"text": "a record, not a report"}\n', b"just some prose\n",
@@ -366,3 +366,12 @@ def test_format_rules_hold_for_any_names():
             assert plan.output_format == output_format
 
     check()
+
+
+def test_inspect_shows_annotated_duplicates_as_kept(tmp_path):
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, [{"id": "a", "text": story(1)}, {"id": "b", "text": story(1)}])
+    report = tmp_path / "r.jsonl"
+    assert run("clean", source, "-o", tmp_path / "o.jsonl", "--annotate", "--report", report).exit_code == 0
+    text = run("inspect", report).stdout
+    assert "duplicate documents: document_annotated 1\n  b kept (annotated): near duplicate of a" in text
