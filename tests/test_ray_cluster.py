@@ -55,8 +55,7 @@ def ray_cluster():
     state = tempfile.mkdtemp(prefix="dray", dir="/tmp")
     elsewhere = tempfile.mkdtemp(prefix="dray-cwd", dir="/tmp")
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "RAY_AUTH_MODE": "token"}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("RAY_ADDRESS", None)
     log = Path(state) / "start.log"
     with log.open("wb") as out:
@@ -71,7 +70,12 @@ def ray_cluster():
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.skip("ray start --head did not start: " + log.read_text(errors="replace")[-300:])
             time.sleep(0.5)
-        yield {**env, "RAY_ADDRESS": f"127.0.0.1:{port}"}
+        driver = {**env, "RAY_ADDRESS": f"127.0.0.1:{port}"}
+        if "RAY_AUTH_MODE" not in env and (Path.home() / ".ray" / "auth_token").exists():
+            # ray start turns token authentication on when a token exists; a driver given an
+            # explicit address must then ask for it (as a user does, see the README).
+            driver["RAY_AUTH_MODE"] = "token"
+        yield driver
     finally:
         process.send_signal(signal.SIGTERM)
         try:
