@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import signal
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dedup import __version__
 from dedup.config import (
+    CHOICES,
     DedupConfig,
     FingerprintConfig,
     MatchConfig,
@@ -25,7 +27,11 @@ from dedup.config import (
     RepairConfig,
     SegmentConfig,
 )
-from dedup.errors import DedupError, Interrupted
+from dedup.errors import ConfigError, DedupError, InputError, Interrupted
+from dedup.report import human_summary, plain_value, skip_text
+
+if TYPE_CHECKING:
+    from dedup.io import ReadOptions
 
 _HELP = {
     "fix_encoding": "Fix mojibake and bad Unicode with ftfy.",
@@ -44,17 +50,18 @@ _HELP = {
     "fold_punctuation": "Ignore punctuation when matching.",
     "threshold": "Jaccard similarity of word shingles from which two documents are near duplicates.",
     "unit_threshold": "Jaccard similarity from which two sentences or paragraphs are near duplicates.",
-    "bands": "LSH bands (with --rows; default: derived from the threshold).",
+    "bands": "LSH bands (with --rows).",
     "rows": "LSH rows per band (with --bands).",
     "dedup_paragraphs": "Remove repeated paragraphs.",
     "dedup_sentences": "Remove repeated sentences.",
     "dedup_documents": "Remove near-duplicate documents (corpus mode).",
-    "keep": "Which copy of a duplicate document to keep.",
+    "keep": "Which copy of a duplicate document to keep (none: drop every copy).",
     "min_sentence_words": "Sentences shorter than this are never removed.",
     "near_min_words": "Sentences shorter than this are removed only as exact repeats.",
-    "captions": "Captions: auto (remove glued, flag standalone), remove, flag, or keep.",
+    "captions": "Captions and credit lines: auto removes those glued to other text and flags standalone ones.",
     "caption_confidence": "Minimum caption confidence to act on.",
-    "boilerplate": "Boilerplate: remove everywhere, keep_first, flag, or keep.",
+    "boilerplate": "Boilerplate shared by many documents: remove it everywhere, keep its first copy, flag it, "
+                   "or keep it.",
     "boilerplate_min_docs": "A unit in at least this many documents is boilerplate (0: automatic).",
     "boilerplate_fraction": "A unit in at least this fraction of documents is boilerplate (0: off).",
 }
@@ -67,26 +74,103 @@ _STAGE_TYPES = {
     "policy": PolicyConfig,
 }
 
+#: The sections of ``dedup clean --help``, in order.
+SECTIONS = ("Input", "Output", "Repair", "Matching", "Corpus", "Engine", "General")
 
-def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add one click option per config field, named after it."""
-    for kind in reversed(list(_STAGE_TYPES.values())):
-        for field in reversed(dataclasses.fields(kind)):
-            flag = "--" + field.name.replace("_", "-")
-            help_text = _HELP.get(field.name, "")
-            default = field.default if field.default is not dataclasses.MISSING else None
-            if field.type in ("bool", bool):
-                negative = "--no-" + field.name.replace("_", "-")
-                option = click.option(f"{flag}/{negative}", field.name, default=None,
-                                      help=f"{help_text} [default: {'on' if default else 'off'}]")
-            elif field.name == "extra_abbreviations":
-                option = click.option(flag, field.name, multiple=True, help=help_text)
-            else:
-                kinds = {"int": int, "float": float, "str": str, "int | None": int}
-                option = click.option(flag, field.name, type=kinds.get(str(field.type), str), default=None,
-                                      help=f"{help_text} [default: {default}]")
-            command = option(command)
-    return command
+#: The section of each config setting that is not in its stage's (repair, segment: Repair;
+#: fingerprint, match: Matching; policy: Corpus).
+_SECTION_OF = {
+    "extra_abbreviations": "Repair",
+    "captions": "Repair",
+    "caption_confidence": "Repair",
+    "dedup_paragraphs": "Matching",
+    "dedup_sentences": "Matching",
+    "min_sentence_words": "Matching",
+    "near_min_words": "Matching",
+}
+_STAGE_SECTION = {"repair": "Repair", "segment": "Repair", "fingerprint": "Matching", "match": "Matching",
+                  "policy": "Corpus"}
+#: Settings that matter only across documents (not offered by ``dedup diff``).
+_CORPUS_ONLY = ("dedup_documents", "keep", "boilerplate", "boilerplate_min_docs", "boilerplate_fraction",
+                "threshold", "bands", "rows", "shingle_size")
+#: Defaults that are not a plain value.
+_SHOWN_DEFAULT = {"bands": "derived from --threshold", "rows": "derived from --threshold"}
+#: Environment variables set options: DEDUP_ plus the option's name (DEDUP_NUM_PERM for
+#: --num-perm), except for these, which name one run's own files.
+_NO_ENVVAR = ("output", "report_path", "summary_json", "force", "inputs", "input_file", "verbose", "quiet")
+
+
+class _Option(click.Option):
+    """An option that knows its section of the help, and reads ``DEDUP_<NAME>`` from the
+    environment."""
+
+    def __init__(self, *args: Any, section: str = "General", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.section = section
+        if self.envvar is None and self.name and self.name not in _NO_ENVVAR:
+            self.envvar = "DEDUP_" + self.name.upper().removesuffix("_PATH")
+
+
+def _option(*args: Any, section: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(*args, cls=_Option, section=section, **kwargs)
+
+
+class _Command(click.Command):
+    """A command whose help lists its options in sections (Input, Output, Repair, …)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                rows.setdefault(getattr(param, "section", "General"), []).append(record)
+        for section in (*SECTIONS, *sorted(set(rows) - set(SECTIONS))):
+            if rows.get(section):
+                with formatter.section(f"{section} options"):
+                    formatter.write_dl(rows[section])
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        formatter.write_text(
+            "Every option of settings, input and engine can also be set in the environment as DEDUP_ and its "
+            "name (DEDUP_JOBS=4, DEDUP_TEXT_FIELD=body); the command line wins. Exit status: 0 done, 1 an "
+            "error in the data or the run, 2 a usage error, 130 interrupted."
+        )
+
+
+def _config_options(corpus: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add one click option per config field, named after it (``num_perm`` → ``--num-perm``)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for stage, kind in reversed(list(_STAGE_TYPES.items())):
+            for field in reversed(dataclasses.fields(kind)):
+                if not corpus and field.name in _CORPUS_ONLY:
+                    continue
+                command = _config_option(field, _SECTION_OF.get(field.name, _STAGE_SECTION[stage]))(command)
+        return command
+
+    return decorate
+
+
+def _config_option(field: dataclasses.Field[Any], section: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    flag = "--" + field.name.replace("_", "-")
+    help_text = _HELP.get(field.name, "")
+    default = field.default if field.default is not dataclasses.MISSING else None
+    if field.type in ("bool", bool):
+        negative = "--no-" + field.name.replace("_", "-")
+        return _option(f"{flag}/{negative}", field.name, default=None, section=section,
+                       help=f"{help_text}  [default: {flag if default else negative}]")
+    if field.name == "extra_abbreviations":
+        return _option(flag, field.name, multiple=True, section=section, help=help_text)
+    shown = _SHOWN_DEFAULT.get(field.name, str(default))
+    if field.name in CHOICES:
+        return _option(flag, field.name, type=click.Choice(CHOICES[field.name]), default=None, section=section,
+                       help=f"{help_text}  [default: {shown}]")
+    kinds = {"int": int, "float": float, "str": str, "int | None": int}
+    return _option(flag, field.name, type=kinds.get(str(field.type), str), default=None, section=section,
+                   metavar=kinds.get(str(field.type), str).__name__.upper(),
+                   help=f"{help_text}  [default: {shown}]")
 
 
 #: What each --mode sets. "documents" only removes near-duplicate documents: no repairs, no
@@ -102,18 +186,25 @@ MODES: dict[str, dict[str, Any]] = {
 
 
 def build_config(values: dict[str, Any], mode: str = "full") -> DedupConfig:
-    """The one place the CLI turns flags into a :class:`DedupConfig`."""
-    from dedup.errors import ConfigError
-
+    """The one place the CLI turns flags into a :class:`DedupConfig`; a bad value is a
+    :class:`ConfigError` (exit status 2), which the command reports under its flag's name."""
     overrides = {k: v for k, v in values.items() if v is not None and v != ()}
     for name, preset in MODES[mode].items():
         if name in overrides and overrides[name] != preset:
             flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"--mode {mode} sets {flag} to {preset!r}; drop {flag} or use --mode full")
+            raise ConfigError(f"--mode {mode} sets {flag} to {plain_value(preset)}; drop {flag} or use --mode full")
         overrides[name] = preset
     if "extra_abbreviations" in overrides:
         overrides["extra_abbreviations"] = tuple(overrides["extra_abbreviations"])
     return DedupConfig().replace(**overrides)
+
+
+def _flag_message(error: ConfigError) -> str:
+    """A config error in the words of the command line: ``num_perm=3 is …`` → ``--num-perm 3 is …``."""
+    message = str(error)
+    if error.setting and message.startswith(error.setting + "="):
+        message = "--" + error.setting.replace("_", "-") + " " + message[len(error.setting) + 1:]
+    return message
 
 
 class _Group(click.Group):
@@ -123,6 +214,9 @@ class _Group(click.Group):
         _install_sigterm()
         try:
             return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"dedup: error: {_flag_message(error)}", err=True)
+            ctx.exit(error.exit_code)
         except DedupError as error:
             click.echo(f"dedup: error: {error}", err=True)
             ctx.exit(error.exit_code)
@@ -136,15 +230,20 @@ class _Group(click.Group):
             ctx.exit(0)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="dedup")
 def main() -> None:
     """Find repeated sentences, paragraphs and boilerplate in text, repair what scrapers broke,
     and account for every change.
 
     \b
-    Example:
+    Examples:
       dedup clean article.txt -o article.clean.txt --report changes.json
+      dedup inspect changes.json
+      dedup diff article.txt
+
+    Exit status: 0 done, 1 an error in the data or the run, 2 a usage error (dedup diff: 1 when
+    there are differences, 2 on any error), 130 interrupted.
     """
     # dedup does no linear algebra: the threads OpenBLAS starts when numpy loads would only spin
     # (about 0.1 s of a core, taken from the workers). A setting of the user's own stands.
@@ -156,94 +255,196 @@ _CLEAN_HELP = """Clean documents: repair them, remove repeats, write the kept te
 
 INPUTS are files, directories or - (stdin, the default). One text input gives one cleaned
 text; directories, several inputs, dumps (--doc-separator), JSONL and Parquet run in corpus
-mode, which also removes near-duplicate documents and cross-document boilerplate.
+mode, which also removes near-duplicate documents and cross-document boilerplate. The output
+has the input's format; several inputs, or a directory, need -o DIR.
 
 \b
 Examples:
   dedup clean article.txt -o article.clean.txt --report changes.json
   cat dump.txt | dedup clean - > clean.txt
   dedup clean crawl/ -o crawl.clean/ --report report.jsonl
-  dedup clean shard-*.jsonl.zst -o out/ --text-field text
+  dedup clean shard-*.jsonl.zst -o out/ --text-field text --summary-json summary.json
+  cat records.jsonl | dedup clean --input-format jsonl > clean.jsonl
 """
 
 
-@main.command("clean", help=_CLEAN_HELP)
-@click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", default="-", show_default=True, help="Output file or directory; - is stdout.")
-@click.option("--report", "report_path", default=None, help="Write the report here (.json or .jsonl).")
-@click.option("--force", is_flag=True, help="Replace an existing output.")
-@click.option("-v", "--verbose", is_flag=True, help="Print a short summary on stderr.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of text inputs (a BOM wins).")
-@click.option("--errors", "decode_errors", type=click.Choice(["strict", "replace"]), default="strict",
-              show_default=True, help="What to do with bytes that do not decode.")
-@click.option("--text-field", default="text", show_default=True, help="Text field of JSONL/Parquet records.")
-@click.option("--id-field", default=None, help="Id field of JSONL/Parquet records (default: file:line).")
-@click.option("--doc-separator", default=None, help="Regex line splitting a text dump into documents.")
-@click.option("--lines", "one_per_line", is_flag=True, help="Each line of a text input is a document.")
-@click.option("--include", multiple=True, help="Glob of files to read in directories (repeatable).")
-@click.option("--exclude", multiple=True, help="Glob of files to skip in directories (repeatable).")
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
-              help="Malformed records: stop, or skip them and list them in the report.")
-@click.option("--max-document-bytes", type=int, default=1 << 30, show_default=True,
-              help="Refuse a document larger than this once decompressed (guards against bombs).")
-@click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
-@click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
-@click.option("--memory", "memory", default=None, callback=lambda ctx, param, value: _bytes(value),
-              help="Memory budget, e.g. 8G: beyond half of it the signatures and LSH band keys stay on "
-                   "disk and are resolved in chunks sized to the budget.")
-@click.option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True,
-              help="full: repair and dedup everything; documents: only near-duplicate documents.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Where corpus passes run: this machine, or Ray tasks (needs dedup[ray]).")
-@click.option("--ray-address", default=None,
-              help="With --engine ray: a cluster to join ('auto', 'ray://HOST:10001'); default a local Ray.")
-@_config_options
-def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None, force: bool,
-                  verbose: bool, encoding: str, decode_errors: str, text_field: str,
+def _format_choice() -> click.Choice:
+    from dedup.formats import FORMATS
+
+    return click.Choice(FORMATS)
+
+
+@main.command("clean", cls=_Command, help=_CLEAN_HELP)
+@click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True, path_type=str))
+@_option("--input-format", type=_format_choice(), default=None, section="Input",
+         help="Read every input as this format.  [default: from each file's name; stdin: text]")
+@_option("--encoding", default="utf-8", show_default=True, section="Input",
+         help="Encoding of text inputs (a BOM wins).")
+@_option("--errors", "decode_errors", type=click.Choice(["strict", "replace"]), default="strict",
+         show_default=True, section="Input", help="What to do with bytes that do not decode.")
+@_option("--text-field", default="text", show_default=True, section="Input",
+         help="Text field of JSONL/Parquet records.")
+@_option("--id-field", default=None, section="Input",
+         help="Id field of JSONL/Parquet records; '' for file:line ids.  [default: id when the first record "
+              "has one, else file:line]")
+@_option("--doc-separator", default=None, metavar="REGEX", section="Input",
+         help="Regex line splitting a text dump into documents.")
+@_option("--lines", "one_per_line", is_flag=True, section="Input", help="Each line of a text input is a document.")
+@_option("--include", multiple=True, metavar="GLOB", section="Input",
+         help="Glob of files to read in directories (repeatable).")
+@_option("--exclude", multiple=True, metavar="GLOB", section="Input",
+         help="Glob of files to skip in directories (repeatable).")
+@_option("--hidden", is_flag=True, section="Input",
+         help="Also read hidden files and directories (names starting with '.') in directories.")
+@_option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True, section="Input",
+         help="Malformed records: stop, or skip them and list them in the report.")
+@_option("--max-document-bytes", type=click.IntRange(min=1), default=1 << 30, show_default=True, section="Input",
+         help="Refuse a document larger than this once decompressed (guards against bombs).")
+@_option("-o", "--output", default="-", show_default=True, type=click.Path(allow_dash=True, path_type=str),
+         section="Output", help="Output file, or directory (one output per input file); - is stdout.")
+@_option("--output-format", type=_format_choice(), default=None, section="Output",
+         help="Format of the output; must be the input's (for -o - or a name without a known suffix).  "
+              "[default: the input's]")
+@_option("--report", "report_path", default=None, type=click.Path(dir_okay=False, path_type=str),
+         section="Output", help="Write the report of every change here (.json, .jsonl, .jsonl.gz, .jsonl.zst).")
+@_option("--summary-json", default=None, type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+         section="Output", help="Write the run's summary here as one JSON object (for pipelines).")
+@_option("--force", is_flag=True, section="Output", help="Replace an existing output.")
+@_option("--annotate", is_flag=True, section="Output",
+         help="Keep every document; add dedup fields instead of removing (JSONL, Parquet).")
+@_option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True, section="Matching",
+         help="full: repair and dedup everything; documents: only near-duplicate documents.")
+@_option("--jobs", type=click.IntRange(min=0), default=0, show_default="all cores", section="Engine",
+         help="Worker processes (0: all cores).")
+@_option("--memory", "memory", default=None, callback=lambda ctx, param, value: _bytes(value), section="Engine",
+         metavar="SIZE",
+         help="Memory budget, e.g. 8G: beyond half of it the signatures and LSH band keys stay on "
+              "disk and are resolved in chunks sized to the budget.  [default: no limit]")
+@_option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, section="Engine",
+         help="Where corpus passes run: this machine, or Ray tasks (needs dedup-text[ray]).")
+@_option("--ray-address", default=None, section="Engine",
+         help="With --engine ray: a cluster to join ('auto', 'ray://HOST:10001').  [default: a new local Ray]")
+@_option("-v", "--verbose", is_flag=True, section="General", help="Print a short summary on stderr.")
+@_option("-q", "--quiet", is_flag=True, section="General", help="Print nothing but errors on stderr.")
+@_option("--progress/--no-progress", default=None, section="General",
+         help="Show progress on stderr.  [default: when stderr is a terminal]")
+@_config_options()
+def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None, summary_json: str | None,
+                  force: bool, verbose: bool, quiet: bool, progress: bool | None, encoding: str,
+                  decode_errors: str, input_format: str | None, output_format: str | None, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
-                  include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
+                  include: tuple[str, ...], exclude: tuple[str, ...], hidden: bool, on_error: str,
                   max_document_bytes: int, annotate: bool, jobs: int, memory: int | None, mode: str,
                   engine: str, ray_address: str | None,
                   **settings: Any) -> None:
+    from dedup.formats import plan_formats
     from dedup.io import ReadOptions
     from dedup.pipeline import RunOptions
     from dedup.run import run
 
+    if verbose and quiet:
+        raise ConfigError("-v and -q contradict each other: give one")
     config = build_config(settings, mode)
+    inputs = inputs or ("-",)
+    formats = plan_formats(inputs, output,
+                           directories=[given for given in inputs if given != "-" and os.path.isdir(given)],
+                           input_format=input_format, output_format=output_format,
+                           output_is_directory=output != "-" and os.path.isdir(output))
+    if annotate and formats.output_format == "text":
+        raise ConfigError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
+    if ray_address and engine != "ray":
+        raise ConfigError("--ray-address needs --engine ray")
+    if summary_json == "-" and output == "-":
+        raise ConfigError("--summary-json - and the output both go to stdout: give one of them a file")
+    if summary_json not in (None, "-") and summary_json in (output, report_path):
+        raise ConfigError(f"--summary-json {summary_json} is also the output or the report: give it its own name")
     read = ReadOptions(encoding=encoding, errors=decode_errors, text_field=text_field,
-                       id_field=id_field, doc_separator=doc_separator, lines=one_per_line,
+                       id_field=id_field or None, doc_separator=doc_separator, lines=one_per_line,
                        include=include, exclude=exclude, on_error=on_error,
-                       max_document_bytes=max_document_bytes)
-    options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
+                       max_document_bytes=max_document_bytes, input_format=input_format, hidden=hidden)
+    if id_field is None:
+        read = dataclasses.replace(read, id_field=_default_id_field(inputs, read))
+    if summary_json not in (None, "-"):
+        from dedup.io import check_output
+
+        check_output(summary_json, inputs, force)
+    options = RunOptions(inputs=inputs, output=output, report=report_path, force=force,
                          annotate=annotate, jobs=jobs, memory=memory, engine=engine,
                          ray_address=ray_address,
-                         progress=sys.stderr.isatty())
+                         progress=(not quiet and sys.stderr.isatty()) if progress is None else progress)
     summary = run(options, read, config)
+    if summary_json is not None:
+        from dedup.io import atomic_writer
+
+        with atomic_writer(summary_json) as handle:
+            handle.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+    if not quiet:
+        for name in summary.get("skipped_files", ()):
+            click.echo(f"dedup: skipped binary file {name}", err=True)
     if verbose:
-        from dedup.report import human_summary
-
         click.echo(human_summary(summary), err=True)
+    if not summary.get("documents_in"):
+        skipped = summary.get("skipped_records") or []
+        why = (f": all {len(skipped):,} records were skipped ({skip_text(skipped[0])}"
+               f"{'' if len(skipped) == 1 else ', …'}); check --text-field and --id-field" if skipped
+               else "; check the inputs, --include/--exclude and --input-format")
+        raise InputError(f"no documents were read{why}")
 
 
-@main.command("inspect")
-@click.argument("report", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", default=None, help="Only changes of this kind.")
-@click.option("--limit", default=20, show_default=True, help="Changes (documents on the page) shown per kind.")
-@click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False),
+def _default_id_field(inputs: tuple[str, ...], read: ReadOptions) -> str | None:
+    """``id`` when the first record of the first record input has a field ``id``, else None
+    (file:line ids)."""
+    from dedup.io import read_documents, sources_of
+
+    if all(given == "-" for given in inputs):
+        return None  # stdin is read once, by the run
+    sources, _ = sources_of([given for given in inputs if given != "-"], read)
+    for source in sources:
+        if source.format == "text":
+            continue
+        documents = read_documents(source, dataclasses.replace(read, on_error="skip"), [])
+        try:
+            for document in documents:
+                return "id" if "id" in document.meta.get("record", {}) else None
+        except DedupError:
+            return None  # the run itself says what is wrong with it
+        finally:
+            close = getattr(documents, "close", None)
+            if close is not None:
+                close()
+        return None
+    return None
+
+
+_INSPECT_HELP = """Show what a report says: the run's settings, its summary, counts by kind, examples
+of each change and flag, and the documents removed as near duplicates.
+
+REPORT is the file dedup clean --report wrote (.json or .jsonl, plain, .gz or .zst).
+
+\b
+Examples:
+  dedup inspect changes.json
+  dedup inspect report.jsonl.gz --kind duplicate_removed --limit 5
+  dedup inspect report.jsonl --kind suspected_splice
+  dedup inspect report.jsonl --html review.html
+"""
+
+
+@main.command("inspect", help=_INSPECT_HELP)
+@click.argument("report", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--kind", default=None,
+              help="Only changes, flags or duplicate documents (document_removed, document_annotated) of this kind.")
+@click.option("--limit", default=20, show_default=True, type=int,
+              help="Examples shown per kind (0: only the counts); with --html, documents per kind on the page.")
+@click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Write a review page (one HTML file, opens offline) to this path instead; it shows the "
                    "documents too where the run's inputs are at hand.")
 def inspect_command(report: str, kind: str | None, limit: int, html_path: str | None) -> None:
-    """Summarise a report: settings, counts by kind, and examples of each change.
+    from dedup.report import read_report
 
-    \b
-    Example:
-      dedup inspect changes.json --kind duplicate_removed
-      dedup inspect changes.json --html review.html
-    """
-    from dedup.report import human_summary, load_report
-
-    with open(report, encoding="utf-8") as handle:
-        data = load_report(handle.read(), report)
+    if limit < 0:
+        raise ConfigError(f"--limit must be 0 or more, not {limit}")
+    data = read_report(report)
     if html_path is not None:
         from dedup.review import write_review
 
@@ -252,41 +453,161 @@ def inspect_command(report: str, kind: str | None, limit: int, html_path: str | 
         size = write_review(data, html_path, title=f"dedup review: {os.path.basename(report)}", limit=limit)
         click.echo(f"wrote {html_path} ({size:,} bytes)", err=True)
         return
-    click.echo(human_summary(data.get("summary", {})))
-    shown: dict[str, int] = {}
-    for document in data.get("documents", []):
-        for change in document.get("changes", []):
-            if kind and change["kind"] != kind:
-                continue
-            if shown.get(change["kind"], 0) >= limit:
-                continue
-            shown[change["kind"]] = shown.get(change["kind"], 0) + 1
-            before = change["before"].replace("\n", "\\n")
-            after = change["after"].replace("\n", "\\n")
-            click.echo(f"{document['id']}:{change['start']}-{change['end']} {change['kind']}: "
-                       f"{before[:80]!r} -> {after[:80]!r}  {change.get('reason', '')}")
+    versions = data.get("versions") or {}
+    click.echo(f"report: {report}" + (f" (dedup {versions['dedup']})" if versions.get("dedup") else ""))
+    if kind is None:
+        settings = data.get("settings") or {}
+        click.echo(_listing("settings", [f"{k} {plain_value(v)}" for k, v in settings.items()]))
+        lsh = data.get("lsh") or {}
+        if lsh:
+            click.echo(f"lsh: {lsh.get('bands')} bands x {lsh.get('rows')} rows")
+        if versions:
+            click.echo(_listing("versions", [f"{k} {plain_value(v)}" for k, v in versions.items()]))
+        summary = data.get("summary") or {}
+        if summary:
+            click.echo("summary:")
+            click.echo("\n".join("  " + line for line in human_summary(summary).splitlines()))
+        else:
+            click.echo("summary: none (the run did not finish)")
+    documents = data.get("documents", [])
+    sections = (
+        ("changes", lambda doc: doc.get("changes", ()), _change_line),
+        ("flags", lambda doc: doc.get("flags", ()), _flag_line),
+        ("duplicate documents", lambda doc: [doc] if doc.get("duplicate_of") is not None else [], _removed_line),
+        ("near duplicates kept", lambda doc: [doc] if doc.get("near_duplicate_of") is not None else [], _kept_line),
+    )
+    found = False
+    for title, items, line in sections:
+        counts: dict[str, int] = {}
+        examples: list[str] = []
+        for document in documents:
+            for item in items(document):
+                name = item.get("kind") or _document_kind(item)
+                if kind and name != kind:
+                    continue
+                counts[name] = counts.get(name, 0) + 1
+                if counts[name] <= limit:
+                    examples.append(line(document, item))
+        if not counts and kind:
+            continue
+        found = True
+        click.echo(f"{title}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+        for example in examples:
+            click.echo("  " + example)
+    if kind and not found:
+        click.echo(f"no change, flag or removed document of kind {kind}")
 
 
-@main.command("diff")
-@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--encoding", default="utf-8", show_default=True)
-@_config_options
-def diff_command(input_file: str, encoding: str, **settings: Any) -> None:
-    """Show what cleaning one text file would change, as a unified diff (nothing is written).
+def _listing(title: str, items: list[str], width: int = 100) -> str:
+    """``title: a, b, c``, wrapped between items."""
+    lines = [f"{title}:"]
+    for item in items or ["none"]:
+        if len(lines[-1]) + len(item) + 2 > width and lines[-1].strip() != f"{title}:":
+            lines[-1] += ","
+            lines.append(" ")
+        elif not lines[-1].endswith(":"):
+            lines[-1] += ","
+        lines[-1] += " " + item
+    return "\n".join(lines)
 
-    \b
-    Example:
-      dedup diff article.txt
-    """
+
+def _clip(text: str, width: int = 80) -> str:
+    return json.dumps(text[:width] + ("…" if len(text) > width else ""), ensure_ascii=False)
+
+
+def _change_line(document: Mapping[str, Any], change: Mapping[str, Any]) -> str:
+    return (f"{document['id']}:{change['start']}-{change['end']} {change['kind']}: {_clip(change['before'])} -> "
+            f"{_clip(change['after'])}  {change.get('reason', '')}").rstrip()
+
+
+def _flag_line(document: Mapping[str, Any], flag: Mapping[str, Any]) -> str:
+    return (f"{document['id']}:{flag['start']}-{flag['end']} {flag['kind']}: {_clip(flag.get('text', ''))}  "
+            f"{flag.get('reason', '')}").rstrip()
+
+
+def _document_kind(record: Mapping[str, Any]) -> str:
+    if record.get("duplicate_of") is None:
+        return "near_duplicate_kept"
+    return "document_removed" if record.get("removed", True) else "document_annotated"
+
+
+def _kept_line(document: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    similarity, containment = record.get("similarity"), record.get("containment")
+    measured = ", ".join(f"{name} {value:.2f}" for name, value in (("similarity", similarity),
+                                                                   ("containment", containment))
+                         if isinstance(value, (int, float)))
+    return (f"{document['id']} kept: near duplicate of {record['near_duplicate_of']}"
+            + (f" ({measured})" if measured else "") + f"  {record.get('reason', '')}").rstrip()
+
+
+def _removed_line(document: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    verb = "removed" if record.get("removed", True) else "kept (annotated)"
+    similarity = record.get("similarity")
+    measured = f" (similarity {similarity:.2f})" if isinstance(similarity, (int, float)) else ""
+    return f"{document['id']} {verb}: near duplicate of {record['duplicate_of']}{measured}"
+
+
+_DIFF_HELP = """Show what cleaning one text file would change, as a unified diff (nothing is written).
+
+Exit status as diff(1): 0 when cleaning changes nothing, 1 when it would change something, 2 on
+an error.
+
+\b
+Examples:
+  dedup diff article.txt
+  dedup diff article.txt --no-split-glued | less
+"""
+
+
+@main.command("diff", cls=_Command, help=_DIFF_HELP)
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str))
+@_option("--encoding", default="utf-8", show_default=True, section="Input",
+         help="Encoding of the input (a BOM wins).")
+@_option("--errors", "decode_errors", type=click.Choice(["strict", "replace"]), default="strict",
+         show_default=True, section="Input", help="What to do with bytes that do not decode.")
+@_config_options(corpus=False)
+@click.pass_context
+def diff_command(ctx: click.Context, input_file: str, encoding: str, decode_errors: str, **settings: Any) -> None:
     import dedup
     from dedup.io import ReadOptions, Source, read_documents
 
-    config = build_config(settings)
-    for document in read_documents(Source(input_file, "text", input_file), ReadOptions(encoding=encoding)):
-        cleaned = dedup.clean(document.text, config)
-        sys.stdout.writelines(difflib.unified_diff(
-            document.text.splitlines(keepends=True), cleaned.splitlines(keepends=True),
-            fromfile=input_file, tofile=input_file + " (cleaned)"))
+    try:
+        config = build_config(settings)
+        read = ReadOptions(encoding=encoding, errors=decode_errors)
+        changed = False
+        for document in read_documents(Source(input_file, "text", input_file), read):
+            cleaned = dedup.clean(document.text, config)
+            lines = unified_diff(document.text, cleaned, input_file, input_file + " (cleaned)")
+            sys.stdout.writelines(lines)
+            changed = changed or bool(lines)
+    except DedupError as error:
+        click.echo(f"dedup: error: {_flag_message(error) if isinstance(error, ConfigError) else error}", err=True)
+        ctx.exit(2)
+    ctx.exit(1 if changed else 0)
+
+
+def unified_diff(before: str, after: str, fromfile: str, tofile: str) -> list[str]:
+    r"""A unified diff of two texts, as diff(1) writes it: a line with no final newline is marked
+    ``\ No newline at end of file``.
+
+    >>> print("".join(unified_diff("a\nb", "a\nc", "x", "y")), end="")
+    --- x
+    +++ y
+    @@ -1,2 +1,2 @@
+     a
+    -b
+    \ No newline at end of file
+    +c
+    \ No newline at end of file
+    """
+    lines = []
+    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                     fromfile=fromfile, tofile=tofile):
+        if line.endswith(("\n", "\r")):
+            lines.append(line)
+        else:
+            lines += [line + "\n", "\\ No newline at end of file\n"]
+    return lines
 
 
 def _bytes(value: str | None) -> int | None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Any
 
 from dedup.errors import ConfigError
@@ -22,18 +24,28 @@ __all__ = [
     "PolicyConfig",
     "DedupConfig",
     "make_config",
+    "CHOICES",
 ]
+
+
+#: The values of each setting that takes one of a few words.
+CHOICES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "keep": ("first", "longest", "none"),
+    "captions": ("auto", "remove", "flag", "keep"),
+    "boilerplate": ("remove", "keep_first", "flag", "keep"),
+})
 
 
 def _check_range(name: str, value: float, low: float, high: float, hint: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         message = f"{name}={value!r} is out of range: expected a number from {low} to {high}"
-        raise ConfigError(message + (f" ({hint})" if hint else ""))
+        raise ConfigError(message + (f" ({hint})" if hint else ""), setting=name)
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name}={value!r} is not allowed: choose one of {', '.join(choices)}")
+def _check_choice(name: str, value: str) -> None:
+    if value not in CHOICES[name]:
+        raise ConfigError(f"{name}={value!r} is not allowed: choose one of {', '.join(CHOICES[name])}",
+                          setting=name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +96,7 @@ class FingerprintConfig:
     def __post_init__(self) -> None:
         _check_range("num_perm", self.num_perm, 16, 1024, "more permutations, better estimates")
         if not isinstance(self.num_perm, int):
-            raise ConfigError(f"num_perm={self.num_perm!r} must be a whole number")
+            raise ConfigError(f"num_perm={self.num_perm!r} must be a whole number", setting="num_perm")
         _check_range("seed", self.seed, 0, 2**32 - 1)
         _check_range("shingle_size", self.shingle_size, 1, 32, "word n-grams for documents")
         _check_range("unit_shingle_size", self.unit_shingle_size, 1, 16, "word n-grams for units")
@@ -152,9 +164,9 @@ class PolicyConfig:
     boilerplate_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_choice("keep", self.keep, ("first", "longest", "none"))
-        _check_choice("captions", self.captions, ("auto", "remove", "flag", "keep"))
-        _check_choice("boilerplate", self.boilerplate, ("remove", "keep_first", "flag", "keep"))
+        _check_choice("keep", self.keep)
+        _check_choice("captions", self.captions)
+        _check_choice("boilerplate", self.boilerplate)
         _check_range("min_sentence_words", self.min_sentence_words, 1, 1000)
         _check_range("near_min_words", self.near_min_words, 1, 1000)
         _check_range("caption_confidence", self.caption_confidence, 0.0, 1.0)

@@ -16,9 +16,17 @@ class DedupError(Exception):
 
 
 class ConfigError(DedupError, ValueError):
-    """An option has a value outside its allowed range, or two options conflict."""
+    """An option has a value outside its allowed range, or two options conflict.
+
+    ``setting`` names the setting at fault (``num_perm``), when there is one, so that the CLI
+    can name its flag (``--num-perm``) instead.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class InputError(DedupError):

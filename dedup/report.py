@@ -19,7 +19,7 @@ from dedup.config import DedupConfig
 from dedup.document import CleanResult
 
 __all__ = ["run_metadata", "document_record", "encode_documents", "is_jsonl", "ReportWriter", "human_summary",
-           "load_report"]
+           "load_report", "read_report", "plain_value", "skip_text"]
 
 
 def _version(package: str) -> str | None:
@@ -140,9 +140,54 @@ class ReportWriter:
             self.handle.write('\n ],\n "summary": ' + json.dumps(summary, ensure_ascii=False, indent=1) + "\n}\n")
 
 
+def read_report(path: str) -> dict[str, Any]:
+    """Read the report file at ``path`` (JSON or JSON Lines, plain, ``.gz`` or ``.zst``, as
+    ``dedup clean --report`` writes it) into the JSON shape; anything else is an
+    :class:`~dedup.errors.InputError` in one line."""
+    import gzip
+
+    from dedup.errors import InputError
+
+    not_report = InputError(f"{path}: not a dedup report (expected the .json or .jsonl file, plain, .gz or "
+                            ".zst, that dedup clean --report writes)")
+    lowered = path.lower()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if lowered.endswith(".gz"):
+            data = gzip.decompress(data)
+        elif lowered.endswith((".zst", ".zstd")):
+            try:
+                import zstandard
+            except ImportError:
+                raise InputError(f"{path}: reading .zst needs the zstandard package: "
+                                 "pip install 'dedup-text[zstd]'") from None
+            import io
+
+            data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True).read()
+        text = data.decode("utf-8")
+    except InputError:
+        raise
+    except Exception as error:  # bad gzip or zstd data (zstandard's own ZstdError), not UTF-8
+        if isinstance(error, OSError) and error.strerror:
+            raise InputError(f"{path}: cannot read: {error.strerror}") from None
+        raise not_report from None
+    report: Any = None
+    # By its name first; a JSON Lines report named .json, or the other way round, still reads.
+    for shape in ((".jsonl", "") if is_jsonl(lowered) else ("", ".jsonl")):
+        try:
+            report = load_report(text, shape)
+            break
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    if not isinstance(report, dict) or "settings" not in report or not isinstance(report.get("documents"), list):
+        raise not_report
+    return report
+
+
 def load_report(text: str, path: str = "") -> dict[str, Any]:
     """Read a JSON or JSON Lines report back into the JSON shape."""
-    if not path.endswith(".jsonl"):
+    if not is_jsonl(path):
         return json.loads(text)
     run: dict[str, Any] = {}
     summary: dict[str, Any] = {}
@@ -165,13 +210,59 @@ def load_report(text: str, path: str = "") -> dict[str, Any]:
     return {**run, "summary": summary, "documents": list(documents.values())}
 
 
+def plain_value(value: Any) -> str:
+    """A value as a person writes it on the command line or reads it in a summary.
+
+    >>> plain_value(True), plain_value(None), plain_value(0.8), plain_value(["Gov", "Mt"])
+    ('on', 'none', '0.8', 'Gov, Mt')
+    """
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain_value(v) for v in value) or "none"
+    return str(value)
+
+
+#: Skipped records listed by :func:`human_summary`; the rest are counted.
+_SKIPS_SHOWN = 3
+
+
 def human_summary(summary: Mapping[str, Any]) -> str:
-    """A few lines for people, from a summary mapping."""
+    """The summary of a run for people: one ``key: value`` line each, plain values (no Python
+    reprs), at most a few skipped records listed and the rest counted.
+
+    >>> print(human_summary({"documents_in": 3, "changes": {"duplicate_removed": 2}, "skipped_files": []}))
+    documents_in: 3
+    changes: duplicate_removed 2
+    skipped_files: none
+    """
     lines = []
     for key, value in summary.items():
-        if isinstance(value, Mapping):
-            inner = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
-            lines.append(f"{key}: {inner}")
+        if key == "top_boilerplate":
+            lines.append(f"{key}:" + ("" if value else " none"))
+            lines += [f"  {item['documents']} documents: {item['text']}" for item in value]
+        elif key == "skipped_records":
+            shown = "; ".join(skip_text(skip) for skip in value[:_SKIPS_SHOWN])
+            rest = f"; and {len(value) - _SKIPS_SHOWN:,} more" if len(value) > _SKIPS_SHOWN else ""
+            lines.append(f"{key}: {len(value):,}" + (f" ({shown}{rest})" if value else ""))
+        elif isinstance(value, Mapping):
+            lines.append(f"{key}: " + (", ".join(f"{k} {plain_value(v)}" for k, v in value.items()) or "none"))
         else:
-            lines.append(f"{key}: {value}")
+            lines.append(f"{key}: {plain_value(value)}")
     return "\n".join(lines)
+
+
+def skip_text(skip: Mapping[str, Any]) -> str:
+    """One skipped record (a ``skipped_records`` entry of a summary) as ``file:line: problem``.
+
+    >>> skip_text({"source": "a.jsonl", "line": 2, "problem": "not valid JSON"})
+    'a.jsonl:2: not valid JSON'
+    """
+    where = str(skip.get("source", ""))
+    if skip.get("line") is not None:
+        where = f"{where}:{skip['line']}"
+    return f"{where}: {skip.get('problem', '')}".strip(": ")

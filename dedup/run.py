@@ -78,6 +78,8 @@ _Texts = Callable[[list[int]], Iterator[tuple[int, str]]]
 
 def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
     """Clean the inputs and write outputs and report; returns the summary."""
+    if options.engine == "ray":
+        options = _absolute_paths(options)
     with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config):
         started = time.perf_counter()
         sources, skipped_files = sources_of(options.inputs, read)
@@ -90,9 +92,23 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
             summary = _Run(options, read, config, spill, engine, outputs).go(sources, corpus, skipped_files, started)
         finally:
             engine.close()
-    for name in skipped_files:
-        print(f"dedup: skipped binary file {name}", file=sys.stderr)
     return summary
+
+
+def _absolute_paths(options: RunOptions) -> RunOptions:
+    """The run's input and output paths made absolute here, in the driver: Ray tasks run in
+    another working directory (on a cluster, on another machine), where a relative path names
+    nothing. The names recorded in outputs and reports are relative to the inputs as before."""
+
+    def absolute(path: str) -> str:
+        if path == "-":
+            return path
+        directory = path.endswith(("/", os.sep))
+        return os.path.abspath(path) + (os.sep if directory else "")
+
+    return dataclasses.replace(options, inputs=tuple(absolute(p) for p in options.inputs),
+                               output=absolute(options.output),
+                               report=absolute(options.report) if options.report else options.report)
 
 
 @contextlib.contextmanager
@@ -186,14 +202,15 @@ class Corpus:
         boilerplate = first.boilerplate if first is not None else {}
         if not self._cleaning:  # no document can change: the plan of the texts as they are
             if first is not None:
-                verify_containment(first, self._shingles(self._repaired_texts))
+                verify_containment(first, self._shingles(self._repaired_texts, ordered=True),
+                                   config.fingerprint.shingle_size)
             return first
         kept = self._clean(boilerplate)
         if first is None:
             return None
         final = plan_corpus(kept, config, self._exact(self._cleaned_texts), self.engine.candidates)
         del kept
-        verify_containment(final, self._shingles(self._cleaned_texts))
+        verify_containment(final, self._shingles(self._cleaned_texts, ordered=True), config.fingerprint.shingle_size)
         final.boilerplate_threshold = first.boilerplate_threshold
         final.boilerplate = boilerplate
         if config.policy.boilerplate != "keep":
@@ -266,9 +283,10 @@ class Corpus:
     def _cleaned_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:
         return ((i, decode_result(blob).text) for i, blob in self._cleaned.take(indices))
 
-    def _shingles(self, texts: _Texts) -> Callable[[list[int]], dict[int, np.ndarray]]:
+    def _shingles(self, texts: _Texts, ordered: bool = False) -> Callable[[list[int]], dict[int, np.ndarray]]:
         def shingles_of(indices: list[int]) -> dict[int, np.ndarray]:
-            work = (ShingleTask(items=tuple(batch)) for batch in batches(texts(sorted(indices)), self.batch_size))
+            work = (ShingleTask(items=tuple(batch), ordered=ordered)
+                    for batch in batches(texts(sorted(indices)), self.batch_size))
             return shingle_sets(self.engine.map(shingles, work, self._context))
 
         return shingles_of
@@ -374,7 +392,7 @@ class _Run:
             if source.path == "-":
                 if self._stdin is None:
                     self._stdin = sys.stdin.buffer.read()
-                yield from ((source, d) for d in _stdin_documents(self._stdin, self.read))
+                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read, sink))
                 continue
             for document in read_documents(source, self.read, sink):
                 yield source, document
@@ -479,11 +497,12 @@ class _Run:
         }
 
 
-def _stdin_documents(data: bytes, read: ReadOptions) -> Iterator[Document]:
+def _stdin_documents(data: bytes, source: Source, read: ReadOptions,
+                     skipped: list[dict[str, Any]] | None = None) -> Iterator[Document]:
     with tempfile.NamedTemporaryFile(suffix=".txt") as handle:
         handle.write(data)
         handle.flush()
-        yield from read_documents(Source(handle.name, "text", "stdin"), read)
+        yield from read_documents(Source(handle.name, source.format, "stdin"), read, skipped)
 
 
 #: A JSONL file at least this large is read in byte ranges.

@@ -1,6 +1,6 @@
 """The Ray engine gives the same output bytes and the same report as the local engine.
 
-Needs Ray (``pip install 'dedup[ray]'``); without it these tests are skipped with that reason,
+Needs Ray (``pip install 'dedup-text[ray]'``); without it these tests are skipped with that reason,
 except the one that checks the error a user gets when Ray is missing.
 """
 
@@ -18,7 +18,7 @@ from conftest import write_shards
 from dedup.cli import main
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
-NO_RAY = "Ray is not installed: pip install 'dedup[ray]' to run"
+NO_RAY = "Ray is not installed: pip install 'dedup-text[ray]' to run"
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason=NO_RAY)
 
 TIMING = ("seconds", "mb_per_s", "jobs")
@@ -132,7 +132,7 @@ def test_missing_ray_is_one_line_error(tmp_path, monkeypatch):
     args = ["clean", *map(str, inputs), "-o", f"{tmp_path / 'out'}/", "--engine", "ray"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    expected = "dedup: error: --engine ray needs Ray: pip install 'dedup[ray]'"
+    expected = "dedup: error: --engine ray needs Ray: pip install 'dedup-text[ray]'"
     assert result.stderr.strip().splitlines() == [expected]
     assert not (tmp_path / "out").exists()
 
@@ -141,7 +141,7 @@ def test_ray_address_without_ray_engine_is_an_error(tmp_path):
     inputs = write_shards(tmp_path / "in", shards=2, docs=4)
     args = ["clean", *map(str, inputs), "-o", f"{tmp_path / 'out'}/", "--ray-address", "auto"]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert result.stderr.strip() == "dedup: error: --ray-address needs --engine ray"
 
 

@@ -19,6 +19,7 @@ from dedup.config import DedupConfig
 from dedup.corpus.arrays import stable_argsort, unique_pairs
 from dedup.corpus.lsh import CandidatePairs, local_candidates, spilled_candidates
 from dedup.corpus.store import Fingerprints, IdTable, SignatureFile
+from dedup.fingerprint import sorted_unique
 from dedup.policy import Boilerplate
 
 __all__ = [
@@ -43,7 +44,7 @@ class DocumentPlan:
     boilerplate: dict[int, tuple[int, int]] = field(default_factory=dict)
     clusters: int = 0
     boilerplate_threshold: int = 0
-    #: Share of each removed document's shingles found in its keeper's (NaN where not removed).
+    #: Share of each removed document's words its keeper has (NaN where not removed).
     containment: np.ndarray | None = None
     #: Near duplicates kept because they hold text their keeper lacks: document -> (keeper,
     #: similarity, containment).
@@ -365,32 +366,44 @@ def _component_keepers(members: np.ndarray, measure: _Similarity, fingerprints: 
 # --------------------------------------------------------------------------- library
 
 
-#: A near duplicate is removed only when at least this share of its shingles is in its keeper's
-#: (its text is, nearly, contained in the copy that is kept).
-CONTAINMENT_MIN = 0.9
+#: A near duplicate is removed only when at least this share of its words is in its keeper: the
+#: copy holds at most 5% text the kept copy lacks (a reprint adding a few words goes; one adding a
+#: paragraph stays).
+CONTAINMENT_MIN = 0.95
 
 
-def containment(a: np.ndarray, b: np.ndarray) -> float:
-    """The share of the sorted unique shingles ``a`` found in ``b`` (1.0 for an empty ``a``).
+def containment(copy: np.ndarray, keeper: np.ndarray, size: int) -> float:
+    """The share of a copy's words that the keeper has: a word counts when one of the copy's
+    shingles holding it is among the keeper's. ``copy`` is the copy's shingles in reading order
+    (``size`` words each), ``keeper`` the keeper's sorted and unique; 1.0 for an empty copy.
+    Unlike the share of shingles, one inserted word costs one word, not ``size`` shingles.
 
-    >>> containment(np.array([1, 2, 3, 4]), np.array([2, 3, 4, 5]))
-    0.75
+    >>> containment(np.array([1, 2, 9, 4]), np.array([1, 2, 3, 4]), 2)  # words a b c d e, (c d) new
+    1.0
+    >>> containment(np.array([1, 8, 9, 4]), np.array([1, 2, 3, 4]), 2)  # word c only in (b c), (c d)
+    0.8
     """
-    if not len(a):
+    if not len(copy):
         return 1.0
-    if not len(b):
+    if not len(keeper):
         return 0.0
-    found = np.searchsorted(b, a)
-    return int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a)) / len(a)
+    found = np.searchsorted(keeper, copy)
+    hit = keeper[np.minimum(found, len(keeper) - 1)] == copy
+    if len(copy) == 1:
+        return float(hit[0])
+    covered = np.convolve(hit.astype(np.int32), np.ones(size, dtype=np.int32)) > 0
+    return int(np.count_nonzero(covered)) / len(covered)
 
 
-def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], dict[int, np.ndarray]]) -> None:
+def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], dict[int, np.ndarray]],
+                       size: int) -> None:
     """Check every removal against its keeper on the text that will be written.
 
-    A duplicate is removed only when its shingles are (nearly) contained in its keeper's
-    (:data:`CONTAINMENT_MIN`); the share is recorded in ``plan.containment``. Otherwise it
-    holds text the kept copy lacks, and both stay (``plan.kept_near``): no text is lost, and a
-    second run over the output decides the same.
+    A duplicate is removed only when its words are (nearly) all in its keeper
+    (:data:`CONTAINMENT_MIN`, :func:`containment`); the share is recorded in ``plan.containment``.
+    Otherwise it holds text the kept copy lacks, and both stay (``plan.kept_near``): no text is
+    lost, and a second run over the output decides the same. ``shingles_of`` gives each
+    document's shingles in reading order.
     """
     n = len(plan.duplicate_of)
     plan.containment = np.full(n, np.nan)
@@ -399,8 +412,9 @@ def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], di
         return
     keepers = [int(plan.duplicate_of[d]) for d in removed]
     sets = shingles_of(sorted(set(removed) | set(keepers)))
+    unique = {k: sorted_unique(sets[k]) for k in set(keepers)}
     for d, k in zip(removed, keepers):
-        inside = containment(sets[d], sets[k])
+        inside = containment(sets[d], unique[k], size)
         if inside >= CONTAINMENT_MIN:
             plan.containment[d] = round(inside, 4)
             continue

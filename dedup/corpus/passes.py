@@ -162,6 +162,8 @@ class ShingleTask:
     """``(index, text)`` of documents whose exact shingles a check needs (repaired text)."""
 
     items: tuple[tuple[int, str], ...] = ()
+    #: Each document's shingles in reading order (repeats kept), not sorted and unique.
+    ordered: bool = False
 
 
 @dataclass
@@ -296,7 +298,8 @@ def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.nd
     back, not one per document)."""
     fp = context.config.fingerprint
     keys = [key_for(text, fp) for _, text in task.items]
-    found = [sorted_unique(s) for s in key_shingles(keys, fp.shingle_size)]
+    found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s)
+             for s in key_shingles(keys, fp.shingle_size)]
     ends = np.cumsum([len(s) for s in found], dtype=np.int64)
     flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
     return np.array([index for index, _ in task.items], dtype=np.int64), ends, flat

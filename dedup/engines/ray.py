@@ -23,7 +23,7 @@ from dedup.errors import DedupError
 
 __all__ = ["RayEngine", "sharded_candidate_pairs", "import_ray"]
 
-RAY_MISSING = "--engine ray needs Ray: pip install 'dedup[ray]'"
+RAY_MISSING = "--engine ray needs Ray: pip install 'dedup-text[ray]'"
 
 T = TypeVar("T")
 C = TypeVar("C")

@@ -54,6 +54,10 @@ class ReadOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     on_error: str = "fail"
+    #: Read every input as this format ("text", "jsonl", "parquet"); None: from each name.
+    input_format: str | None = None
+    #: Read hidden files and directories (names starting with ".") in directories.
+    hidden: bool = False
     #: A document (a text file, or a JSONL line) larger than this once decompressed is refused:
     #: a small compressed bomb cannot exhaust memory.
     max_document_bytes: int = 1 << 30
@@ -156,22 +160,25 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
     skipped: list[str] = []
     for given in inputs:
         if given == "-":
-            sources.append(Source("-", "text", "stdin"))
+            sources.append(Source("-", options.input_format or "text", "stdin"))
             continue
         path = Path(given)
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 relative = file.relative_to(path).as_posix()
+                if not options.hidden and any(part.startswith(".") for part in relative.split("/")):
+                    continue
                 if options.include and not any(fnmatch.fnmatch(relative, g) for g in options.include):
                     continue
                 if any(fnmatch.fnmatch(relative, g) for g in options.exclude):
                     continue
-                if format_of(relative) == "text" and _looks_binary(file):
+                kind = options.input_format or format_of(relative)
+                if kind == "text" and _looks_binary(file):
                     skipped.append(str(file))
                     continue
-                sources.append(Source(str(file), format_of(relative), relative))
+                sources.append(Source(str(file), kind, relative))
         elif path.is_file():
-            sources.append(Source(str(path), format_of(str(path)), path.name))
+            sources.append(Source(str(path), options.input_format or format_of(str(path)), path.name))
         elif not path.exists():
             raise InputError(f"{given}: no such file or directory")
         else:
@@ -260,7 +267,7 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
                 import zstandard
             except ImportError:
                 raise InputError(
-                    f"{path}: reading .zst needs the zstandard package: pip install 'dedup[zstd]'"
+                    f"{path}: reading .zst needs the zstandard package: pip install 'dedup-text[zstd]'"
                 ) from None
             with io.BufferedReader(_ZstdReader(raw, zstandard)) as stream:
                 yield stream
@@ -361,6 +368,9 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                     bad(number, f"text field {options.text_field!r} is {what}")
                     continue
                 ident = record.get(options.id_field) if options.id_field else None
+                if options.id_field and ident is None:
+                    bad(number, f"id field {options.id_field!r} is missing (pass --id-field '' for file:line ids)")
+                    continue
                 doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
                 yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
                                               "line_text": line_text, "offset": offset, "end": position})
@@ -385,7 +395,7 @@ def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Documen
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError(f"{source.path}: reading Parquet needs pyarrow: pip install 'dedup[parquet]'") from None
+        raise InputError(f"{source.path}: reading Parquet needs pyarrow: pip install 'dedup-text[parquet]'") from None
     try:
         parquet = pq.ParquetFile(source.path)
     except Exception as error:
@@ -395,6 +405,11 @@ def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Documen
         raise InputError(
             f"{source.path}: no column {options.text_field!r} (columns: {', '.join(names)}); "
             "pass --text-field"
+        )
+    if options.id_field and options.id_field not in names:
+        raise InputError(
+            f"{source.path}: no column {options.id_field!r} for the ids (columns: {', '.join(names)}); "
+            "pass --id-field, or --id-field '' for file:row ids"
         )
     row = 0
     for batch in parquet.iter_batches(batch_size=1024):
