@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from dedup.document import Document
 from dedup.errors import InputError, OutputError
+from dedup.outputs import is_own_temporary, temporary_name
 
 __all__ = [
     "ReadOptions",
@@ -171,6 +172,8 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
         path = Path(given)
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if is_own_temporary(file.name):  # safety hook: a killed run's temporary file or a lock
+                    continue
                 relative = file.relative_to(path).as_posix()
                 if options.include and not any(fnmatch.fnmatch(relative, g) for g in options.include):
                     continue
@@ -513,7 +516,11 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
             break
     # The name is recorded before the file exists, so an interruption at any point (SIGTERM
     # arrives as KeyboardInterrupt) leaves nothing that remove_pending() would not find.
-    temporary = str(directory / f".{target.name}.{os.urandom(6).hex()}.part")
+    if _streams_into(path):  # safety hook: a device or FIFO is written into, never replaced
+        with _stream_writer(path, binary) as into:
+            yield into
+        return
+    temporary = str(directory / temporary_name(target.name))
     PENDING_OUTPUTS.add(temporary)
     try:
         try:
@@ -555,6 +562,36 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
         raise
     finally:
         PENDING_OUTPUTS.discard(temporary)
+
+
+def _streams_into(path: str) -> bool:
+    """Whether ``path`` is a character device or a FIFO (``/dev/null``, a named pipe)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+@contextlib.contextmanager
+def _stream_writer(path: str, binary: bool) -> Iterator[IO[Any]]:
+    try:
+        raw = open(path, "wb")
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
+    try:
+        with raw:
+            if binary:
+                yield raw
+            else:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                yield text
+                text.flush()
+                text.detach()
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
 
 
 def start_writeback(handle: int, offset: int, length: int) -> bool:

@@ -31,7 +31,6 @@ from dedup.io import (
     ReadOptions,
     Source,
     atomic_writer,
-    check_output,
     last_line,
     lines_at,
     range_bytes,
@@ -42,6 +41,7 @@ from dedup.io import (
     start_writeback,
     texts_at,
 )
+from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
 from dedup.report import ReportWriter, document_record, run_metadata
 
@@ -495,19 +495,21 @@ def _engine(options: RunOptions, config: DedupConfig, corpus: bool) -> Any:
     return CorpusEngine(config, options.jobs if corpus else 1)
 
 
-def _check_run(options: RunOptions, sources: list[Source]) -> None:
+def _check_run(options: RunOptions, sources: list[Source]) -> Any:
+    """Check the run before anything is read twice or written; returns the output plan (see
+    :func:`dedup.outputs.plan_outputs`: every output path, checked against every input)."""
+    from dedup.outputs import plan_outputs
+
     if not sources:
         raise InputError("no input documents found (check the paths and --include/--exclude)")
-    check_output(options.output, options.inputs, options.force)
-    if options.report:
-        check_output(options.report, options.inputs, options.force)
-        named = {options.report, options.output}
-        if "-" not in named and Path(options.report).resolve() == Path(options.output).resolve():
-            raise OutputError(f"{options.report}: is both the output and the report; give the report another name")
     if options.annotate and any(s.format == "text" for s in sources):
         raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
     if len(sources) > 1 and options.output == "-":
         raise DedupError("several inputs need an output directory: pass -o DIR")
+    # safety hook: one place decides every output path
+    return plan_outputs(inputs=options.inputs, sources=[(s.path, s.relative) for s in sources],
+                        output=options.output, report=options.report, force=options.force,
+                        directory=not _single_output(sources, options))
 
 
 def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
@@ -1107,8 +1109,9 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     """Clean the inputs and write outputs and report; returns the summary."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config):
-        return _run(options, read, config, spill)
+    with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config), \
+            contextlib.ExitStack() as hold:
+        return _run(options, read, config, spill, hold)
 
 
 @contextlib.contextmanager
@@ -1130,13 +1133,15 @@ def _collector_for(config: DedupConfig) -> Iterator[None]:
         gc.unfreeze()
 
 
-def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str) -> dict[str, Any]:
+def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str,
+         hold: contextlib.ExitStack) -> dict[str, Any]:
     from dedup.pipeline import changes_nothing
     from dedup.policy import Boilerplate
 
     started = time.perf_counter()
     sources, skipped_files = sources_of(options.inputs, read)
-    _check_run(options, sources)
+    output_plan = _check_run(options, sources)
+    hold.enter_context(output_lock(output_plan))  # safety hook: no second run writes these outputs
     reader = _Reader(sources, read)
     corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
     engine = _engine(options, config, corpus)
@@ -1221,10 +1226,15 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
                         outputs.touch(source)
                 bytes_out = outputs.bytes_out
         summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
+        summary["stale_files"] = list(output_plan.stale)  # safety hook: files this run did not write
         if report is not None:
             report.close(summary)
     for name in skipped_files:
         print(f"dedup: skipped binary file {name}", file=sys.stderr)
+    if output_plan.stale:
+        shown = ", ".join(output_plan.stale[:5]) + (", …" if len(output_plan.stale) > 5 else "")
+        print(f"dedup: {len(output_plan.stale)} file(s) in {options.output} were not written by this run: {shown}",
+              file=sys.stderr)
     return summary
 
 
