@@ -187,6 +187,9 @@ Examples:
 @click.option("--max-document-bytes", type=int, default=1 << 30, show_default=True,
               help="Refuse a document larger than this once decompressed (guards against bombs).")
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
+@click.option("--annotate-prefix", default=None,
+              help="Name --annotate's fields PREFIX+cluster, … (default dedup_); an existing field is never "
+                   "overwritten.")
 @click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
 @click.option("--memory", "memory", default=None, callback=lambda ctx, param, value: _bytes(value),
               help="Memory budget, e.g. 8G: beyond half of it the signatures and LSH band keys stay on "
@@ -202,7 +205,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                   verbose: bool, encoding: str, decode_errors: str, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
                   include: tuple[str, ...], exclude: tuple[str, ...], on_error: str,
-                  max_document_bytes: int, annotate: bool, jobs: int, memory: int | None, mode: str,
+                  max_document_bytes: int, annotate: bool, annotate_prefix: str | None, jobs: int,
+                  memory: int | None, mode: str,
                   engine: str, ray_address: str | None,
                   **settings: Any) -> None:
     from dedup.io import ReadOptions
@@ -215,7 +219,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                        include=include, exclude=exclude, on_error=on_error,
                        max_document_bytes=max_document_bytes)
     options = RunOptions(inputs=inputs or ("-",), output=output, report=report_path, force=force,
-                         annotate=annotate, jobs=jobs, memory=memory, engine=engine,
+                         annotate=annotate, annotate_prefix=annotate_prefix, jobs=jobs, memory=memory, engine=engine,
                          ray_address=ray_address,
                          progress=sys.stderr.isatty())
     summary = run(options, read, config)

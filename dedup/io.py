@@ -29,6 +29,7 @@ from typing import IO, Any
 from dedup.document import Document
 from dedup.errors import InputError, OutputError
 from dedup.outputs import is_own_temporary, temporary_name
+from dedup.records import loads_record, lone_surrogate, record_id
 
 __all__ = [
     "ReadOptions",
@@ -361,9 +362,15 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                     continue
                 line_text = decode_bytes(raw, f"{source.path}:{number}", options.encoding, options.errors)
                 try:
-                    record = json.loads(line_text)
+                    record = loads_record(line_text)
                 except json.JSONDecodeError as error:
                     bad(number, f"not valid JSON ({error.msg} at column {error.colno})")
+                    continue
+                except RecursionError:  # safety hook: one line for a bad record, never a traceback
+                    bad(number, "nested too deeply to read")
+                    continue
+                except ValueError as error:
+                    bad(number, f"not readable JSON ({error})")
                     continue
                 if not isinstance(record, dict):
                     bad(number, f"expected a JSON object, got {type(record).__name__}")
@@ -374,8 +381,14 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                     bad(number, f"text field {options.text_field!r} is {what}")
                     continue
                 ident = record.get(options.id_field) if options.id_field else None
-                doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
-                yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
+                if "\\u" in line_text:  # safety hook: a JSON escape may hold a lone surrogate
+                    fixed = _without_surrogates(text, ident, options, f"{source.path}:{number}")
+                    if fixed is None:
+                        skipped.append({"source": source.path, "line": number, "problem": "lone surrogate"})
+                        continue
+                    text, ident = fixed
+                doc_id = record_id(ident, f"{source.relative}:{number}")  # safety hook: ids keep their JSON type
+                yield Document(doc_id, text, {"source": source.path, "line": number,
                                               "line_text": line_text, "offset": offset, "end": position})
     except (OSError, EOFError) as error:
         raise InputError(f"{source.path}: cannot read: {_describe(error)}") from None
@@ -385,6 +398,34 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
         if type(error).__name__ == "ZstdError":
             raise InputError(f"{source.path}: corrupt or truncated zstd data: {error}") from None
         raise
+
+
+def _without_surrogates(text: str, ident: Any, options: ReadOptions,
+                        where: str) -> tuple[str, Any] | None:
+    """The text and id of a record with lone surrogate escapes (``\\ud800``: not Unicode, common
+    in crawls) replaced by U+FFFD under ``--errors replace``; else one error line (or None to
+    skip the record, under ``--on-error skip``)."""
+    for name, value in (("text field " + repr(options.text_field), text), ("id field", ident)):
+        if not isinstance(value, str):
+            continue
+        at = lone_surrogate(value)
+        if at < 0:
+            continue
+        if options.errors == "replace":
+            if value is text:
+                text = _SURROGATES.sub("\ufffd", text)
+            else:
+                ident = _SURROGATES.sub("\ufffd", value)
+            continue
+        problem = (f"{where}: {name} holds a lone surrogate escape (\\u{ord(value[at]):04x}) at character {at}, "
+                   "which is not Unicode; pass --errors replace to read it as U+FFFD")
+        if options.on_error == "skip":
+            return None
+        raise InputError(problem + " or --on-error skip to skip the record")
+    return text, ident
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def seekable(source: Source) -> bool:
@@ -423,9 +464,11 @@ def texts_at(source: Source, options: ReadOptions, offsets: Iterable[int]) -> It
     are read and parsed."""
     for offset, line in lines_at(source, options, offsets):
         try:
-            text = json.loads(line)[options.text_field]
-        except (ValueError, LookupError, TypeError):
+            text = loads_record(line)[options.text_field]
+        except (ValueError, LookupError, TypeError, RecursionError):
             text = None
+        if isinstance(text, str) and "\\u" in line and options.errors == "replace":
+            text = _SURROGATES.sub("\ufffd", text)  # as the first read read it
         if not isinstance(text, str):
             raise InputError(f"{source.path}: changed while it was being read (no document at byte {offset})")
         yield text
@@ -454,7 +497,7 @@ def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Documen
             if not isinstance(text, str):
                 raise InputError(f"{source.path}: row {row}: column {options.text_field!r} is not text")
             ident = record.get(options.id_field) if options.id_field else None
-            doc_id = str(ident) if ident is not None else f"{source.relative}:{row}"
+            doc_id = record_id(ident, f"{source.relative}:{row}")  # safety hook: ids keep their type
             yield Document(doc_id, text, {"record": record, "source": source.path, "row": row})
 
 
@@ -542,7 +585,8 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
             if binary:
                 yield stream
             else:
-                text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+                # safety hook: a lone surrogate (from a file name) is written as its JSON escape
+                text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="")
                 yield text
                 text.flush()
                 text.detach()

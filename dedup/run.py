@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import errno
 import itertools
-import json
 import os
 import shutil
 import sys
@@ -43,6 +42,7 @@ from dedup.io import (
 )
 from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
+from dedup.records import JsonId, id_value
 from dedup.report import ReportWriter, document_record, run_metadata
 
 __all__ = ["run", "CorpusEngine"]
@@ -273,14 +273,18 @@ class IdTable:
         self._data = bytearray()
         self._ends = array("q")
         self._hashes = array("Q")
+        self._typed = array("b")  # 1: a JsonId (a number, …), 0: a string
 
     def extend(self, ids: Iterable[str]) -> None:
         """Append ids in document order."""
         for ident in ids:
-            encoded = ident.encode("utf-8")
+            # safety hook: an id keeps its JSON type (JsonId), and any string is held (surrogatepass)
+            encoded = ident.encode("utf-8", "surrogatepass")
+            typed = isinstance(ident, JsonId)
             self._data += encoded
             self._ends.append(len(self._data))
-            self._hashes.append(xxhash.xxh3_64_intdigest(encoded))
+            self._typed.append(typed)
+            self._hashes.append(xxhash.xxh3_64_intdigest(encoded, seed=int(typed)))
 
     def append(self, other: IdTable) -> None:
         """Append the ids of another table (built where they were read, say), in order."""
@@ -292,13 +296,15 @@ class IdTable:
         self._data += other._data
         self._ends.frombytes((np.frombuffer(other._ends, dtype=np.int64) + base).tobytes())
         self._hashes.extend(other._hashes)
+        self._typed.extend(other._typed)
 
     def __len__(self) -> int:
         return len(self._ends)
 
     def __getitem__(self, index: int) -> str:
         start = self._ends[index - 1] if index else 0
-        return self._data[start : self._ends[index]].decode("utf-8")
+        text = self._data[start : self._ends[index]].decode("utf-8", "surrogatepass")
+        return JsonId(text) if self._typed[index] else text
 
     def repeats(self) -> set[int]:
         """Indices whose id equals an earlier one."""
@@ -312,7 +318,7 @@ class IdTable:
         repeated: set[int] = set()
         for k in same.tolist():
             a, b = int(order[k]), int(order[k + 1])
-            if self[a] == self[b]:
+            if self._typed[a] == self._typed[b] and str(self[a]) == str(self[b]):
                 repeated.add(max(a, b))
         return repeated
 
@@ -437,11 +443,9 @@ class _Outputs:
                 # Unchanged: the record's own line, byte for byte (formatting and escapes kept).
                 line = document.meta["line_text"].rstrip("\r\n") + "\n"
             else:
-                record = dict(document.meta["record"])
-                record[self.read.text_field] = text if text is not None else document.text
-                if self.options.annotate:
-                    record.update(annotation)
-                line = json.dumps(record, ensure_ascii=False) + "\n"
+                # safety hook: the new text (and the annotation) patched into the record's own bytes
+                line = _patched_line(document, self.read.text_field, None if text == document.text else text,
+                                     _prefixed(annotation, self.options) if self.options.annotate else None) + "\n"
             self.bytes_out += len(line.encode("utf-8"))
             handle.write(line)
         elif source.format == "parquet":
@@ -450,7 +454,7 @@ class _Outputs:
             record = dict(document.meta["record"])
             record[self.read.text_field] = text if text is not None else document.text
             if self.options.annotate:
-                record.update(annotation)
+                record.update(_prefixed(annotation, self.options))
             self.bytes_out += len(record[self.read.text_field].encode("utf-8"))
             self._rows.append(record)
         else:
@@ -474,13 +478,41 @@ class _Outputs:
 
         schema = pq.ParquetFile(source.path).schema_arrow
         if self.options.annotate:
-            for name, kind in (("dedup_cluster", pa.int64()), ("dedup_duplicate_of", pa.string()),
-                               ("dedup_similarity", pa.float64())):
-                if name not in schema.names:
-                    schema = schema.append(pa.field(name, kind))
+            prefix = _annotate_prefix(self.options)
+            for name, kind in (("cluster", pa.int64()), ("duplicate_of", pa.string()),
+                               ("similarity", pa.float64())):
+                if prefix + name in schema.names:  # safety hook: never overwrite a column
+                    raise InputError(_ANNOTATED.format(where=source.path, field=prefix + name))
+                schema = schema.append(pa.field(prefix + name, kind))
         table = pa.Table.from_pylist(self._rows, schema=schema)
         with atomic_writer(target, binary=True) as handle:
             pq.write_table(table, handle)
+
+
+_ANNOTATED = ("{where}: already has a field {field!r}; --annotate never overwrites a field (pass "
+              "--annotate-prefix to name the added fields differently, e.g. --annotate-prefix dedup2_)")
+
+
+def _annotate_prefix(options: RunOptions) -> str:
+    return getattr(options, "annotate_prefix", None) or "dedup_"
+
+
+def _prefixed(annotation: dict[str, Any], options: RunOptions) -> dict[str, Any]:
+    """The --annotate fields under the chosen prefix (``dedup_`` unless --annotate-prefix)."""
+    prefix = _annotate_prefix(options)
+    return {prefix + key.removeprefix("dedup_"): value for key, value in annotation.items()}
+
+
+def _patched_line(document: Document, text_field: str, text: str | None, added: dict[str, Any] | None) -> str:
+    """A JSONL record's own line with a new text and added fields (see
+    :func:`dedup.records.patch_record`); an added field the record has is a one-line error."""
+    from dedup.records import patch_record
+
+    try:
+        return patch_record(document.meta["line_text"], text_field, text, added)
+    except KeyError as error:
+        where = f"{document.meta.get('source')}:{document.meta.get('line')}"
+        raise InputError(_ANNOTATED.format(where=where, field=error.args[0])) from None
 
 
 def _engine(options: RunOptions, config: DedupConfig, corpus: bool) -> Any:
@@ -704,6 +736,7 @@ def _emit(document: Document, source: Source, result: CleanResult | None, index:
         record.update(document_record(document.id, result))
     else:
         record.update(changes=[], flags=[])
+    record["id"] = id_value(document.id)  # safety hook: the report's ids keep their JSON type
     outputs.write(source, document, result.text if result is not None else None, annotation)
     return record
 
@@ -924,7 +957,7 @@ def _copy_source(source: Source, read: ReadOptions, options: RunOptions, start: 
     for k in range(len(offsets)):
         if removed[k] or every:
             fields, _ = _decision_fields(plan, start + k, ids, False, tally)
-            records.append({"id": ids[start + k], **fields, "changes": [], "flags": []})
+            records.append({"id": id_value(ids[start + k]), **fields, "changes": [], "flags": []})
     kept = [offset for offset, gone in zip(offsets, removed) if not gone]
     tally.documents_out = len(kept)
     if place is not None:  # (pass 1 found the range's bytes plain: see _copied_lengths)
@@ -1097,7 +1130,7 @@ def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
             "dedup_similarity": similarity,
         }
         if keeper >= 0:
-            record = {"removed": not annotate, "duplicate_of": ids[keeper], "similarity": similarity,
+            record = {"removed": not annotate, "duplicate_of": id_value(ids[keeper]), "similarity": similarity,
                       "cluster": int(plan.cluster[index])}
             tally.counts["document_removed" if not annotate else "document_annotated"] += 1
     elif annotate:
