@@ -6,6 +6,7 @@ Every setting of :class:`~dedup.config.DedupConfig` is a flag with the same name
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import os
@@ -124,6 +125,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except DedupError as error:
+            if str(error).startswith("stdout: cannot write"):
+                _quiet_stdout()
             click.echo(f"dedup: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
@@ -133,7 +136,12 @@ class _Group(click.Group):
             click.echo("dedup: interrupted; no partial output was left", err=True)
             ctx.exit(Interrupted.exit_code)
         except BrokenPipeError:
+            _quiet_stdout()
             ctx.exit(0)
+        except TimeoutError as error:  # safety hook: a time limit inside a stage, one line
+            click.echo(f"dedup: error: a step ran past its time limit ({error or 'TimeoutError'}); "
+                       "no output was written for the document being cleaned", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -184,13 +192,13 @@ Examples:
 @click.option("--exclude", multiple=True, help="Glob of files to skip in directories (repeatable).")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="Malformed records: stop, or skip them and list them in the report.")
-@click.option("--max-document-bytes", type=int, default=1 << 30, show_default=True,
+@click.option("--max-document-bytes", type=click.IntRange(min=1), default=1 << 30, show_default=True,
               help="Refuse a document larger than this once decompressed (guards against bombs).")
 @click.option("--annotate", is_flag=True, help="Keep every document; add dedup fields instead of removing.")
 @click.option("--annotate-prefix", default=None,
               help="Name --annotate's fields PREFIX+cluster, … (default dedup_); an existing field is never "
                    "overwritten.")
-@click.option("--jobs", type=int, default=0, help="Worker processes (0: all cores).")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (0: all cores).")
 @click.option("--memory", "memory", default=None, callback=lambda ctx, param, value: _bytes(value),
               help="Memory budget, e.g. 8G: beyond half of it the signatures and LSH band keys stay on "
                    "disk and are resolved in chunks sized to the budget.")
@@ -290,11 +298,19 @@ def _bytes(value: str | None) -> int | None:
     number, unit = (text[:-1], text[-1]) if text[-1:] in units and text[-1:] else (text, "")
     try:
         result = int(float(number) * units[unit])
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OverflowError):  # (inf, nan: safety hook)
         raise click.BadParameter(f"{value!r} is not a size; write it like 8G, 512M or 100000") from None
     if result <= 0:
         raise click.BadParameter(f"{value!r} must be more than zero")
     return result
+
+
+def _quiet_stdout() -> None:
+    """After stdout failed (a closed pipe, a full disk), point it at /dev/null so that Python's
+    last flush at exit does not print a second error."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _install_sigterm() -> None:

@@ -544,11 +544,23 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
     in place (see :func:`dedup.run._write_in_place`).
     """
     if path == "-":
-        if binary:
-            yield sys.stdout.buffer
-        else:
-            yield sys.stdout
-        sys.stdout.flush()
+        # safety hook: a closed or full stdout is one line, not a traceback
+        if sys.stdout is None or sys.stdout.closed:
+            raise OutputError("stdout is closed; pass -o FILE to write the output to a file")
+        try:
+            if binary:
+                yield sys.stdout.buffer
+            else:
+                yield sys.stdout
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except TimeoutError:
+            raise
+        except OSError as error:
+            if error.errno is None:
+                raise
+            raise OutputError(f"stdout: cannot write: {_describe(error)}") from None
         return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
@@ -599,6 +611,8 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(error, TimeoutError):  # safety hook: not a write failure (a time limit in a stage)
+            raise
         raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
     except BaseException:
         with contextlib.suppress(OSError):

@@ -40,10 +40,10 @@ GLUED = "The storm hit the coast.Residents fled inland before dawn."
 
 def test_changed_text_keeps_every_other_byte(tmp_path):
     lines = [
-        '{"n": 1e999, "text": "%s", "x": 1.00000000000000000000001, "u": "caf\\u00e9"}' % GLUED,
-        '{ "text" :"%s" ,"big": %s, "nested": {"b": [1, 2.50, -0e0]}, "t": "x"}' % (GLUED.replace("storm", "gale"),
-                                                                                 "9" * 5000),
-        '{"text": "ignored", "id": 3, "text": "%s"}' % GLUED.replace("storm", "flood"),
+        '{"n": 1e999, "text": "' + GLUED + '", "x": 1.00000000000000000000001, "u": "caf\\u00e9"}',
+        '{ "text" :"' + GLUED.replace("storm", "gale") + '" ,"big": ' + "9" * 5000
+        + ', "nested": {"b": [1, 2.50, -0e0]}, "t": "x"}',
+        '{"text": "ignored", "id": 3, "text": "' + GLUED.replace("storm", "flood") + '"}',
     ]
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -170,7 +170,7 @@ def test_record_through_a_subprocess(tmp_path):
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     source = tmp_path / "in.jsonl"
-    source.write_text('{"n": 1e999, "text": "%s"}\n' % GLUED, encoding="utf-8")
+    source.write_text('{"n": 1e999, "text": "' + GLUED + '"}\n', encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "dedup", "clean", str(source)], capture_output=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b'{"n": 1e999, "text": "The storm hit the coast. Residents')
