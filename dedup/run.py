@@ -40,6 +40,7 @@ from dedup.io import (
     start_writeback,
     texts_at,
 )
+from dedup.lifecycle import InputIdentity, die_with_parent, private_tempdir
 from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
 from dedup.records import JsonId, id_value
@@ -55,6 +56,7 @@ def _init_worker(config: DedupConfig, boilerplate: dict[int, tuple[int, int]] | 
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # safety hook: a worker never outlives the run (SIGKILL of the parent)
     _WORKER.update(config=config, boilerplate=boilerplate or {}, spill=spill, shared=shared)
 
 
@@ -1140,9 +1142,8 @@ def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
 
 def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str, Any]:
     """Clean the inputs and write outputs and report; returns the summary."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config), \
+    # safety hook: a 0700 directory removed on every exit path (a killed run's, by the next run)
+    with private_tempdir() as spill, _collector_for(config), \
             contextlib.ExitStack() as hold:
         return _run(options, read, config, spill, hold)
 
@@ -1175,6 +1176,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     sources, skipped_files = sources_of(options.inputs, read)
     output_plan = _check_run(options, sources)
     hold.enter_context(output_lock(output_plan))  # safety hook: no second run writes these outputs
+    identity = InputIdentity.of([s.path for s in sources])  # safety hook: inputs as pass 1 reads them
     reader = _Reader(sources, read)
     corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
     engine = _engine(options, config, corpus)
@@ -1197,6 +1199,8 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     elif corpus:
         plan, bytes_in = _plan(reader, engine, options, config, ids, spill)
         repeated_ids = _check_unique_ids(ids, read)
+    if corpus:
+        identity.check()  # safety hook: an input changed since pass 1 read it: nothing is written
     tally = _Tally()
     # When no document can change (document-level dedup only), pass 2 only copies: shipping
     # texts to workers and back would cost more than it does.
@@ -1260,6 +1264,8 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
                 bytes_out = outputs.bytes_out
         summary = _summary(tally, plan, bytes_in, bytes_out, skipped_files, reader, started, engine)
         summary["stale_files"] = list(output_plan.stale)  # safety hook: files this run did not write
+        if corpus:
+            identity.check(written=True)  # safety hook: changed during pass 2: no report
         if report is not None:
             report.close(summary)
     for name in skipped_files:
