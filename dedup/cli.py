@@ -138,9 +138,14 @@ class _Group(click.Group):
         except BrokenPipeError:
             _quiet_stdout()
             ctx.exit(0)
-        except TimeoutError as error:  # safety hook: a time limit inside a stage, one line
-            click.echo(f"dedup: error: a step ran past its time limit ({error or 'TimeoutError'}); "
-                       "no output was written for the document being cleaned", err=True)
+        except OSError as error:  # safety hook: a system error nobody named (a full temporary disk): one line
+            if isinstance(error, TimeoutError):
+                click.echo(f"dedup: error: a step ran past its time limit ({error or 'TimeoutError'}); "
+                           "no output was written for the document being cleaned", err=True)
+                ctx.exit(1)
+            where = f"{error.filename}: " if error.filename else ""
+            hint = " (the temporary directory is set by TMPDIR)" if error.errno in (28, 122) else ""
+            click.echo(f"dedup: error: {where}{error.strerror or error}{hint}", err=True)
             ctx.exit(1)
 
 

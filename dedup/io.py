@@ -304,6 +304,21 @@ def _read_all(path: str, limit: int = 1 << 30) -> bytes:
         raise
 
 
+def read_stdin(limit: int) -> bytes:
+    """All of stdin, refused with one line once it holds more than ``limit`` bytes (as a file
+    input is: see ``--max-document-bytes``), before more is held in memory."""
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    if stream is None:
+        raise InputError("stdin is closed; name the input files")
+    try:
+        data = stream.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"stdin: cannot read: {_describe(error)}") from None
+    if len(data) > limit:
+        raise _too_big("stdin", limit)
+    return data
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, EOFError):
         return "the compressed stream is truncated"
@@ -611,8 +626,8 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        if isinstance(error, TimeoutError):  # safety hook: not a write failure (a time limit in a stage)
-            raise
+        if isinstance(error, TimeoutError) or (error.filename not in (None, temporary, path)):
+            raise  # safety hook: not this output's write failure (a time limit in a stage, another file)
         raise OutputError(f"{path}: cannot write: {_describe(error)}") from None
     except BaseException:
         with contextlib.suppress(OSError):

@@ -34,6 +34,7 @@ from dedup.io import (
     lines_at,
     range_bytes,
     read_documents,
+    read_stdin,
     seekable,
     sources_of,
     split_ranges,
@@ -353,7 +354,7 @@ class _Reader:
         for source in self.sources:
             if source.path == "-":
                 if self._stdin is None:
-                    self._stdin = sys.stdin.buffer.read()
+                    self._stdin = read_stdin(self.read.max_document_bytes)  # safety hook: bounded
                 yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read))
                 continue
             for document in read_documents(source, self.read, sink):
@@ -389,6 +390,7 @@ class _Outputs:
         self._stack = contextlib.ExitStack()
         self._current: tuple[str, Any, Source] | None = None
         self._rows: list[dict[str, Any]] = []
+        self._row_bytes = 0
         self.bytes_out = 0
 
     def target(self, source: Source) -> str:
@@ -414,7 +416,8 @@ class _Outputs:
         if self._current is not None:
             target, handle, source = self._current
             if source.format == "parquet":
-                self._write_parquet(target, source)
+                self._flush_parquet(handle)
+                handle.close()
             self._current = None
             self._stack.close()
             self._stack = contextlib.ExitStack()
@@ -425,12 +428,14 @@ class _Outputs:
         self._finish()
         target = self.target(source)
         if source.format == "parquet":
-            handle = None
+            # safety hook: row groups written as records arrive (memory stays bounded)
+            handle = self._parquet_writer(self._stack.enter_context(atomic_writer(target, binary=True)), source)
         else:
             # A byte range's part goes to the run's temporary directory: joined, not kept.
             handle = self._stack.enter_context(atomic_writer(target, sync=source.stop is None))
         self._current = (target, handle, source)
         self._rows = []
+        self._row_bytes = 0
         return handle
 
     def write(self, source: Source, document: Document, text: str | None, annotation: dict[str, Any]) -> None:
@@ -457,8 +462,12 @@ class _Outputs:
             record[self.read.text_field] = text if text is not None else document.text
             if self.options.annotate:
                 record.update(_prefixed(annotation, self.options))
-            self.bytes_out += len(record[self.read.text_field].encode("utf-8"))
+            size = len(record[self.read.text_field].encode("utf-8"))
+            self.bytes_out += size
             self._rows.append(record)
+            self._row_bytes += size
+            if len(self._rows) >= _PARQUET_GROUP_ROWS or self._row_bytes >= _PARQUET_GROUP_BYTES:
+                self._flush_parquet(handle)
         else:
             if text is None:
                 return
@@ -474,7 +483,8 @@ class _Outputs:
         """Make sure a source with no kept documents still gets its (empty) output."""
         self._switch(source)
 
-    def _write_parquet(self, target: str, source: Source) -> None:
+    def _parquet_writer(self, sink: Any, source: Source) -> Any:
+        """A Parquet writer into ``sink`` with the input's schema (plus --annotate's columns)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -486,9 +496,22 @@ class _Outputs:
                 if prefix + name in schema.names:  # safety hook: never overwrite a column
                     raise InputError(_ANNOTATED.format(where=source.path, field=prefix + name))
                 schema = schema.append(pa.field(prefix + name, kind))
-        table = pa.Table.from_pylist(self._rows, schema=schema)
-        with atomic_writer(target, binary=True) as handle:
-            pq.write_table(table, handle)
+        return pq.ParquetWriter(sink, schema)
+
+    def _flush_parquet(self, writer: Any) -> None:
+        """Write the rows held as one row group."""
+        import pyarrow as pa
+
+        if self._rows:
+            writer.write_table(pa.Table.from_pylist(self._rows, schema=writer.schema))
+        self._rows = []
+        self._row_bytes = 0
+
+
+#: A Parquet output's row group holds at most this many rows or bytes of text (decided by the
+#: data alone, so every engine writes the same bytes).
+_PARQUET_GROUP_ROWS = 1 << 16
+_PARQUET_GROUP_BYTES = 16 << 20
 
 
 _ANNOTATED = ("{where}: already has a field {field!r}; --annotate never overwrites a field (pass "

@@ -153,3 +153,11 @@ def test_any_file_name_is_cleaned_or_refused_in_one_line(tmp_path_factory, name)
     no_traceback(result)
     if result.exit_code == 0:
         json.loads((tmp / "r.json").read_text(encoding="utf-8"))
+
+
+def test_stdin_honours_max_document_bytes():
+    result = clean("-", "--max-document-bytes", "100", input="It rained. " * 50)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.strip() == ("dedup: error: stdin: a document larger than 100 bytes once decompressed; "
+                                     "raise --max-document-bytes if it is genuine")
+    assert clean("-", "--max-document-bytes", "1000", input="It rained. " * 50).exit_code == 0

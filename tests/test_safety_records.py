@@ -174,3 +174,29 @@ def test_record_through_a_subprocess(tmp_path):
     done = subprocess.run([sys.executable, "-m", "dedup", "clean", str(source)], capture_output=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b'{"n": 1e999, "text": "The storm hit the coast. Residents')
+
+
+def test_parquet_columns_pass_through_when_the_text_changes(tmp_path):
+    """Other columns keep their types and values (timestamps, decimals, lists, nulls, nested);
+    row groups are written as records arrive."""
+    import datetime
+    import decimal
+
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table({
+        "text": [GLUED, GLUED.replace("storm", "gale"), "Short one."],
+        "when": pa.array([datetime.datetime(2024, 1, 1, 12, 0, 0, 123456)] * 3, pa.timestamp("us", tz="UTC")),
+        "price": pa.array([decimal.Decimal("1.10"), None, decimal.Decimal("-3.25")], pa.decimal128(10, 2)),
+        "tags": [["a", "b"], [], None],
+        "meta": [{"k": 1, "v": "x"}, {"k": 2, "v": None}, None],
+        "big": pa.array([2**62, -(2**62), 0], pa.int64()),
+    })
+    source, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, source)
+    result = clean(source, "-o", out, "--jobs", 1)
+    assert result.exit_code == 0, result.stderr
+    written = pq.read_table(out)
+    assert written.schema == table.schema
+    assert written.drop(["text"]).equals(table.drop(["text"]))
+    assert written.column("text").to_pylist()[0] == "The storm hit the coast. Residents fled inland before dawn."
