@@ -163,7 +163,7 @@ def plan_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], o
     _check_collisions(files, sources if directory else [], report, output if directory else None)
     streams = set()
     for target in targets:
-        if directory:
+        if directory and (target != report or _inside(os.path.abspath(target), os.path.abspath(output))):
             _check_no_links(output, target)
         _check_against_inputs(target, given, identities, "-o" if target != report else "--report")
         if _check_existing(target, force):

@@ -64,12 +64,14 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 TEXT_A = b"It rained.It poured. The river rose over the banks.\n"
 TEXT_B = b"Sun shone.Birds sang. Children played in the park all day.\n"
+JSONL = b'{"id": 1, "text": "It rained.It poured."}\n{"id": "1", "text": "Sun shone.Birds sang."}\n'
 
 
 def make_layout(root: Path, links: list[str]) -> None:
     for path, data in {"a.txt": TEXT_A, "b.txt": TEXT_B, "d1/a.txt": TEXT_B, "d1/sub/c.txt": TEXT_A,
                        "d1/sub/a.txt": TEXT_A + TEXT_B, "d2/a.txt": TEXT_A, "d2/b.txt": TEXT_A,
-                       "other/keep.txt": TEXT_B}.items():
+                       "other/keep.txt": TEXT_B, "j/a.jsonl": JSONL, "k/a.jsonl": JSONL,
+                       "k/b.jsonl": JSONL}.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(data)
     (root / "out").mkdir()
@@ -91,12 +93,14 @@ def make_layout(root: Path, links: list[str]) -> None:
 LINKS = ["d3->d1", "lnk.txt->a.txt", "out/link->../d1", "out/other->../other", "out/a.txt->../a.txt",
          "out/sub->../d1/sub", "d1/sub/up->..", "hard", "stale", "existing"]
 INPUTS = ["a.txt", "b.txt", "./a.txt", "d1/../b.txt", "d1", "d1/", "d1/a.txt", "d1/sub", "d2", "d3", "d3/",
-          "lnk.txt", "hard.txt", "other", "-"]
+          "lnk.txt", "hard.txt", "other", "-", "j", "k", "j/a.jsonl", "k/a.jsonl", "k/"]
 OUTPUTS = ["", ".", "./", "out", "out/", "out/a.txt", "out/link/", "out/link/a.txt", "out/other/",
            "out/sub/", "a.txt", "hard.txt", "lnk.txt", "d1", "d1/", "d1/new/", "d1/sub/c.txt", "d3/",
-           "d3/x.txt", "new/", "new.txt", "new/deeper/", "other/", "-", "new/", "new2/x/", "n.txt"]
+           "d3/x.txt", "new/", "new.txt", "new/deeper/", "other/", "-", "new/", "new2/x/", "n.txt",
+           "/dev/null", "k/", "j/a.jsonl", "n.jsonl"]
 REPORTS = [None, None, "r.json", "a.txt", "hard.txt", "d1/r.json", "out/r.jsonl", "out/a.txt", "new.txt",
-           "out/link/r.json", "out/sub/r.json", "", None, None, None]
+           "out/link/r.json", "out/sub/r.json", "", None, None, None, "/dev/null",
+           "k/a.jsonl"]
 
 
 @POSIX
