@@ -1127,6 +1127,7 @@ def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int, An
     with _Outputs([source], options, read, single=False) as outputs:
         for offset, document in enumerate(read_documents(source, read, [])):
             index = start + offset
+            _check_planned(plan, index, source.path)  # safety hook: a shard grew after pass 1
             drop = (plan.duplicate_of[index] >= 0 and not options.annotate) or index in repeated_ids
             segment = segments[offset] if offset < len(segments) else None
             result = None if drop else explain_text(document.text, config,
@@ -1137,6 +1138,13 @@ def _clean_source_documents(item: tuple[Source, ReadOptions, RunOptions, int, An
                 records.append(record)
         outputs.touch(source)
         return outputs.bytes_out
+
+
+def _check_planned(plan: Any, index: int, where: str) -> None:
+    """Document ``index`` of pass 2 is one pass 1 planned (else its input grew in between)."""
+    if index >= len(plan.duplicate_of):
+        raise InputError(f"{where}: changed while dedup was reading it (document {index + 1} is new); "
+                         "run again once it is complete")
 
 
 def _decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
@@ -1263,6 +1271,8 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
                     for number, batch in enumerate(_batches(_remember(stream, pending), options.batch_size)):
                         work = []
                         for document in batch:
+                            if plan is not None:
+                                _check_planned(plan, index, "an input")  # safety hook: an input grew
                             drop = bool(plan is not None and plan.duplicate_of[index] >= 0 and not options.annotate)
                             work.append((index, document.text, drop or index in repeated_ids))
                             index += 1
