@@ -343,8 +343,9 @@ def _batches(documents: Iterable[_T], size: int) -> Iterator[list[_T]]:
 class _Reader:
     """Re-readable stream of all documents of all sources (stdin is read once and kept)."""
 
-    def __init__(self, sources: list[Source], read: ReadOptions) -> None:
+    def __init__(self, sources: list[Source], read: ReadOptions, spill: str | None = None) -> None:
         self.sources = sources
+        self.spill = spill
         self.read = read
         self.skipped_records: list[dict[str, Any]] = []
         self._stdin: bytes | None = None
@@ -355,16 +356,17 @@ class _Reader:
             if source.path == "-":
                 if self._stdin is None:
                     self._stdin = read_stdin(self.read.max_document_bytes)  # safety hook: bounded
-                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read))
+                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read, self.spill))
                 continue
             for document in read_documents(source, self.read, sink):
                 yield source, document
 
 
-def _stdin_documents(data: bytes, source: Source, read: ReadOptions) -> Iterator[Document]:
+def _stdin_documents(data: bytes, source: Source, read: ReadOptions, spill: str | None = None) -> Iterator[Document]:
     import tempfile
 
-    with tempfile.NamedTemporaryFile(suffix=".txt") as handle:
+    # safety hook: document text is held only in the run's private temporary directory
+    with tempfile.NamedTemporaryFile(suffix=".txt", dir=spill) as handle:
         handle.write(data)
         handle.flush()
         yield from read_documents(Source(handle.name, "text", "stdin"), read)
@@ -1208,7 +1210,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     output_plan = _check_run(options, sources)
     hold.enter_context(output_lock(output_plan))  # safety hook: no second run writes these outputs
     identity = InputIdentity.of([s.path for s in sources])  # safety hook: inputs as pass 1 reads them
-    reader = _Reader(sources, read)
+    reader = _Reader(sources, read, spill)
     corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
     engine = _engine(options, config, corpus)
     ids = IdTable()
@@ -1220,7 +1222,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
     ranges = [] if shards else _ranges_of(sources, engine, read)
     if ranges:
         # One large JSONL file: the workers read, clean and write byte ranges of it like shards.
-        reader = _Reader(ranges, read)
+        reader = _Reader(ranges, read, spill)
         shards = True
     starts: list[int] = []
     lengths: list[Any] = []  # of the lines pass 2 copies (ranges)
