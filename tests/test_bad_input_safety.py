@@ -118,7 +118,7 @@ HOSTILE = st.sampled_from([
 ])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(lines=st.lists(st.one_of(HOSTILE, st.text(max_size=30)), min_size=1, max_size=6),
        flags=st.lists(st.sampled_from([["--on-error", "skip"], ["--errors", "replace"], ["--id-field", "id"],
                                        ["--annotate"], ["--mode", "documents"], ["--lines"]]),
