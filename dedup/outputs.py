@@ -106,7 +106,7 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 def plan_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], output: str,
-                 report: str | None, force: bool, directory: bool) -> OutputPlan:
+                 report: str | None, force: bool, directory: bool, temporary: str | None = None) -> OutputPlan:
     """Decide and check every output path of a run, before anything is written.
 
     Args:
@@ -117,6 +117,8 @@ def plan_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], o
         report: ``--report`` or None.
         force: whether existing outputs may be replaced.
         directory: whether the output is a directory (several inputs, or a directory input).
+        temporary: the run's temporary directory (document text): never inside an input
+            directory or the output directory.
 
     Returns:
         The checked :class:`OutputPlan`.
@@ -159,6 +161,15 @@ def plan_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], o
         files = [os.path.join(output, name if path != "-" else STDIN_NAME) for path, name in sources]
     else:
         files = [output]
+    if temporary is not None:
+        real = _real(temporary)
+        for item in given:
+            if item.is_dir and _inside(real, item.real):
+                raise OutputError(f"{temporary}: the temporary directory is inside input directory {item.given}; "
+                                  "set TMPDIR to a directory outside the inputs")
+        if directory and _inside(real, _real(output)):
+            raise OutputError(f"{temporary}: the temporary directory is inside the output directory {output}; "
+                              "set TMPDIR to a directory outside it")
     targets = [*files, *([report] if report not in (None, "-") else [])]
     _check_collisions(files, sources if directory else [], report, output if directory else None)
     streams = set()

@@ -554,7 +554,7 @@ def _engine(options: RunOptions, config: DedupConfig, corpus: bool) -> Any:
     return CorpusEngine(config, options.jobs if corpus else 1)
 
 
-def _check_run(options: RunOptions, sources: list[Source]) -> Any:
+def _check_run(options: RunOptions, sources: list[Source], spill: str | None = None) -> Any:
     """Check the run before anything is read twice or written; returns the output plan (see
     :func:`dedup.outputs.plan_outputs`: every output path, checked against every input)."""
     from dedup.outputs import plan_outputs
@@ -568,7 +568,7 @@ def _check_run(options: RunOptions, sources: list[Source]) -> Any:
     # safety hook: one place decides every output path
     return plan_outputs(inputs=options.inputs, sources=[(s.path, s.relative) for s in sources],
                         output=options.output, report=options.report, force=options.force,
-                        directory=not _single_output(sources, options))
+                        directory=not _single_output(sources, options), temporary=spill)
 
 
 def _plan(reader: _Reader, engine: Any, options: RunOptions, config: DedupConfig,
@@ -1207,7 +1207,7 @@ def _run(options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str
 
     started = time.perf_counter()
     sources, skipped_files = sources_of(options.inputs, read)
-    output_plan = _check_run(options, sources)
+    output_plan = _check_run(options, sources, spill)
     hold.enter_context(output_lock(output_plan))  # safety hook: no second run writes these outputs
     identity = InputIdentity.of([s.path for s in sources])  # safety hook: inputs as pass 1 reads them
     reader = _Reader(sources, read, spill)

@@ -302,3 +302,21 @@ def test_planned_paths_through_a_subprocess(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "holds the input" in done.stderr
     assert (tmp_path / "a.txt").read_bytes() == TEXT_A
+
+
+@POSIX
+def test_temporary_directory_inside_an_input_or_the_output_is_refused(tmp_path):
+    """The run's temporary files (document text) never land where input discovery finds them."""
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.txt").write_bytes(TEXT_A)
+    (corpus / "b.txt").write_bytes(TEXT_B)
+    (tmp_path / "out").mkdir()
+    before = snapshot(tmp_path)
+    for temp, needle in ((corpus, "inside input directory"), (tmp_path / "out", "inside the output directory")):
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), TMPDIR=str(temp))
+        done = subprocess.run([sys.executable, "-m", "dedup", "clean", str(corpus), "-o", str(tmp_path / "out")],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 1 and needle in done.stderr and done.stderr.count("\n") == 1, done.stderr
+        assert snapshot(tmp_path) == before  # (the temporary directories are under tmp_path too)
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.txt", "b.txt"]
