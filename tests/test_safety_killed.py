@@ -163,3 +163,24 @@ def test_input_identity_names_what_changed(tmp_path):
     path.write_text("one")
     with pytest.raises(Exception, match="replaced by another file|modified"):
         seen.check()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_two_concurrent_runs_on_one_output_never_both_succeed(tmp_path):
+    corpus, out = tmp_path / "big", tmp_path / "out"
+    _corpus(corpus, 40)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    command = [sys.executable, "-m", "dedup", "clean", str(corpus), "-o", str(out) + "/", "--jobs", "1", "--force"]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    lock = tmp_path / ".out.dedup-lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and first.poll() is None and not lock.exists():
+        time.sleep(0.01)
+    if first.poll() is not None:
+        pytest.skip("the first run finished before the second started")
+    second = subprocess.run(command, capture_output=True, text=True, env=env)
+    _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 1, second.stderr
+    assert "another dedup run is writing it" in second.stderr and second.stderr.count("\n") == 1
+    assert not lock.exists() and not list(out.rglob("*.part"))
