@@ -6,6 +6,7 @@ Every setting of :class:`~dedup.config.DedupConfig` is a flag with the same name
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import json
@@ -218,6 +219,8 @@ class _Group(click.Group):
             click.echo(f"dedup: error: {_flag_message(error)}", err=True)
             ctx.exit(error.exit_code)
         except DedupError as error:
+            if str(error).startswith("stdout: cannot write"):
+                _quiet_stdout()
             click.echo(f"dedup: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
@@ -227,7 +230,17 @@ class _Group(click.Group):
             click.echo("dedup: interrupted; no partial output was left", err=True)
             ctx.exit(Interrupted.exit_code)
         except BrokenPipeError:
+            _quiet_stdout()
             ctx.exit(0)
+        except OSError as error:  # a system error nobody named (a full temporary disk): one line
+            if isinstance(error, TimeoutError):
+                click.echo(f"dedup: error: a step ran past its time limit ({error or 'TimeoutError'}); "
+                           "no output was written for the document being cleaned", err=True)
+                ctx.exit(1)
+            where = f"{error.filename}: " if error.filename else ""
+            hint = " (the temporary directory is set by TMPDIR)" if error.errno in (28, 122) else ""
+            click.echo(f"dedup: error: {where}{error.strerror or error}{hint}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -312,6 +325,9 @@ def _format_choice() -> click.Choice:
 @_option("--force", is_flag=True, section="Output", help="Replace an existing output.")
 @_option("--annotate", is_flag=True, section="Output",
          help="Keep every document; add dedup fields instead of removing (JSONL, Parquet).")
+@_option("--annotate-prefix", default=None, section="Output", metavar="PREFIX",
+         help="Name --annotate's fields PREFIX+cluster, PREFIX+duplicate_of, PREFIX+similarity; an existing "
+              "field is never overwritten.  [default: dedup_]")
 @_option("--mode", type=click.Choice(sorted(MODES)), default="full", show_default=True, section="Matching",
          help="full: repair and dedup everything; documents: only near-duplicate documents.")
 @_option("--jobs", type=click.IntRange(min=0), default=0, show_default="all cores", section="Engine",
@@ -334,7 +350,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                   decode_errors: str, input_format: str | None, output_format: str | None, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
                   include: tuple[str, ...], exclude: tuple[str, ...], hidden: bool, on_error: str,
-                  max_document_bytes: int, annotate: bool, jobs: int, memory: int | None, mode: str,
+                  max_document_bytes: int, annotate: bool, annotate_prefix: str | None, jobs: int,
+                  memory: int | None, mode: str,
                   engine: str, ray_address: str | None,
                   **settings: Any) -> None:
     from dedup.formats import plan_formats
@@ -369,7 +386,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
 
         check_output(summary_json, inputs, force)
     options = RunOptions(inputs=inputs, output=output, report=report_path, force=force,
-                         annotate=annotate, jobs=jobs, memory=memory, engine=engine,
+                         annotate=annotate, annotate_prefix=annotate_prefix, jobs=jobs, memory=memory, engine=engine,
                          ray_address=ray_address,
                          progress=(not quiet and sys.stderr.isatty()) if progress is None else progress)
     summary = run(options, read, config)
@@ -381,6 +398,10 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
     if not quiet:
         for name in summary.get("skipped_files", ()):
             click.echo(f"dedup: skipped binary file {name}", err=True)
+        stale = summary.get("stale_files") or []
+        if stale:
+            shown = ", ".join(stale[:5]) + (", …" if len(stale) > 5 else "")
+            click.echo(f"dedup: {len(stale)} file(s) in {output} were not written by this run: {shown}", err=True)
     if verbose:
         click.echo(human_summary(summary), err=True)
     if not summary.get("documents_in"):
@@ -619,11 +640,19 @@ def _bytes(value: str | None) -> int | None:
     number, unit = (text[:-1], text[-1]) if text[-1:] in units and text[-1:] else (text, "")
     try:
         result = int(float(number) * units[unit])
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OverflowError):  # (inf, nan)
         raise click.BadParameter(f"{value!r} is not a size; write it like 8G, 512M or 100000") from None
     if result <= 0:
         raise click.BadParameter(f"{value!r} must be more than zero")
     return result
+
+
+def _quiet_stdout() -> None:
+    """After stdout failed (a closed pipe, a full disk), point it at /dev/null so that Python's
+    last flush at exit does not print a second error."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _install_sigterm() -> None:

@@ -192,6 +192,14 @@ class DedupConfig:
     match: MatchConfig = field(default_factory=MatchConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 
+    def __post_init__(self) -> None:
+        bands, rows, num_perm = self.match.bands, self.match.rows, self.fingerprint.num_perm
+        if bands is not None and rows is not None and bands * rows > num_perm:
+            raise ConfigError(
+                f"bands={bands} x rows={rows} needs {bands * rows} permutations, more than num_perm={num_perm} "
+                f"(allowed: bands x rows <= num_perm; lower --bands/--rows or raise --num-perm)"
+            )
+
     def replace(self, **overrides: Any) -> DedupConfig:
         """Return a copy with the named settings changed; unknown names are an error."""
         by_stage: dict[str, dict[str, Any]] = {}

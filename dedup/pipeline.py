@@ -270,6 +270,7 @@ class RunOptions:
     report: str | None = None
     force: bool = False
     annotate: bool = False
+    annotate_prefix: str | None = None  # --annotate's field names: PREFIX + cluster, … (default dedup_)
     jobs: int = 0
     batch_size: int = 32
     progress: bool = False

@@ -63,8 +63,10 @@ from dedup.document import CleanResult, Document
 from dedup.engines import Engine, InProcessEngine, make_engine
 from dedup.errors import InputError
 from dedup.io.plan import OutputPlan, plan_outputs
-from dedup.io.read import ReadOptions, Source, read_documents, seekable, sources_of, split_ranges
+from dedup.io.read import ReadOptions, Source, read_documents, read_stdin, seekable, sources_of, split_ranges
 from dedup.io.write import Outputs, atomic_writer
+from dedup.lifecycle import InputIdentity, private_tempdir
+from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
 from dedup.report import ReportWriter, run_metadata
 
@@ -80,11 +82,15 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
     """Clean the inputs and write outputs and report; returns the summary."""
     if options.engine == "ray":
         options = _absolute_paths(options)
-    with tempfile.TemporaryDirectory(prefix="dedup-") as spill, _collector_for(config):
+    # The temporary directory (document text) is private (0700) and removed on every exit path;
+    # a killed run's is removed by the next run.
+    with private_tempdir() as spill, _collector_for(config), contextlib.ExitStack() as hold:
         started = time.perf_counter()
         sources, skipped_files = sources_of(options.inputs, read)
         outputs = plan_outputs(sources, options.inputs, options.output, options.report,
-                               force=options.force, annotate=options.annotate)
+                               force=options.force, annotate=options.annotate, temporary=spill)
+        if outputs.checked is not None:
+            hold.enter_context(output_lock(outputs.checked))  # no second run writes these outputs
         corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
         jobs = options.jobs if corpus or options.engine != "local" else 1
         engine = make_engine(options.engine, jobs, options.ray_address)
@@ -340,7 +346,7 @@ class _Run:
     def __init__(self, options: RunOptions, read: ReadOptions, config: DedupConfig, spill: str,
                  engine: Engine, outputs: OutputPlan) -> None:
         self.options, self.read, self.config = options, read, config
-        self.engine, self.outputs = engine, outputs
+        self.engine, self.outputs, self.spill = engine, outputs, spill
         self.corpus = Corpus(config, engine, spill, read=read, batch_size=options.batch_size, memory=options.memory,
                              progress=options.progress)
         self.tally = Tally()
@@ -350,12 +356,14 @@ class _Run:
         options, stages = self.options, self.corpus
         shards = corpus and not self.outputs.single and all(s.format in ("jsonl", "parquet") for s in sources)
         pieces = [Shard(k, source) for k, source in enumerate(sources if shards else self._ranges_of(sources))]
+        identity = InputIdentity.of([s.path for s in sources])  # the inputs as the prepare stage reads them
         try:
             if pieces:
                 stages.prepare(pieces)
             else:
                 stages.prepare(self._batches(sources))
             decisions = Decisions(stages.plan(corpus), stages.ids, self._check_unique_ids(stages.ids))
+            identity.check()  # an input changed since it was read: nothing is written
             with contextlib.ExitStack() as stack:
                 report = None
                 if options.report:
@@ -367,6 +375,7 @@ class _Run:
                 else:
                     bytes_out = self._write_documents(sources, decisions, report)
                 summary = self._summary(decisions.plan, stages.bytes_in, bytes_out, skipped_files, started)
+                identity.check(written=True)  # changed while written: the outputs are not renamed in
                 if report is not None:
                     report.close(summary)
         finally:
@@ -391,8 +400,8 @@ class _Run:
         for source in sources:
             if source.path == "-":
                 if self._stdin is None:
-                    self._stdin = sys.stdin.buffer.read()
-                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read, sink))
+                    self._stdin = read_stdin(self.read.max_document_bytes)  # bounded, as a file is
+                yield from ((source, d) for d in _stdin_documents(self._stdin, source, self.read, sink, self.spill))
                 continue
             for document in read_documents(source, self.read, sink):
                 yield source, document
@@ -421,7 +430,7 @@ class _Run:
         written here in input order. Returns the bytes written."""
         stages = self.corpus
         context = WriteContext(config=self.config, read=self.read, decisions=decisions, outputs=self.outputs,
-                               annotate=self.options.annotate)
+                               annotate=self.options.annotate, annotate_prefix=self.options.annotate_prefix)
         bounds = [*stages.starts, len(stages.ids)]
         work = (dataclasses.replace(piece, first=bounds[k], results=stages.results(bounds[k], bounds[k + 1]))
                 for k, piece in enumerate(pieces))
@@ -445,7 +454,7 @@ class _Run:
         """Stage 3 for documents this process reads; returns the bytes written."""
         read, options, stages = self.read, self.options, self.corpus
         seen: set[Source] = set()
-        with Outputs(self.outputs, read, options.annotate) as outputs:
+        with Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
             for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
@@ -491,6 +500,8 @@ class _Run:
             "top_boilerplate": [{"text": t, "documents": c} for t, c in tally.boilerplate.most_common(10)],
             "skipped_files": skipped_files,
             "skipped_records": self.corpus.skipped_records,
+            # Files already in the output directory that this run did not write (with --force).
+            "stale_files": list(self.outputs.checked.stale) if self.outputs.checked is not None else [],
             "seconds": round(elapsed, 3),
             "mb_per_s": round(bytes_in / 1e6 / elapsed, 3) if elapsed > 0 else None,
             "jobs": self.engine.jobs,
@@ -498,8 +509,9 @@ class _Run:
 
 
 def _stdin_documents(data: bytes, source: Source, read: ReadOptions,
-                     skipped: list[dict[str, Any]] | None = None) -> Iterator[Document]:
-    with tempfile.NamedTemporaryFile(suffix=".txt") as handle:
+                     skipped: list[dict[str, Any]] | None = None, spill: str | None = None) -> Iterator[Document]:
+    # Document text is held only in the run's private temporary directory.
+    with tempfile.NamedTemporaryFile(suffix=".txt", dir=spill) as handle:
         handle.write(data)
         handle.flush()
         yield from read_documents(Source(handle.name, source.format, "stdin"), read, skipped)

@@ -39,11 +39,13 @@ from dedup.corpus.store import (
     write_blobs,
 )
 from dedup.document import CleanResult, Document
+from dedup.errors import InputError
 from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
 from dedup.policy import Boilerplate, boilerplate_units
+from dedup.records import id_value
 from dedup.report import document_record, encode_documents, is_jsonl
 
 __all__ = [
@@ -128,6 +130,7 @@ class WriteContext:
     decisions: Decisions
     outputs: OutputPlan
     annotate: bool = False
+    annotate_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -372,12 +375,13 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
     skipped: list[dict[str, Any]] = []
     as_read = isinstance(task.results, tuple) and not task.results  # (no document can change)
     cleaned_blobs = iter(task.results)
-    with Outputs(context.outputs, context.read, context.annotate) as outputs:
+    with Outputs(context.outputs, context.read, context.annotate, context.annotate_prefix) as outputs:
         for offset, document in enumerate(read_documents(task.source, context.read, [])):
             index = task.first + offset
             blob = b"" if as_read else next(cleaned_blobs, None)
             if blob is None:
-                raise RuntimeError(f"{task.source.path}: more documents than were prepared")
+                raise InputError(f"{task.source.path}: changed while dedup was reading it (document {offset + 1} "
+                                 "is new); run again once it is complete")
             cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
@@ -415,14 +419,14 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
             "dedup_similarity": similarity,
         }
         if keeper >= 0:
-            record = {"removed": not annotate, "duplicate_of": ids[keeper], "similarity": similarity,
+            record = {"removed": not annotate, "duplicate_of": id_value(ids[keeper]), "similarity": similarity,
                       "cluster": int(plan.cluster[index])}
             if plan.containment is not None and plan.containment[index] == plan.containment[index]:
                 record["containment"] = float(plan.containment[index])
             tally.counts["document_removed" if not annotate else "document_annotated"] += 1
         elif index in plan.kept_near:
             other, near, inside = plan.kept_near[index]
-            record = {"near_duplicate_of": ids[other], "similarity": near, "containment": inside,
+            record = {"near_duplicate_of": id_value(ids[other]), "similarity": near, "containment": inside,
                       "cluster": int(plan.cluster[index]),
                       "reason": "kept: holds text the kept copy lacks"}
             tally.counts["near_duplicate_kept"] += 1
@@ -448,6 +452,7 @@ def emit(document: Document, source: Source, result: CleanResult | None, index: 
         record.update(document_record(document.id, result))
     else:
         record.update(changes=[], flags=[])
+    record["id"] = id_value(document.id)  # the report's ids keep their JSON type
     if outputs is not None:
         outputs.write(source, document, result.text if result is not None else None, annotation)
     return record

@@ -22,6 +22,7 @@ import xxhash
 
 from dedup.corpus.arrays import stable_argsort
 from dedup.document import Change, CleanResult, Flag
+from dedup.records import JsonId
 
 if TYPE_CHECKING:
     from dedup.pipeline import Prepared
@@ -173,14 +174,18 @@ class IdTable:
         self._data = bytearray()
         self._ends = array("q")
         self._hashes = array("Q")
+        self._typed = array("b")  # 1: a JsonId (an id that was a number, …), 0: a string
 
     def extend(self, ids: Iterable[str]) -> None:
         """Append ids in document order."""
         for ident in ids:
-            encoded = ident.encode("utf-8")
+            # An id keeps its JSON type (JsonId), and any string is held (surrogatepass).
+            encoded = ident.encode("utf-8", "surrogatepass")
+            typed = isinstance(ident, JsonId)
             self._data += encoded
             self._ends.append(len(self._data))
-            self._hashes.append(xxhash.xxh3_64_intdigest(encoded))
+            self._typed.append(typed)
+            self._hashes.append(xxhash.xxh3_64_intdigest(encoded, seed=int(typed)))
 
     def append(self, other: IdTable) -> None:
         """Append the ids of another table (built where they were read, say), in order."""
@@ -192,13 +197,15 @@ class IdTable:
         self._data += other._data
         self._ends.frombytes((np.frombuffer(other._ends, dtype=np.int64) + base).tobytes())
         self._hashes.extend(other._hashes)
+        self._typed.extend(other._typed)
 
     def __len__(self) -> int:
         return len(self._ends)
 
     def __getitem__(self, index: int) -> str:
         start = self._ends[index - 1] if index else 0
-        return self._data[start : self._ends[index]].decode("utf-8")
+        text = self._data[start : self._ends[index]].decode("utf-8", "surrogatepass")
+        return JsonId(text) if self._typed[index] else text
 
     def repeats(self) -> set[int]:
         """Indices whose id equals an earlier one."""
@@ -210,7 +217,7 @@ class IdTable:
         repeated: set[int] = set()
         for k in same.tolist():
             a, b = int(order[k]), int(order[k + 1])
-            if self[a] == self[b]:
+            if self._typed[a] == self._typed[b] and str(self[a]) == str(self[b]):
                 repeated.add(max(a, b))
         return repeated
 

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dedup.errors import DedupError, InputError, OutputError
+from dedup.errors import DedupError, InputError
 from dedup.io.read import Source
+from dedup.outputs import STDIN_NAME, OutputCheck, check_outputs
 
 __all__ = ["OutputPlan", "plan_outputs", "check_output"]
 
@@ -31,6 +32,9 @@ class OutputPlan:
     report: str | None
     single: bool
     parts: str | None = None
+    #: Every output path checked against every input and other output (see
+    #: :func:`dedup.outputs.check_outputs`): the lock, stale files and a killed run's leftovers.
+    checked: OutputCheck | None = None
 
     def target(self, source: Source) -> str:
         """The file the documents of ``source`` are written to.
@@ -42,39 +46,25 @@ class OutputPlan:
             return str(Path(self.parts) / f"range-{source.start:015d}.part")
         if self.single:
             return self.output
-        relative = source.relative if source.path != "-" else "stdin.txt"
+        relative = source.relative if source.path != "-" else STDIN_NAME
         return str(Path(self.output) / relative)
 
 
 def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
-    """Refuse to overwrite an input, or an existing output without ``force``."""
+    """Refuse to overwrite an input (or anything inside an input directory), a device, or an
+    existing output without ``force`` (a one-file output such as ``--summary-json``)."""
     if output == "-":
         return
-    target = Path(output)
-    for given in inputs:
-        if given == "-":
-            continue
-        source = Path(given)
-        if target.exists() and source.exists() and os.path.samefile(target, source):
-            raise OutputError(f"{output}: is an input; dedup never overwrites its input (choose another -o)")
-        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
-            raise OutputError(f"{output}: is inside input directory {given}; choose an output outside it")
-    if target.exists() and not force and not target.is_dir():
-        raise OutputError(f"{output}: already exists; pass --force to replace it")
+    check_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False)
 
 
 def plan_outputs(sources: list[Source], inputs: Sequence[str], output: str, report: str | None, *,
-                 force: bool, annotate: bool) -> OutputPlan:
+                 force: bool, annotate: bool, temporary: str | None = None) -> OutputPlan:
     """Check a run's inputs and outputs and decide where it writes; raises a :class:`DedupError`
-    naming the problem when it may not write there."""
+    naming the problem when it may not write there (every path is checked by
+    :func:`dedup.outputs.check_outputs`; ``temporary`` is the run's temporary directory)."""
     if not sources:
         raise InputError("no input documents found (check the paths and --include/--exclude)")
-    check_output(output, inputs, force)
-    if report:
-        check_output(report, inputs, force)
-        named = {report, output}
-        if "-" not in named and Path(report).resolve() == Path(output).resolve():
-            raise OutputError(f"{report}: is both the output and the report; give the report another name")
     if annotate and any(s.format == "text" for s in sources):
         raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
     if len(sources) > 1 and output == "-":
@@ -83,4 +73,6 @@ def plan_outputs(sources: list[Source], inputs: Sequence[str], output: str, repo
     single = len(sources) <= 1 and not from_directory and (
         output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
     )
-    return OutputPlan(output=output, report=report, single=single)
+    checked = check_outputs(inputs=inputs, sources=[(s.path, s.relative) for s in sources], output=output,
+                            report=report, force=force, directory=not single, temporary=temporary)
+    return OutputPlan(output=output, report=report, single=single, checked=checked)

@@ -25,6 +25,8 @@ from typing import IO, Any
 
 from dedup.document import Document
 from dedup.errors import InputError
+from dedup.outputs import is_own_temporary
+from dedup.records import loads_record, lone_surrogate, record_id
 
 __all__ = [
     "ReadOptions",
@@ -36,6 +38,7 @@ __all__ = [
     "split_ranges",
     "seekable",
     "describe_error",
+    "read_stdin",
 ]
 
 _BINARY_SNIFF = 8192
@@ -165,6 +168,8 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
         path = Path(given)
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if is_own_temporary(file.name):  # a killed run's temporary file, or a run's lock
+                    continue
                 relative = file.relative_to(path).as_posix()
                 if not options.hidden and any(part.startswith(".") for part in relative.split("/")):
                     continue
@@ -297,6 +302,21 @@ def _read_all(path: str, limit: int = 1 << 30) -> bytes:
         raise
 
 
+def read_stdin(limit: int) -> bytes:
+    """All of stdin, refused with one line once it holds more than ``limit`` bytes (as a file
+    input is: see ``--max-document-bytes``), before more is held in memory."""
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    if stream is None:
+        raise InputError("stdin is closed; name the input files")
+    try:
+        data = stream.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"stdin: cannot read: {describe_error(error)}") from None
+    if len(data) > limit:
+        raise _too_big("stdin", limit)
+    return data
+
+
 def describe_error(error: BaseException) -> str:
     if isinstance(error, EOFError):
         return "the compressed stream is truncated"
@@ -355,9 +375,15 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                     continue
                 line_text = decode_bytes(raw, f"{source.path}:{number}", options.encoding, options.errors)
                 try:
-                    record = json.loads(line_text)
+                    record = loads_record(line_text)
                 except json.JSONDecodeError as error:
                     bad(number, f"not valid JSON ({error.msg} at column {error.colno})")
+                    continue
+                except RecursionError:  # one line for a bad record, never a traceback
+                    bad(number, "nested too deeply to read")
+                    continue
+                except ValueError as error:
+                    bad(number, f"not readable JSON ({error})")
                     continue
                 if not isinstance(record, dict):
                     bad(number, f"expected a JSON object, got {type(record).__name__}")
@@ -371,7 +397,13 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
                 if options.id_field and ident is None:
                     bad(number, f"id field {options.id_field!r} is missing (pass --id-field '' for file:line ids)")
                     continue
-                doc_id = str(ident) if ident is not None else f"{source.relative}:{number}"
+                if "\\u" in line_text:  # a JSON escape may hold a lone surrogate
+                    fixed = _without_surrogates(text, ident, options, f"{source.path}:{number}")
+                    if fixed is None:
+                        skipped.append({"source": source.path, "line": number, "problem": "lone surrogate"})
+                        continue
+                    text, ident = fixed
+                doc_id = record_id(ident, f"{source.relative}:{number}")  # ids keep their JSON type
                 yield Document(doc_id, text, {"record": record, "source": source.path, "line": number,
                                               "line_text": line_text, "offset": offset, "end": position})
     except (OSError, EOFError) as error:
@@ -382,6 +414,34 @@ def _jsonl_documents(source: Source, options: ReadOptions, skipped: list[dict[st
         if type(error).__name__ == "ZstdError":
             raise InputError(f"{source.path}: corrupt or truncated zstd data: {error}") from None
         raise
+
+
+def _without_surrogates(text: str, ident: Any, options: ReadOptions,
+                        where: str) -> tuple[str, Any] | None:
+    """The text and id of a record with lone surrogate escapes (``\\ud800``: not Unicode, common
+    in crawls) replaced by U+FFFD under ``--errors replace``; else one error line (or None to
+    skip the record, under ``--on-error skip``)."""
+    for name, value in (("text field " + repr(options.text_field), text), ("id field", ident)):
+        if not isinstance(value, str):
+            continue
+        at = lone_surrogate(value)
+        if at < 0:
+            continue
+        if options.errors == "replace":
+            if value is text:
+                text = _SURROGATES.sub("\ufffd", text)
+            else:
+                ident = _SURROGATES.sub("\ufffd", value)
+            continue
+        problem = (f"{where}: {name} holds a lone surrogate escape (\\u{ord(value[at]):04x}) at character {at}, "
+                   "which is not Unicode; pass --errors replace to read it as U+FFFD")
+        if options.on_error == "skip":
+            return None
+        raise InputError(problem + " or --on-error skip to skip the record")
+    return text, ident
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def seekable(source: Source) -> bool:
@@ -419,7 +479,7 @@ def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Documen
             if not isinstance(text, str):
                 raise InputError(f"{source.path}: row {row}: column {options.text_field!r} is not text")
             ident = record.get(options.id_field) if options.id_field else None
-            doc_id = str(ident) if ident is not None else f"{source.relative}:{row}"
+            doc_id = record_id(ident, f"{source.relative}:{row}")  # ids keep their type
             yield Document(doc_id, text, {"record": record, "source": source.path, "row": row})
 
 

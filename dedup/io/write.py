@@ -11,17 +11,18 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
-import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from dedup.document import Document
-from dedup.errors import OutputError
+from dedup.errors import InputError, OutputError
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, describe_error
+from dedup.outputs import temporary_name
 
 __all__ = ["atomic_writer", "remove_pending", "Outputs"]
 
@@ -40,11 +41,21 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
     in place (see :func:`dedup.run._write_in_place`).
     """
     if path == "-":
-        if binary:
-            yield sys.stdout.buffer
-        else:
-            yield sys.stdout
-        sys.stdout.flush()
+        # A closed or full stdout is one line, not a traceback.
+        if sys.stdout is None or sys.stdout.closed:
+            raise OutputError("stdout is closed; pass -o FILE to write the output to a file")
+        try:
+            if binary:
+                yield sys.stdout.buffer
+            else:
+                yield sys.stdout
+            sys.stdout.flush()
+        except (BrokenPipeError, TimeoutError):
+            raise
+        except OSError as error:
+            if error.errno is None:
+                raise
+            raise OutputError(f"stdout: cannot write: {describe_error(error)}") from None
         return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
@@ -55,7 +66,11 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
             break
     # The name is recorded before the file exists, so an interruption at any point (SIGTERM
     # arrives as KeyboardInterrupt) leaves nothing that remove_pending() would not find.
-    temporary = str(directory / f".{target.name}.{os.urandom(6).hex()}.part")
+    if _streams_into(path):  # a device or FIFO is written into, never replaced
+        with _stream_writer(path, binary) as into:
+            yield into
+        return
+    temporary = str(directory / temporary_name(target.name))
     PENDING_OUTPUTS.add(temporary)
     try:
         try:
@@ -76,7 +91,8 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
             if binary:
                 yield stream
             else:
-                text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+                # A lone surrogate (from a file name) is written as its escape.
+                text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="")
                 yield text
                 text.flush()
                 text.detach()
@@ -89,6 +105,8 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(error, TimeoutError) or (error.filename not in (None, temporary, path)):
+            raise  # not this output's write failure (a time limit in a stage, another file)
         raise OutputError(f"{path}: cannot write: {describe_error(error)}") from None
     except BaseException:
         with contextlib.suppress(OSError):
@@ -96,6 +114,34 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
         raise
     finally:
         PENDING_OUTPUTS.discard(temporary)
+
+
+def _streams_into(path: str) -> bool:
+    """Whether ``path`` is a character device or a FIFO (``/dev/null``, a named pipe)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+@contextlib.contextmanager
+def _stream_writer(path: str, binary: bool) -> Iterator[IO[Any]]:
+    try:
+        raw = open(path, "wb")
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {describe_error(error)}") from None
+    try:
+        with raw:
+            if binary:
+                yield raw
+            else:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                yield text
+                text.flush()
+                text.detach()
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {describe_error(error)}") from None
 
 
 #: Temporary outputs being written (see :func:`atomic_writer`).
@@ -116,10 +162,12 @@ class Outputs:
     the document separator, or one document per line). Used as a context manager; outputs are
     complete (renamed into place) when it exits without an error."""
 
-    def __init__(self, plan: OutputPlan, read: ReadOptions, annotate: bool) -> None:
+    def __init__(self, plan: OutputPlan, read: ReadOptions, annotate: bool, annotate_prefix: str | None = None) -> None:
         self.plan = plan
         self.read = read
         self.annotate = annotate
+        self.prefix = annotate_prefix or "dedup_"
+        self._row_bytes = 0
         self._stack = contextlib.ExitStack()
         self._current: tuple[str, Any, Source] | None = None
         self._rows: list[dict[str, Any]] = []
@@ -138,9 +186,10 @@ class Outputs:
 
     def _finish(self) -> None:
         if self._current is not None:
-            target, _, source = self._current
+            _, writer, source = self._current
             if source.format == "parquet":
-                self._write_parquet(target, source)
+                self._flush_parquet(writer)
+                writer.close()
             self._current = None
             self._stack.close()
             self._stack = contextlib.ExitStack()
@@ -151,12 +200,14 @@ class Outputs:
         self._finish()
         target = self.plan.target(source)
         if source.format == "parquet":
-            handle = None
+            # Row groups are written as records arrive: memory stays bounded.
+            handle = self._parquet_writer(self._stack.enter_context(atomic_writer(target, binary=True)), source)
         else:
             # A byte range's part goes to the run's temporary directory: joined, not kept.
             handle = self._stack.enter_context(atomic_writer(target, sync=source.stop is None))
         self._current = (target, handle, source)
         self._rows = []
+        self._row_bytes = 0
         return handle
 
     def write(self, source: Source, document: Document, text: str | None, annotation: dict[str, Any]) -> None:
@@ -173,11 +224,10 @@ class Outputs:
                 # Unchanged: the record's own line, byte for byte (formatting and escapes kept).
                 line = document.meta["line_text"].rstrip("\r\n") + "\n"
             else:
-                record = dict(document.meta["record"])
-                record[self.read.text_field] = text if text is not None else document.text
-                if self.annotate:
-                    record.update(annotation)
-                line = json.dumps(record, ensure_ascii=False) + "\n"
+                # The new text (and the annotation) patched into the record's own bytes: every
+                # other field is written exactly as read.
+                line = _patched_line(document, self.read.text_field, None if text == document.text else text,
+                                     self._prefixed(annotation) if self.annotate else None) + "\n"
             self.bytes_out += len(line.encode("utf-8"))
             handle.write(line)
         elif source.format == "parquet":
@@ -186,9 +236,13 @@ class Outputs:
             record = dict(document.meta["record"])
             record[self.read.text_field] = text if text is not None else document.text
             if self.annotate:
-                record.update(annotation)
-            self.bytes_out += len(record[self.read.text_field].encode("utf-8"))
+                record.update(self._prefixed(annotation))
+            size = len(record[self.read.text_field].encode("utf-8"))
+            self.bytes_out += size
             self._rows.append(record)
+            self._row_bytes += size
+            if len(self._rows) >= PARQUET_GROUP_ROWS or self._row_bytes >= PARQUET_GROUP_BYTES:
+                self._flush_parquet(handle)
         else:
             if text is None:
                 return
@@ -201,15 +255,50 @@ class Outputs:
         """Make sure a source with no kept documents still gets its (empty) output."""
         self._switch(source)
 
-    def _write_parquet(self, target: str, source: Source) -> None:
+    def _prefixed(self, annotation: dict[str, Any]) -> dict[str, Any]:
+        """The --annotate fields under the chosen prefix (``dedup_`` unless --annotate-prefix)."""
+        return {self.prefix + key.removeprefix("dedup_"): value for key, value in annotation.items()}
+
+    def _parquet_writer(self, sink: Any, source: Source) -> Any:
+        """A Parquet writer into ``sink`` with the input's schema (plus --annotate's columns)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         schema = pq.ParquetFile(source.path).schema_arrow
         if self.annotate:
             for name, kind in ANNOTATION_COLUMNS:
-                if name not in schema.names:
-                    schema = schema.append(pa.field(name, getattr(pa, kind)()))
-        table = pa.Table.from_pylist(self._rows, schema=schema)
-        with atomic_writer(target, binary=True) as handle:
-            pq.write_table(table, handle)
+                column = self.prefix + name.removeprefix("dedup_")
+                if column in schema.names:  # never overwrite a column
+                    raise InputError(_ANNOTATED.format(where=source.path, field=column))
+                schema = schema.append(pa.field(column, getattr(pa, kind)()))
+        return pq.ParquetWriter(sink, schema)
+
+    def _flush_parquet(self, writer: Any) -> None:
+        """Write the rows held as one row group."""
+        import pyarrow as pa
+
+        if self._rows:
+            writer.write_table(pa.Table.from_pylist(self._rows, schema=writer.schema))
+        self._rows = []
+        self._row_bytes = 0
+
+
+#: A Parquet output's row group holds at most this many rows or bytes of text (decided by the
+#: data alone, so every engine writes the same bytes).
+PARQUET_GROUP_ROWS = 1 << 16
+PARQUET_GROUP_BYTES = 16 << 20
+
+_ANNOTATED = ("{where}: already has a field {field!r}; --annotate never overwrites a field (pass "
+              "--annotate-prefix to name the added fields differently, e.g. --annotate-prefix dedup2_)")
+
+
+def _patched_line(document: Document, text_field: str, text: str | None, added: dict[str, Any] | None) -> str:
+    """A JSONL record's own line with a new text and added fields (see
+    :func:`dedup.records.patch_record`); an added field the record has is a one-line error."""
+    from dedup.records import patch_record
+
+    try:
+        return patch_record(document.meta["line_text"], text_field, text, added)
+    except KeyError as error:
+        where = f"{document.meta.get('source')}:{document.meta.get('line')}"
+        raise InputError(_ANNOTATED.format(where=where, field=error.args[0])) from None
