@@ -320,6 +320,10 @@ def _format_choice() -> click.Choice:
               "[default: the input's]")
 @_option("--report", "report_path", default=None, type=click.Path(dir_okay=False, path_type=str),
          section="Output", help="Write the report of every change here (.json, .jsonl, .jsonl.gz, .jsonl.zst).")
+@_option("--removed", "removed_path", default=None, type=click.Path(dir_okay=False, path_type=str),
+         section="Output", metavar="FILE",
+         help="Write the documents the run drops (near duplicates, repeated ids) here, whole and as read, in "
+              "the inputs' format.")
 @_option("--summary-json", default=None, type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
          section="Output", help="Write the run's summary here as one JSON object (for pipelines).")
 @_option("--force", is_flag=True, section="Output", help="Replace an existing output.")
@@ -345,7 +349,8 @@ def _format_choice() -> click.Choice:
 @_option("--progress/--no-progress", default=None, section="General",
          help="Show progress on stderr.  [default: when stderr is a terminal]")
 @_config_options()
-def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None, summary_json: str | None,
+def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None, removed_path: str | None,
+                  summary_json: str | None,
                   force: bool, verbose: bool, quiet: bool, progress: bool | None, encoding: str,
                   decode_errors: str, input_format: str | None, output_format: str | None, text_field: str,
                   id_field: str | None, doc_separator: str | None, one_per_line: bool,
@@ -386,7 +391,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
 
         check_output(summary_json, inputs, force)
     options = RunOptions(inputs=inputs, output=output, report=report_path, force=force,
-                         annotate=annotate, annotate_prefix=annotate_prefix, jobs=jobs, memory=memory, engine=engine,
+                         annotate=annotate, annotate_prefix=annotate_prefix, removed=removed_path,
+                         jobs=jobs, memory=memory, engine=engine,
                          ray_address=ray_address,
                          progress=(not quiet and sys.stderr.isatty()) if progress is None else progress)
     summary = run(options, read, config)

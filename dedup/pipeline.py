@@ -271,6 +271,7 @@ class RunOptions:
     force: bool = False
     annotate: bool = False
     annotate_prefix: str | None = None  # --annotate's field names: PREFIX + cluster, … (default dedup_)
+    removed: str | None = None  # --removed: the documents a run drops, whole, in the inputs' format
     jobs: int = 0
     batch_size: int = 32
     progress: bool = False

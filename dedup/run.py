@@ -61,10 +61,10 @@ from dedup.corpus.passes import (
 from dedup.corpus.store import BlobCache, BlobFile, Fingerprints, IdTable, decode_prepared, decode_result
 from dedup.document import CleanResult, Document
 from dedup.engines import Engine, InProcessEngine, make_engine
-from dedup.errors import InputError
-from dedup.io.plan import OutputPlan, plan_outputs
+from dedup.errors import ConfigError, InputError
+from dedup.io.plan import OutputPlan, check_output, plan_outputs
 from dedup.io.read import ReadOptions, Source, read_documents, read_stdin, seekable, sources_of, split_ranges
-from dedup.io.write import Outputs, atomic_writer
+from dedup.io.write import Outputs, RemovedWriter, atomic_writer
 from dedup.lifecycle import InputIdentity, private_tempdir
 from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
@@ -89,6 +89,8 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         sources, skipped_files = sources_of(options.inputs, read)
         outputs = plan_outputs(sources, options.inputs, options.output, options.report,
                                force=options.force, annotate=options.annotate, temporary=spill)
+        if options.removed is not None:
+            _check_removed(options, outputs, {s.format for s in sources})
         if outputs.checked is not None:
             hold.enter_context(output_lock(outputs.checked))  # no second run writes these outputs
         corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
@@ -99,6 +101,30 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         finally:
             engine.close()
     return summary
+
+
+#: What :func:`result_for` is asked about when only whether a document is dropped matters.
+_KEPT = CleanResult("", (), ())
+
+
+def _check_removed(options: RunOptions, outputs: OutputPlan, formats: set[str]) -> None:
+    """``--removed`` names a file of its own: not an input, the output, the report, or a file in
+    the output directory."""
+    removed = options.removed
+    assert removed is not None
+    inside = not outputs.single and os.path.abspath(removed).startswith(os.path.abspath(options.output) + os.sep)
+    if removed == "-" or removed in (options.output, options.report) or inside:
+        raise ConfigError(f"--removed {removed} must name a file of its own, not the output, the report, a file in "
+                          "the output directory or stdout", setting="removed")
+    from dedup.formats import format_of_name
+
+    named = format_of_name(removed)
+    allowed = formats | ({"jsonl"} if formats == {"text"} else set())
+    if len(formats) > 1 or (named is not None and named not in allowed):
+        also = "; text documents may also go to .jsonl records" if formats == {"text"} else ""
+        raise ConfigError(f"--removed {removed}: the removed documents are written in the inputs' format "
+                          f"({', '.join(sorted(formats))}{also}): name the file so", setting="removed")
+    check_output(removed, options.inputs, options.force)
 
 
 def _absolute_paths(options: RunOptions) -> RunOptions:
@@ -114,7 +140,8 @@ def _absolute_paths(options: RunOptions) -> RunOptions:
 
     return dataclasses.replace(options, inputs=tuple(absolute(p) for p in options.inputs),
                                output=absolute(options.output),
-                               report=absolute(options.report) if options.report else options.report)
+                               report=absolute(options.report) if options.report else options.report,
+                               removed=absolute(options.removed) if options.removed else options.removed)
 
 
 @contextlib.contextmanager
@@ -375,6 +402,8 @@ class _Run:
                 else:
                     bytes_out = self._write_documents(sources, decisions, report)
                 summary = self._summary(decisions.plan, stages.bytes_in, bytes_out, skipped_files, started)
+                if options.removed is not None:
+                    summary["removed_documents"] = self._write_removed(sources, decisions, stack)
                 identity.check(written=True)  # changed while written: the outputs are not renamed in
                 if report is not None:
                     report.close(summary)
@@ -466,6 +495,16 @@ class _Run:
                 if source not in seen and (source.format != "text" or read.doc_separator or read.lines):
                     outputs.touch(source)
             return outputs.bytes_out
+
+    def _write_removed(self, sources: list[Source], decisions: Decisions, stack: contextlib.ExitStack) -> int:
+        """``--removed``: every document the output lacks (a near duplicate, a repeated id),
+        whole and as read, read once more; renamed into place with the other outputs."""
+        assert self.options.removed is not None
+        removed = stack.enter_context(RemovedWriter(self.options.removed, self.read))
+        for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
+            if result_for(index, _KEPT, decisions, self.options.annotate) is None:
+                removed.write(source, document)
+        return removed.count
 
     # ------------------------------------------------------------------ the rest
 

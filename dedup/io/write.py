@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import os
 import stat
 import sys
@@ -20,11 +21,13 @@ from typing import IO, Any
 
 from dedup.document import Document
 from dedup.errors import InputError, OutputError
+from dedup.formats import format_of_name
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, describe_error
 from dedup.outputs import temporary_name
+from dedup.records import id_value
 
-__all__ = ["atomic_writer", "remove_pending", "Outputs"]
+__all__ = ["atomic_writer", "remove_pending", "Outputs", "RemovedWriter"]
 
 #: The columns --annotate adds, with their Arrow types.
 ANNOTATION_COLUMNS = (("dedup_cluster", "int64"), ("dedup_duplicate_of", "string"), ("dedup_similarity", "float64"))
@@ -302,3 +305,75 @@ def _patched_line(document: Document, text_field: str, text: str | None, added: 
     except KeyError as error:
         where = f"{document.meta.get('source')}:{document.meta.get('line')}"
         raise InputError(_ANNOTATED.format(where=where, field=error.args[0])) from None
+
+
+class RemovedWriter:
+    """Writes the documents a run removed, whole and as read, into one file (``--removed``): a
+    JSONL record's own line, a Parquet row, or a text document with its separator. The file's
+    format is the inputs' (all of one format), except that text documents go to a file named
+    ``.jsonl`` (``.gz``, ``.zst``) as records ``{"id": …, "text": …}``, one per line. The file is
+    complete (renamed into place) when the writer exits without an error. Used as a context
+    manager."""
+
+    def __init__(self, path: str, read: ReadOptions) -> None:
+        self.path = path
+        self.read = read
+        self.count = 0
+        self._stack = contextlib.ExitStack()
+        self._handle: Any = None
+        self._writer: Any = None
+        self._rows: list[dict[str, Any]] = []
+        self._format: str | None = None
+
+    def __enter__(self) -> RemovedWriter:
+        self._stack.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if exc[0] is None:
+                if self._format is None:  # nothing removed: an empty file
+                    self._stack.enter_context(atomic_writer(self.path))
+                elif self._writer is not None:
+                    self._flush()
+                    self._writer.close()
+        finally:
+            self._stack.__exit__(*exc)
+
+    def write(self, source: Source, document: Document) -> None:
+        """Write one removed document of ``source``."""
+        if self._format is None:
+            self._format = source.format
+            if source.format == "parquet":
+                import pyarrow.parquet as pq
+
+                sink = self._stack.enter_context(atomic_writer(self.path, binary=True))
+                self._writer = pq.ParquetWriter(sink, pq.ParquetFile(source.path).schema_arrow)
+            else:
+                self._handle = self._stack.enter_context(atomic_writer(self.path))
+        elif source.format != self._format:
+            raise OutputError(f"{self.path}: --removed needs inputs of one format, not {self._format} and "
+                              f"{source.format} ({source.path})")
+        self.count += 1
+        if source.format == "text" and format_of_name(self.path) == "jsonl":
+            self._handle.write(json.dumps({"id": id_value(document.id), "text": document.text},
+                                          ensure_ascii=False) + "\n")
+        elif source.format == "jsonl":
+            self._handle.write(document.meta["line_text"].rstrip("\r\n") + "\n")
+        elif source.format == "parquet":
+            self._rows.append(document.meta["record"])
+            if len(self._rows) >= 4096:
+                self._flush()
+        else:
+            separator = document.meta.get("separator")
+            if separator and not self.read.lines:
+                self._handle.write(document.text + separator)
+            else:  # a document per line, or a whole file: each ends with a line break
+                self._handle.write(document.text if document.text.endswith("\n") else document.text + "\n")
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._writer.schema))
+        self._rows = []
