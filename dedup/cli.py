@@ -98,7 +98,8 @@ _CORPUS_ONLY = ("dedup_documents", "keep", "boilerplate", "boilerplate_min_docs"
 _SHOWN_DEFAULT = {"bands": "derived from --threshold", "rows": "derived from --threshold"}
 #: Environment variables set options: DEDUP_ plus the option's name (DEDUP_NUM_PERM for
 #: --num-perm), except for these, which name one run's own files.
-_NO_ENVVAR = ("output", "report_path", "summary_json", "force", "inputs", "input_file", "verbose", "quiet")
+_NO_ENVVAR = ("output", "report_path", "removed_path", "summary_json", "force", "inputs", "input_file", "verbose",
+              "quiet")
 
 
 class _Option(click.Option):
