@@ -51,6 +51,8 @@ _HELP = {
     "fold_punctuation": "Ignore punctuation when matching.",
     "threshold": "Jaccard similarity of word shingles from which two documents are near duplicates.",
     "unit_threshold": "Jaccard similarity from which two sentences or paragraphs are near duplicates.",
+    "min_containment": "Remove a near-duplicate document only when this share of its words is in the copy kept "
+                       "(0: remove every near duplicate found).",
     "bands": "LSH bands (with --rows).",
     "rows": "LSH rows per band (with --bands).",
     "dedup_paragraphs": "Remove repeated paragraphs.",

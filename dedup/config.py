@@ -108,17 +108,22 @@ class MatchConfig:
 
     ``threshold`` is the Jaccard similarity of word shingles above which two documents are near
     duplicates; ``unit_threshold`` the same for sentences and paragraphs. ``bands`` and ``rows``
-    override the LSH parameters derived from the threshold.
+    override the LSH parameters derived from the threshold. A near-duplicate document is removed
+    only when at least ``min_containment`` of its words are in the copy kept (else both stay,
+    reported as near duplicates: the other holds text the keeper lacks); 0 removes every near
+    duplicate found, as MinHash deduplicators usually do.
     """
 
     threshold: float = 0.8
     unit_threshold: float = 0.8
+    min_containment: float = 0.95
     bands: int | None = None
     rows: int | None = None
 
     def __post_init__(self) -> None:
         _check_range("threshold", self.threshold, 0.05, 1.0, "Jaccard similarity of documents")
         _check_range("unit_threshold", self.unit_threshold, 0.05, 1.0, "Jaccard of sentences")
+        _check_range("min_containment", self.min_containment, 0.0, 1.0, "share of a copy's words in its keeper")
         if (self.bands is None) != (self.rows is None):
             raise ConfigError("bands and rows go together: give both or neither")
         if self.bands is not None and self.rows is not None:

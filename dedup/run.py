@@ -236,14 +236,15 @@ class Corpus:
         if not self._cleaning:  # no document can change: the plan of the texts as they are
             if first is not None:
                 verify_containment(first, self._shingles(self._repaired_texts, ordered=True),
-                                   config.fingerprint.shingle_size)
+                                   config.fingerprint.shingle_size, config.match.min_containment)
             return first
         kept = self._clean(boilerplate)
         if first is None:
             return None
         final = plan_corpus(kept, config, self._exact(self._cleaned_texts), self.engine.candidates)
         del kept
-        verify_containment(final, self._shingles(self._cleaned_texts, ordered=True), config.fingerprint.shingle_size)
+        verify_containment(final, self._shingles(self._cleaned_texts, ordered=True), config.fingerprint.shingle_size,
+                           config.match.min_containment)
         final.boilerplate_threshold = first.boilerplate_threshold
         final.boilerplate = boilerplate
         if config.policy.boilerplate != "keep":

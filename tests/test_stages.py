@@ -129,3 +129,19 @@ def test_deduplicating_the_output_again_changes_nothing(parts):
     once = [d.text for d in dedup.Deduplicator().run(texts).kept]
     twice = dedup.Deduplicator().run(once)
     assert [d.text for d in twice.kept] == once
+
+
+def test_min_containment_zero_removes_every_near_duplicate_found(tmp_path):
+    """--min-containment 0: the near duplicate holding more text is removed too, as classic
+    MinHash deduplication does; the default keeps it."""
+    rng = random.Random(8)
+    story = [article(rng, f"part{k}") for k in range(5)]
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, [{"id": "short", "text": "\n\n".join(story[:4])}, {"id": "long", "text": "\n\n".join(story)}])
+    for containment, kept in (("0", ["short"]), ("0.95", ["short", "long"])):
+        out = tmp_path / f"out-{containment}.jsonl"
+        assert invoke("clean", source, "-o", out, "--id-field", "id", "--threshold", "0.7",
+                      "--min-containment", containment).exit_code == 0
+        assert [r["id"] for r in read_jsonl(out)] == kept
+    result = invoke("clean", source, "-o", tmp_path / "x.jsonl", "--min-containment", "1.5")
+    assert result.exit_code == 2 and "--min-containment" in result.stderr

@@ -30,7 +30,6 @@ __all__ = [
     "boilerplate_set",
     "ExactJaccard",
     "VERIFY_MARGIN",
-    "CONTAINMENT_MIN",
 ]
 
 
@@ -366,12 +365,6 @@ def _component_keepers(members: np.ndarray, measure: _Similarity, fingerprints: 
 # --------------------------------------------------------------------------- library
 
 
-#: A near duplicate is removed only when at least this share of its words is in its keeper: the
-#: copy holds at most 5% text the kept copy lacks (a reprint adding a few words goes; one adding a
-#: paragraph stays).
-CONTAINMENT_MIN = 0.95
-
-
 def containment(copy: np.ndarray, keeper: np.ndarray, size: int) -> float:
     """The share of a copy's words that the keeper has: a word counts when one of the copy's
     shingles holding it is among the keeper's. ``copy`` is the copy's shingles in reading order
@@ -396,11 +389,12 @@ def containment(copy: np.ndarray, keeper: np.ndarray, size: int) -> float:
 
 
 def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], dict[int, np.ndarray]],
-                       size: int) -> None:
+                       size: int, minimum: float) -> None:
     """Check every removal against its keeper on the text that will be written.
 
-    A duplicate is removed only when its words are (nearly) all in its keeper
-    (:data:`CONTAINMENT_MIN`, :func:`containment`); the share is recorded in ``plan.containment``.
+    A duplicate is removed only when at least ``minimum`` of its words are in its keeper
+    (``min_containment``, :func:`containment`: 0.95 by default, so a reprint adding a few words
+    goes and one adding a paragraph stays); the share is recorded in ``plan.containment``.
     Otherwise it holds text the kept copy lacks, and both stay (``plan.kept_near``): no text is
     lost, and a second run over the output decides the same. ``shingles_of`` gives each
     document's shingles in reading order.
@@ -415,7 +409,7 @@ def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], di
     unique = {k: sorted_unique(sets[k]) for k in set(keepers)}
     for d, k in zip(removed, keepers):
         inside = containment(sets[d], unique[k], size)
-        if inside >= CONTAINMENT_MIN:
+        if inside >= minimum:
             plan.containment[d] = round(inside, 4)
             continue
         plan.kept_near[d] = (k, float(plan.similarity[d]), round(inside, 4))
