@@ -284,7 +284,7 @@ Examples:
 """
 
 
-def _format_choice() -> click.Choice:
+def _format_choice() -> click.Choice[str]:
     from dedup.formats import FORMATS
 
     return click.Choice(FORMATS)
@@ -597,7 +597,7 @@ Examples:
          show_default=True, section="Input", help="What to do with bytes that do not decode.")
 @_config_options(corpus=False)
 @click.pass_context
-def diff_command(ctx: click.Context, input_file: str, encoding: str, decode_errors: str, **settings: Any) -> None:
+def diff_command(ctx: click.Context, /, input_file: str, encoding: str, decode_errors: str, **settings: Any) -> None:
     import dedup
     from dedup.io import ReadOptions, Source, read_documents
 

@@ -188,7 +188,8 @@ def read_report(path: str) -> dict[str, Any]:
 def load_report(text: str, path: str = "") -> dict[str, Any]:
     """Read a JSON or JSON Lines report back into the JSON shape."""
     if not is_jsonl(path):
-        return json.loads(text)
+        whole: dict[str, Any] = json.loads(text)
+        return whole
     run: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     documents: dict[str, dict[str, Any]] = {}

@@ -231,7 +231,8 @@ class Outputs:
                 # other field is written exactly as read.
                 line = _patched_line(document, self.read.text_field, None if text == document.text else text,
                                      self._prefixed(annotation) if self.annotate else None) + "\n"
-            self.bytes_out += len(line.encode("utf-8"))
+            # The text's bytes, as bytes_in counts them (not the record's other fields).
+            self.bytes_out += len((text if text is not None else document.text).encode("utf-8"))
             handle.write(line)
         elif source.format == "parquet":
             if text is None and not self.annotate:
