@@ -435,7 +435,7 @@ def _default_id_field(inputs: tuple[str, ...], read: ReadOptions) -> str | None:
         documents = read_documents(source, dataclasses.replace(read, on_error="skip"), [])
         try:
             for document in documents:
-                return "id" if "id" in document.meta.get("record", {}) else None
+                return "id" if document.meta.get("record", {}).get("id") is not None else None
         except DedupError:
             return None  # the run itself says what is wrong with it
         finally:

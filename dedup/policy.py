@@ -523,13 +523,23 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
                 decision.flags.append(FlagMark(start, end, "caption", why, score))
 
 
+#: A sentence ends with one of these, perhaps followed by closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*\s*$")
+
+
 def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
                        removed: set[tuple[int, int]]) -> list[tuple[Span, ...]]:
-    """The sentences left to compare, as the cleaned text reads them: a piece split off at a
-    forced boundary that starts with a small letter (``morning.took place`` repaired to
-    ``morning. took place``) is compared together with the sentence before it, as the segmenter
-    joins them when the cleaned text is read again, so cleaning twice decides on the same units
-    (idempotence). Each unit is its sentences in order."""
+    """The sentences left to compare, as whole sentences of the cleaned text. Two pieces are
+    compared together with the one before them:
+
+    - a piece after a line break that the repairer left where the piece before does not end a
+      sentence (an indented hard-wrapped paragraph, a Markdown source's short lines): a wrapped
+      line is not a sentence, and removing it would cut a sentence in half;
+    - a piece split off at a forced boundary that starts with a small letter (``morning.took
+      place`` repaired to ``morning. took place``), as the segmenter joins them when the cleaned
+      text is read again, so cleaning twice decides on the same units (idempotence).
+
+    Each unit is its pieces in order."""
     forced = sorted(boundaries)
     units: list[tuple[Span, ...]] = []
     for paragraph in paragraphs:
@@ -538,9 +548,11 @@ def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: S
             if (sentence.start, sentence.end) in removed:
                 previous = None
                 continue
-            if (previous is not None and text[sentence.start].islower()
-                    and "\n" not in text[previous.end : sentence.start]
-                    and bisect.bisect_left(forced, previous.end) < bisect.bisect_right(forced, sentence.start)):
+            if previous is not None and (
+                    not _SENTENCE_END.search(text, previous.start, previous.end)
+                    or (text[sentence.start].islower()
+                        and "\n" not in text[previous.end : sentence.start]
+                        and bisect.bisect_left(forced, previous.end) < bisect.bisect_right(forced, sentence.start))):
                 units[-1] = units[-1] + (sentence,)
             else:
                 units.append((sentence,))

@@ -236,7 +236,8 @@ class Corpus:
         if not self._cleaning:  # no document can change: the plan of the texts as they are
             if first is not None:
                 verify_containment(first, self._shingles(self._repaired_texts, ordered=True),
-                                   config.fingerprint.shingle_size, config.match.min_containment)
+                                   config.fingerprint.shingle_size, config.match.min_containment,
+                                   config.match.threshold)
             return first
         kept = self._clean(boilerplate)
         if first is None:
@@ -244,7 +245,7 @@ class Corpus:
         final = plan_corpus(kept, config, self._exact(self._cleaned_texts), self.engine.candidates)
         del kept
         verify_containment(final, self._shingles(self._cleaned_texts, ordered=True), config.fingerprint.shingle_size,
-                           config.match.min_containment)
+                           config.match.min_containment, config.match.threshold)
         final.boilerplate_threshold = first.boilerplate_threshold
         final.boilerplate = boilerplate
         if config.policy.boilerplate != "keep":

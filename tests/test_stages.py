@@ -145,3 +145,18 @@ def test_min_containment_zero_removes_every_near_duplicate_found(tmp_path):
         assert [r["id"] for r in read_jsonl(out)] == kept
     result = invoke("clean", source, "-o", tmp_path / "x.jsonl", "--min-containment", "1.5")
     assert result.exit_code == 2 and "--min-containment" in result.stderr
+
+
+def test_a_copy_of_a_kept_near_duplicate_is_removed_as_its_copy(tmp_path):
+    """a; b = a plus a sentence (kept: it holds text a lacks); c = b byte for byte: c goes, as a
+    copy of b (found by the red team: c was compared with a only, and kept)."""
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(5000)]
+    a = " ".join(rng.choice(words) for _ in range(300)) + "."
+    b = a + " " + " ".join(rng.choice(words) for _ in range(30)) + "."
+    source, out, report = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "r.json"
+    write_jsonl(source, [{"id": "a", "text": a}, {"id": "b", "text": b}, {"id": "c", "text": b}])
+    assert invoke("clean", source, "-o", out, "--report", report, "--id-field", "id").exit_code == 0
+    assert [r["id"] for r in read_jsonl(out)] == ["a", "b"]
+    (removed,) = [d for d in _report(report)["documents"] if d.get("removed")]
+    assert removed["id"] == "c" and removed["duplicate_of"] == "b" and removed["containment"] == 1.0

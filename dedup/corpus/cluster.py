@@ -388,16 +388,26 @@ def containment(copy: np.ndarray, keeper: np.ndarray, size: int) -> float:
     return int(np.count_nonzero(covered)) / len(covered)
 
 
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard of two sorted unique shingle arrays."""
+    if not len(a) or not len(b):
+        return float(len(a) == len(b))
+    shared = int(np.count_nonzero(np.isin(a, b, assume_unique=True)))
+    return shared / (len(a) + len(b) - shared)
+
+
 def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], dict[int, np.ndarray]],
-                       size: int, minimum: float) -> None:
+                       size: int, minimum: float, threshold: float) -> None:
     """Check every removal against its keeper on the text that will be written.
 
     A duplicate is removed only when at least ``minimum`` of its words are in its keeper
     (``min_containment``, :func:`containment`: 0.95 by default, so a reprint adding a few words
     goes and one adding a paragraph stays); the share is recorded in ``plan.containment``.
-    Otherwise it holds text the kept copy lacks, and both stay (``plan.kept_near``): no text is
-    lost, and a second run over the output decides the same. ``shingles_of`` gives each
-    document's shingles in reading order.
+    Otherwise it is checked against the other copies of its cluster kept so far (in document
+    order): a copy of a near duplicate that was kept for its extra text is removed as a copy of
+    that one (its Jaccard at least ``threshold``). When none holds it, it holds text the kept
+    copies lack, and it stays (``plan.kept_near``): no text is lost, and a second run over the
+    output decides the same. ``shingles_of`` gives each document's shingles in reading order.
     """
     n = len(plan.duplicate_of)
     plan.containment = np.full(n, np.nan)
@@ -406,15 +416,27 @@ def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], di
         return
     keepers = [int(plan.duplicate_of[d]) for d in removed]
     sets = shingles_of(sorted(set(removed) | set(keepers)))
-    unique = {k: sorted_unique(sets[k]) for k in set(keepers)}
+    unique = {k: sorted_unique(sets[k]) for k in sets}
+    kept: dict[int, list[int]] = {}  # cluster -> its near duplicates kept so far, in order
     for d, k in zip(removed, keepers):
         inside = containment(sets[d], unique[k], size)
         if inside >= minimum:
             plan.containment[d] = round(inside, 4)
             continue
-        plan.kept_near[d] = (k, float(plan.similarity[d]), round(inside, 4))
-        plan.duplicate_of[d] = -1
-        plan.similarity[d] = 0.0
+        others = kept.setdefault(int(plan.cluster[d]), [])
+        for other in others:
+            jaccard = _jaccard(unique[d], unique[other])
+            share = containment(sets[d], unique[other], size)
+            if jaccard >= threshold and share >= minimum:
+                plan.duplicate_of[d] = other
+                plan.similarity[d] = round(jaccard, 4)
+                plan.containment[d] = round(share, 4)
+                break
+        else:
+            plan.kept_near[d] = (k, float(plan.similarity[d]), round(inside, 4))
+            plan.duplicate_of[d] = -1
+            plan.similarity[d] = 0.0
+            others.append(d)
 
 
 @dataclass(frozen=True)
