@@ -29,7 +29,7 @@ from dedup.config import (
     SegmentConfig,
 )
 from dedup.errors import ConfigError, DedupError, InputError, Interrupted
-from dedup.report import human_summary, plain_value, skip_text
+from dedup.report import human_summary, plain_value
 
 if TYPE_CHECKING:
     from dedup.io import ReadOptions
@@ -379,6 +379,8 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
         raise ConfigError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
     if ray_address and engine != "ray":
         raise ConfigError("--ray-address needs --engine ray")
+    if report_path == "-" and output == "-":
+        raise ConfigError("--report - and the output both go to stdout: give one of them a file")
     if summary_json == "-" and output == "-":
         raise ConfigError("--summary-json - and the output both go to stdout: give one of them a file")
     if summary_json not in (None, "-") and summary_json in (output, report_path):
@@ -413,12 +415,6 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
             click.echo(f"dedup: {len(stale)} file(s) in {output} were not written by this run: {shown}", err=True)
     if verbose:
         click.echo(human_summary(summary), err=True)
-    if not summary.get("documents_in"):
-        skipped = summary.get("skipped_records") or []
-        why = (f": all {len(skipped):,} records were skipped ({skip_text(skipped[0])}"
-               f"{'' if len(skipped) == 1 else ', …'}); check --text-field and --id-field" if skipped
-               else "; check the inputs, --include/--exclude and --input-format")
-        raise InputError(f"no documents were read{why}")
 
 
 def _default_id_field(inputs: tuple[str, ...], read: ReadOptions) -> str | None:
@@ -469,12 +465,26 @@ Examples:
 @click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Write a review page (one HTML file, opens offline) to this path instead; it shows the "
                    "documents too where the run's inputs are at hand.")
-def inspect_command(report: str, kind: str | None, limit: int, html_path: str | None) -> None:
+@click.option("--force", is_flag=True, help="With --html: replace an existing file.")
+def inspect_command(report: str, kind: str | None, limit: int, html_path: str | None, force: bool) -> None:
     from dedup.report import read_report
 
     if limit < 0:
         raise ConfigError(f"--limit must be 0 or more, not {limit}")
     data = read_report(report)
+    if html_path is not None:
+        from dedup.io import check_output
+
+        # Never the report, nor a run's input the report names, nor an existing file without --force.
+        inputs = [str(p) for p in data.get("inputs") or [] if isinstance(p, str)]
+        check_output(html_path, [report, *inputs], force)
+    try:
+        _inspect(report, data, kind, limit, html_path)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise InputError(f"{report}: not a dedup report (a record lacks or mangles {error})") from None
+
+
+def _inspect(report: str, data: dict[str, Any], kind: str | None, limit: int, html_path: str | None) -> None:
     if html_path is not None:
         from dedup.review import write_review
 
@@ -602,6 +612,11 @@ def diff_command(ctx: click.Context, /, input_file: str, encoding: str, decode_e
     from dedup.io import ReadOptions, Source, read_documents
 
     try:
+        from dedup.formats import format_of_name
+
+        if input_file != "-" and format_of_name(input_file) in ("jsonl", "parquet"):
+            raise InputError(f"{input_file}: dedup diff shows the changes to one text file; for records use "
+                             "dedup clean --report and dedup inspect")
         config = build_config(settings)
         read = ReadOptions(encoding=encoding, errors=decode_errors)
         changed = False

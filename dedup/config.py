@@ -212,6 +212,7 @@ class DedupConfig:
         for name, value in overrides.items():
             if name not in owners:
                 raise ConfigError(f"unknown setting {name!r}; known settings: {', '.join(sorted(owners))}")
+            _check_type(name, value, owners[name])
             by_stage.setdefault(owners[name], {})[name] = value
         changes = {
             stage: dataclasses.replace(getattr(self, stage), **values) for stage, values in by_stage.items()
@@ -225,6 +226,16 @@ class DedupConfig:
             for name, value in dataclasses.asdict(getattr(self, stage)).items():
                 flat[name] = list(value) if isinstance(value, tuple) else value
         return flat
+
+
+def _check_type(name: str, value: Any, stage: str) -> None:
+    """A flag takes True or False (not "false"), a list of words a list (not one string)."""
+    kind = dict(zip(_STAGES, (RepairConfig, SegmentConfig, FingerprintConfig, MatchConfig, PolicyConfig)))[stage]
+    declared = str({f.name: f.type for f in dataclasses.fields(kind)}[name])
+    if declared == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{name}={value!r} must be True or False", setting=name)
+    if declared.startswith("tuple") and isinstance(value, (str, bytes)):
+        raise ConfigError(f"{name}={value!r} must be a list of strings, not one string", setting=name)
 
 
 def _field_owners() -> dict[str, str]:

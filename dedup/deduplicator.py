@@ -11,6 +11,7 @@ import numpy as np
 
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
+from dedup.errors import InputError
 from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
 from dedup.policy import Boilerplate, boilerplate_units
 from dedup.run import run_documents
@@ -47,6 +48,12 @@ class CorpusResult:
 
 def _as_document(item: Document | str, position: int) -> Document:
     if isinstance(item, Document):
+        if not isinstance(item.id, str):
+            raise InputError(f"document {position}: its id must be a str, not {type(item.id).__name__} "
+                             f"({item.id!r}); write str({item.id!r})")
+        if not isinstance(item.text, str):
+            raise InputError(f"document {position} ({item.id!r}): its text must be a str, not "
+                             f"{type(item.text).__name__}")
         return item
     if isinstance(item, str):
         return Document(str(position), item)

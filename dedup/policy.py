@@ -523,6 +523,12 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
                 decision.flags.append(FlagMark(start, end, "caption", why, score))
 
 
+#: A list item (``1.``, ``2)``, ``d)``, a bullet) or a tab-separated table row: content in its
+#: place even when another list or table repeats it, never removed as a repeated sentence or
+#: paragraph. (Rows aligned with spaces are not told from text with doubled spaces here.)
+_LIST_OR_ROW = re.compile(r"[ \t]*(?:(?:\d{1,3}|[A-Za-z])[.)][ \t]|[-*\u2022\u00b7\u2013][ \t])"
+                          r"|[^\n]*\S\t[^\n]*\S\t\S")
+
 #: A sentence ends with one of these, perhaps followed by closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*\s*$")
 
@@ -575,13 +581,15 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
         candidates = [
             p.span for p in paragraphs
             if not all((s.start, s.end) in removed for s in p.sentences)
+            and not _LIST_OR_ROW.match(text, p.span.start, p.span.end)
         ]
-        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, False)
+        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, True)
         decision.removals.extend(paragraph_removals)
         gone = {(r.start, r.end) for r in paragraph_removals}
         kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
     if policy.dedup_sentences:
-        units = _sentences_as_read(text, kept_paragraphs, boundaries, removed)
+        units = [unit for unit in _sentences_as_read(text, kept_paragraphs, boundaries, removed)
+                 if not _LIST_OR_ROW.match(text, unit[0].start, unit[-1].end)]
         pieces = {(unit[0].start, unit[-1].end): unit for unit in units}
         for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True):
             decision.removals.extend(

@@ -257,6 +257,14 @@ def human_summary(summary: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def nothing_read(skipped: Sequence[Mapping[str, Any]]) -> str:
+    """The one line for a run that read no document, saying why when records were skipped."""
+    why = (f": all {len(skipped):,} records were skipped ({skip_text(skipped[0])}"
+           f"{'' if len(skipped) == 1 else ', …'}); check --text-field and --id-field" if skipped
+           else "; check the inputs, --include/--exclude and --input-format")
+    return f"no documents were read{why}"
+
+
 def skip_text(skip: Mapping[str, Any]) -> str:
     """One skipped record (a ``skipped_records`` entry of a summary) as ``file:line: problem``.
 

@@ -68,7 +68,7 @@ from dedup.io.write import Outputs, RemovedWriter, atomic_writer
 from dedup.lifecycle import InputIdentity, private_tempdir
 from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
-from dedup.report import ReportWriter, run_metadata
+from dedup.report import ReportWriter, nothing_read, run_metadata
 
 __all__ = ["run", "run_documents", "Corpus"]
 
@@ -391,6 +391,8 @@ class _Run:
                 stages.prepare(pieces)
             else:
                 stages.prepare(self._batches(sources))
+            if not len(stages.ids):  # before any output is written: a failed run leaves none
+                raise InputError(nothing_read(stages.skipped_records))
             decisions = Decisions(stages.plan(corpus), stages.ids, self._check_unique_ids(stages.ids))
             identity.check()  # an input changed since it was read: nothing is written
             with contextlib.ExitStack() as stack:

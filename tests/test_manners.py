@@ -155,7 +155,7 @@ def test_jsonl_on_stdin_with_input_format(tmp_path):
     assert [r["id"] for r in rows] == ["r0", "r1"]  # the repeat of r1 removed, ids from the records
     assert rows[0]["text"] == "It rained. The roads flooded."
     prose = run("clean", input=lines)  # without the flag stdin is text: a JSONL line is prose
-    assert prose.exit_code == 0 and prose.stdout.count('"id"') == 2
+    assert prose.exit_code == 0 and prose.stdout.startswith('{"id": "r0", "text": "It rained. The roads flooded."}\n')
     usage_error(run("clean", "--input-format", "parquet", input=""), "stdin")
     usage_error(run("clean", "--input-format", "jsonl", "--output-format", "parquet", input=lines),
                 "--output-format parquet differs")
@@ -203,10 +203,7 @@ def test_a_run_that_reads_nothing_fails_and_lists_few_skips(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("dedup: error: no documents were read: all 50 records were skipped")
     assert "text field 'body' is missing" in lines[-1] and "--text-field" in lines[-1]
-    skipped = [line for line in lines if line.startswith("skipped_records:")]
-    assert skipped == [skipped[0]] and skipped[0].startswith("skipped_records: 50 (")
-    assert skipped[0].count("is missing") == 3 and skipped[0].endswith("and 47 more)")
-    assert len(result.stderr) < 2000
+    assert len(lines) == 1 and not (tmp_path / "out.jsonl").exists()  # one line; no output left
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
     one_line_error(run("clean", empty, "-o", tmp_path / "e.jsonl"), "no documents were read")

@@ -104,6 +104,7 @@ def _band_edges(band: int, context: tuple[Callable[..., np.ndarray], np.ndarray,
 def _worker_loop(context: Any, tasks: Any, results: Any) -> None:
     """A worker's life: run ``(number, stage, task)`` items with ``context`` until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles an interruption
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (not the command line's handler, which raises)
     die_with_parent()  # a worker never outlives the run (SIGKILL of the parent)
     while True:
         item = tasks.get()

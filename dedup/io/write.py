@@ -223,14 +223,16 @@ class Outputs:
         if source.format == "jsonl":
             if text is None and not self.annotate:
                 return
+            own = document.meta["line_text"]
+            ending = own[len(own.rstrip("\r\n")):] or "\n"  # the record's own line end (CRLF stays)
             if text == document.text and not self.annotate:
                 # Unchanged: the record's own line, byte for byte (formatting and escapes kept).
-                line = document.meta["line_text"].rstrip("\r\n") + "\n"
+                line = own.rstrip("\r\n") + ending
             else:
                 # The new text (and the annotation) patched into the record's own bytes: every
                 # other field is written exactly as read.
                 line = _patched_line(document, self.read.text_field, None if text == document.text else text,
-                                     self._prefixed(annotation) if self.annotate else None) + "\n"
+                                     self._prefixed(annotation) if self.annotate else None) + ending
             # The text's bytes, as bytes_in counts them (not the record's other fields).
             self.bytes_out += len((text if text is not None else document.text).encode("utf-8"))
             handle.write(line)
@@ -360,7 +362,8 @@ class RemovedWriter:
             self._handle.write(json.dumps({"id": id_value(document.id), "text": document.text},
                                           ensure_ascii=False) + "\n")
         elif source.format == "jsonl":
-            self._handle.write(document.meta["line_text"].rstrip("\r\n") + "\n")
+            own = document.meta["line_text"]
+            self._handle.write(own.rstrip("\r\n") + (own[len(own.rstrip("\r\n")):] or "\n"))
         elif source.format == "parquet":
             self._rows.append(document.meta["record"])
             if len(self._rows) >= 4096:
