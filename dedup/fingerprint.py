@@ -33,6 +33,8 @@ __all__ = [
     "document_signatures",
     "key_shingles",
     "key_word_hashes",
+    "spaced_characters",
+    "shingle_mode",
     "sorted_unique",
     "signatures",
     "permutations",
@@ -100,7 +102,7 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
                 key = " ".join(_LOOSE_APOSTROPHE.sub(" ", key).split())
             if fold_digits:
                 key = _DIGITS.sub("0", key)
-            return key
+            return spaced_characters(key)
         key = key.translate(_QUOTES)
     if fold_punctuation:
         # Punctuation becomes space; an apostrophe survives only inside a word (azerbaijan's).
@@ -109,7 +111,41 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
             key = _LOOSE_APOSTROPHE.sub(" ", key)
     if fold_digits:
         key = _DIGITS.sub("0", key)
-    return " ".join(key.strip().strip("'").split())
+    return spaced_characters(" ".join(key.strip().strip("'").split()))
+
+
+# Scripts written without spaces between words: Han (with its iteration marks), Hiragana,
+# Katakana, Thai, Lao, Myanmar, Khmer. In a key each of their characters is a word of its own, so
+# shingles are character n-grams there and word n-grams elsewhere, in one token stream.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+)
+
+
+def spaced_characters(key: str) -> str:
+    """A key with each character of a script written without spaces made a word of its own (the
+    key itself when it has none, as any key of English text).
+
+    >>> spaced_characters("東京で big fire")
+    '東 京 で big fire'
+    """
+    if key.isascii() or _UNSPACED.search(key) is None:
+        return key
+    return " ".join(_UNSPACED.sub(r" \g<0> ", key).split())
+
+
+def shingle_mode(text: str) -> str:
+    """How a text's key is shingled: ``words`` (no character of a script written without
+    spaces), ``characters`` (no word of any other script) or ``mixed`` (both).
+
+    >>> shingle_mode("The fire."), shingle_mode("東京の火事。"), shingle_mode("東京 Tower の火事")
+    ('words', 'characters', 'mixed')
+    """
+    if text.isascii() or _UNSPACED.search(text) is None:
+        return "words"
+    rest = _UNSPACED.sub(" ", unicodedata.normalize("NFKC", text))
+    return "mixed" if any(c.isalnum() for c in rest) else "characters"
 
 
 def _has_loose_apostrophe(key: str) -> bool:

@@ -6,6 +6,7 @@ from datasketch import MinHash, MinHashLSH
 from dedup.corpus import band_keys, candidate_pairs
 from dedup.fingerprint import (
     normalize_key,
+    spaced_characters,
     shingle_hash_of,
     shingle_hashes,
     signatures,
@@ -87,7 +88,7 @@ def _reference_key(text, fold_digits):
     key = re.sub(r"(?<!\w)'+|'+(?!\w)", " ", key)
     if fold_digits:
         key = re.sub(r"\d+", "0", key)
-    return " ".join(key.split()).strip("'")
+    return spaced_characters(" ".join(key.split()).strip("'"))  # (Han, kana, Thai: one word each)
 
 
 from hypothesis import given, settings  # noqa: E402
@@ -123,7 +124,7 @@ def _general_key(text, fold_digits):
         key = " ".join(_LOOSE_APOSTROPHE.sub(" ", key).split())
     if fold_digits:
         key = _DIGITS.sub("0", key)
-    return key
+    return spaced_characters(key)
 
 
 def _high_fold_chars():

@@ -237,6 +237,7 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
     """Repair (and, where cleaning or boilerplate needs it, segment) a batch of documents; their
     fingerprints (signatures of the repaired texts, boilerplate unit hashes) and
     :class:`~dedup.pipeline.Prepared` documents."""
+    from dedup.language import config_for_language
     from dedup.pipeline import Prepared, paragraphs_of, repaired_text
     from dedup.segment import segmenter_for
 
@@ -246,8 +247,9 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
     for index, text in enumerate(texts):
-        repaired, edits, boundaries = repaired_text(text, config)
-        paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries) if segment else ()
+        resolved = config_for_language(text, config)
+        repaired, edits, boundaries = repaired_text(text, resolved)
+        paragraphs = paragraphs_of(repaired, segmenter_for(resolved.segment), boundaries) if segment else ()
         prepared.append(Prepared(text, repaired, tuple(edits), paragraphs, boundaries))
         if want_units:
             units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
