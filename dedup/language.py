@@ -67,13 +67,14 @@ LANGUAGES = tuple(sorted(set(_STOP_WORDS) | {"chinese", "japanese", "korean", "t
 UNCASED = frozenset({"chinese", "japanese", "korean", "thai"})
 
 _SAMPLE = 5_000  # characters of a document that decide its language
-_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9d]")  # (not ・)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # Latin text is another language than English only on this much evidence: enough function
 # words, a share of the words like a real text's, and clearly more than English's.
@@ -96,9 +97,12 @@ def detect_language(text: str) -> str:
     sample = text[:_SAMPLE]
     if sample.isascii():
         return _latin_language(sample)
+    kana, han = len(_KANA.findall(sample)), len(_HAN.findall(sample))
+    if kana + han and kana + han >= len(_LATIN_WORD.findall(sample)):
+        # A character of these scripts against a word of Latin ones (technical Chinese and
+        # Japanese are full of Latin names and commands); Japanese is never without kana.
+        return "japanese" if 10 * kana >= kana + han else "chinese"
     counts = {
-        "kana": len(_KANA.findall(sample)),
-        "han": len(_HAN.findall(sample)),
         "hangul": len(_HANGUL.findall(sample)),
         "thai": len(_THAI.findall(sample)),
         "cyrillic": len(_CYRILLIC.findall(sample)),
@@ -106,15 +110,9 @@ def detect_language(text: str) -> str:
         "latin": len(_LATIN.findall(sample)),
     }
     script = max(counts, key=lambda k: counts[k])
-    if counts[script] == 0:
-        return "english"
-    if counts["kana"] and counts["kana"] + counts["han"] >= counts["latin"]:
-        return "japanese"  # (a Japanese text is mostly kana or Han, with some kana always)
-    if script == "han":
-        return "chinese"
-    if script == "latin":
+    if counts[script] == 0 or script == "latin":
         return _latin_language(sample)
-    return {"hangul": "korean", "thai": "thai", "cyrillic": "russian", "greek": "greek"}.get(script, "english")
+    return {"hangul": "korean", "thai": "thai", "cyrillic": "russian", "greek": "greek"}[script]
 
 
 def _latin_language(sample: str) -> str:

@@ -120,10 +120,10 @@ _MANY_DOTS = re.compile(r"\.{4,}")
 _CAPITAL_NEXT = re.compile(r"[\"'’”)\]]*\s+[\"'‘“(\[]*[A-Z]")
 _DOT_MASK = "\u00b7"  # what Punkt sees instead of the dots of a spaced ellipsis
 # A sentence end of Chinese and Japanese: an ideographic full stop or a full-width ! or ? (or a
-# half-width ! or ? before a CJK character), then any closing brackets and quotes.
+# half-width ! or ? before a CJK character), then all closing brackets and quotes, then more text.
 _CJK_CHARACTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_END = re.compile(
-    rf"(?:[。｡！？]+|[!?]+(?=[{_CJK_CHARACTER}]))[」』）】〕〉》〙〗”’\"')\]]*(?=\S)"
+    rf"(?:[。｡！？]+|[!?]+(?=[{_CJK_CHARACTER}]))[」』）】〕〉》〙〗”’\"')\]]*+(?=\S)"
 )
 _CJK_MARKS = frozenset("。｡！？")
 

@@ -39,11 +39,12 @@ from dedup.corpus.store import (
     write_blobs,
 )
 from dedup.document import CleanResult, Document
-from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
+from dedup.fingerprint import document_shingles, exact_hash, key_for, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
 from dedup.policy import Boilerplate, boilerplate_units
+from dedup.language import language_fields
 from dedup.report import document_record, encode_documents, is_jsonl
 
 __all__ = [
@@ -267,7 +268,7 @@ def sign(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
     fp = config.fingerprint
     keys = [key_for(text, fp) for text in texts]
     return Fingerprints(
-        signatures(key_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
+        signatures(document_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
         np.array([exact_hash(key) for key in keys], dtype=np.uint64),
         np.array([len(text) for text in texts], dtype=np.int64),
         np.empty(0, np.uint64),
@@ -301,7 +302,7 @@ def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.nd
     fp = context.config.fingerprint
     keys = [key_for(text, fp) for _, text in task.items]
     found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s)
-             for s in key_shingles(keys, fp.shingle_size)]
+             for s in document_shingles(keys, fp.shingle_size)]
     ends = np.cumsum([len(s) for s in found], dtype=np.int64)
     flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
     return np.array([index for index, _ in task.items], dtype=np.int64), ends, flat
@@ -383,7 +384,7 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
             cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
-                          outputs, skipped)
+                          outputs, skipped, context.config.segment.language)
             if record is not None:
                 records.append(record)
         outputs.touch(task.source)
@@ -435,16 +436,17 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
 
 def emit(document: Document, source: Source, result: CleanResult | None, index: int, decisions: Decisions,
          annotate: bool, tally: Tally, outputs: Outputs | None,
-         skipped_records: list[dict[str, Any]]) -> dict[str, Any] | None:
+         skipped_records: list[dict[str, Any]], language: str = "auto") -> dict[str, Any] | None:
     """Write document ``index`` (or drop it) and return its report record (None when skipped
-    for a repeated id)."""
+    for a repeated id); ``language`` is the setting (the record gets the document's language
+    and shingle mode)."""
     tally.documents_in += 1
     if index in decisions.repeated:
         where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
         skipped_records.append({"source": where[0], "line": where[1], "problem": f"duplicate id {document.id!r}"})
         return None
     fields, annotation = decision_fields(decisions.plan, index, decisions.ids, annotate, tally)
-    record: dict[str, Any] = {"id": document.id, **fields}
+    record: dict[str, Any] = {"id": document.id, **fields, **language_fields(document.text, language)}
     if result is not None:
         tally.add(result)
         record.update(document_record(document.id, result))
