@@ -43,8 +43,8 @@ from dedup.fingerprint import document_shingles, exact_hash, key_for, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
-from dedup.policy import Boilerplate, boilerplate_units
 from dedup.language import language_fields
+from dedup.policy import Boilerplate, boilerplate_units
 from dedup.report import document_record, encode_documents, is_jsonl
 
 __all__ = [
