@@ -6,10 +6,10 @@ from datasketch import MinHash, MinHashLSH
 from dedup.corpus import band_keys, candidate_pairs
 from dedup.fingerprint import (
     normalize_key,
-    spaced_characters,
     shingle_hash_of,
     shingle_hashes,
     signatures,
+    spaced_characters,
     word_hashes,
 )
 from dedup.index import lsh_params
