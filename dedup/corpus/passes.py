@@ -39,7 +39,7 @@ from dedup.corpus.store import (
     write_blobs,
 )
 from dedup.document import CleanResult, Document
-from dedup.fingerprint import document_shingles, exact_hash, key_for, signatures
+from dedup.fingerprint import document_shingles, exact_hash, key_for, key_shingles, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
@@ -298,11 +298,13 @@ def clean(task: CleanTask, context: CleanContext) -> Cleaned:
 def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact shingles of the task's texts (already repaired), for verifying pairs: the indices,
     where each document's shingles end, and all the shingles in one array (one array to send
-    back, not one per document)."""
+    back, not one per document). Shingles in reading order (``ordered``, for containment,
+    which counts tokens covered by ``shingle_size`` windows) are of that size in every script;
+    the sets for Jaccard have each document's own size, as its signature."""
     fp = context.config.fingerprint
     keys = [key_for(text, fp) for _, text in task.items]
-    found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s)
-             for s in document_shingles(keys, fp.shingle_size)]
+    shingled = key_shingles(keys, fp.shingle_size) if task.ordered else document_shingles(keys, fp.shingle_size)
+    found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s) for s in shingled]
     ends = np.cumsum([len(s) for s in found], dtype=np.int64)
     flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
     return np.array([index for index, _ in task.items], dtype=np.int64), ends, flat
