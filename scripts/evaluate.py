@@ -147,21 +147,23 @@ SLICE_REAL_THRESHOLDS: dict[str, dict[str, dict[str, dict[str, float]]]] = {
 }
 
 
-# Bounds on the language slice (20 held-out documents per language, seed 1234), measured at the
-# commit that added it; a floor sits about one document below today's value.
+# Bounds on the language slice (20 held-out Debian Reference documents per language, seed 1234),
+# measured at the commit that added it (values in the comments); a floor sits about one document
+# below today's value. A figure missing for a language (no glued boundaries in CJK) is not checked.
 SLICE_LANGUAGE_THRESHOLDS: dict[str, dict[str, float]] = {
-    # language: repeated sentences fixed, glued boundaries fixed, near-duplicate recall (min);
-    # false drops, clean documents changed (max); detection (min)
-    "english": {"repeated_sentence": 0.9, "glued_boundary": 0.9, "recall": 0.85, "false_drops": 0,
-                "clean_changed": 0, "detected": 1.0},
-    "german": {"repeated_sentence": 0.9, "glued_boundary": 0.85, "recall": 0.85, "false_drops": 0,
-               "clean_changed": 0, "detected": 0.95},
-    "french": {"repeated_sentence": 0.9, "glued_boundary": 0.8, "recall": 0.9, "false_drops": 0,
-               "clean_changed": 1, "detected": 0.95},
-    "japanese": {"repeated_sentence": 0.75, "recall": 0.75, "false_drops": 0, "clean_changed": 1,
-                 "detected": 0.95},
-    "chinese": {"repeated_sentence": 0.75, "recall": 0.85, "false_drops": 0, "clean_changed": 1,
-                "detected": 0.85},
+    # min: repeated_sentence, glued_boundary (fix rates), recall (near-duplicate copies removed),
+    # detected (documents detected as their language); max: false_drops, clean_changed,
+    # abbreviation_splits (sentences ending at a protected abbreviation)
+    "english": {"repeated_sentence": 0.9, "glued_boundary": 0.9, "recall": 0.85, "detected": 1.0,
+                "false_drops": 0, "clean_changed": 0, "abbreviation_splits": 0},  # 13/13 17/17 0.9 1.0
+    "german": {"repeated_sentence": 0.9, "glued_boundary": 0.9, "recall": 0.9, "detected": 0.95,
+               "false_drops": 0, "clean_changed": 0, "abbreviation_splits": 0},  # 15/15 17/18 1.0 1.0
+    "french": {"repeated_sentence": 0.9, "glued_boundary": 0.88, "recall": 0.9, "detected": 0.95,
+               "false_drops": 0, "clean_changed": 1, "abbreviation_splits": 0},  # 16/16 16/17 1.0 1.0
+    "japanese": {"repeated_sentence": 0.9, "recall": 0.9, "detected": 0.95,
+                 "false_drops": 0, "clean_changed": 0},  # 17/17 1.0 1.0
+    "chinese": {"repeated_sentence": 0.9, "recall": 0.9, "detected": 0.95,
+                "false_drops": 0, "clean_changed": 0},  # 15/15 1.0 1.0
 }
 
 
@@ -175,9 +177,10 @@ def check_languages(results: dict[str, Any]) -> list[str]:
                   "clean_changed": row.get("clean_changed"), "detected": row.get("detected")}
         for fault in ("repeated_sentence", "glued_boundary"):
             values[fault] = row.get(fault, {}).get("rate")
+        values["abbreviation_splits"] = row.get("abbreviations", {}).get("sentence_ends")
         for name, bound in bounds.items():
             value = values[name]
-            ceiling = name in ("false_drops", "clean_changed")
+            ceiling = name in ("false_drops", "clean_changed", "abbreviation_splits")
             if value is None or (value > bound if ceiling else value < bound):
                 failures.append(f"languages/{language}: {name} is {value}, "
                                 f"{'above' if ceiling else 'below'} {bound}")

@@ -221,6 +221,8 @@ def evaluate_languages(cache: Path, per_language: int | None, seed: int,
             words += len(before)
             removed_words += max(0, len(before) - len(after))
         row["clean_changed"] = changed
+        if language in PROTECTED:
+            row["abbreviations"] = _abbreviations(picked, PROTECTED[language])
         row["clean_words_removed_per_1000"] = round(1000 * removed_words / max(words, 1), 3)
         for fault, make in (("repeated_sentence", repeated_sentence), ("glued_boundary", glued_boundary)):
             fixed = total = 0
@@ -270,6 +272,40 @@ def mode_documents_only() -> Any:
     )
 
 
+#: Abbreviations and ordinals that never end a sentence, per language (whole tokens).
+PROTECTED = {
+    "english": re.compile(r"(?<!\S)(?:e\.g\.|i\.e\.|etc\.(?= [a-z])|Dr\.|Mr\.|No\.)(?=\s)"),
+    "german": re.compile(r"(?<!\S)(?:z\. ?B\.|d\. ?h\.|u\. ?a\.|bzw\.|ca\.|Dr\.|Nr\.|vgl\.|usw\.(?= [a-zäöü])"
+                         r"|\d{1,2}\.(?= (?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober"
+                         r"|November|Dezember|Jan\.|Feb\.|Okt\.|Nov\.|Dez\.|Jahrhundert)))(?=\s)"),
+    "french": re.compile(r"(?<!\S)(?:M\.|MM\.|Dr\.|p\. ?ex\.|cf\.|env\.|etc\.(?= [a-zéèà]))(?=\s)"),
+}
+
+
+def _abbreviations(picked: Sequence[LangDoc], pattern: re.Pattern[str]) -> dict[str, int]:
+    """How many protected abbreviations the documents hold, and how many a sentence ends at."""
+    import dedup
+
+    found = split = 0
+    for doc in picked:
+        ends = {start + len(sentence) for sentence, start in _located(doc.text, dedup.sentences(doc.text))}
+        for match in pattern.finditer(doc.text):
+            found += 1
+            split += match.end() in ends
+    return {"found": found, "sentence_ends": split}
+
+
+def _located(text: str, sentences: Sequence[str]) -> list[tuple[str, int]]:
+    result, at = [], 0
+    for sentence in sentences:
+        at = text.find(sentence, at)
+        if at < 0:
+            return result  # (a repair changed the text: no offsets for the rest)
+        result.append((sentence, at))
+        at += len(sentence)
+    return result
+
+
 def _share(values: Any) -> float:
     flags = list(values)
     return round(sum(flags) / max(len(flags), 1), 3)
@@ -316,7 +352,8 @@ def language_table(results: dict[str, Any]) -> str:
     lines = ["Languages (Debian Reference 2.100, held-out documents; near-duplicate copies: one word "
              f"in {EDIT_EVERY} replaced)",
              f"{'language':<10} {'docs':>5} {'detected':>8} {'repeated sent.':>15} {'glued bound.':>13} "
-             f"{'near-dup recall':>15} {'false drops':>11} {'clean changed':>13} {'words removed/1000':>18}"]
+             f"{'near-dup recall':>15} {'false drops':>11} {'clean changed':>13} {'words removed/1000':>18} "
+             f"{'abbrev. split':>13}"]
     for language in LANGUAGE_CODES:
         row = results.get(language)
         if not row:
@@ -327,9 +364,11 @@ def language_table(results: dict[str, Any]) -> str:
             return f"{cell['fixed']}/{cell['of']}" if cell else "n/a"
 
         near = row["near_duplicates"]
+        abbreviations = row.get("abbreviations")
+        split = f"{abbreviations['sentence_ends']}/{abbreviations['found']}" if abbreviations else "n/a"
         lines.append(
             f"{language:<10} {row['documents']:>5} {row['detected']:>8.3f} {fault('repeated_sentence'):>15} "
             f"{fault('glued_boundary'):>13} {near['found']:>7}/{near['copies']:<7} {near['false_drops']:>11} "
-            f"{row['clean_changed']:>13} {row['clean_words_removed_per_1000']:>18}"
+            f"{row['clean_changed']:>13} {row['clean_words_removed_per_1000']:>18} {split:>13}"
         )
     return "\n".join(lines)
