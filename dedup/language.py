@@ -58,6 +58,10 @@ _STOP_WORDS = {
 }
 # (Words of one letter are left out: ``a``, ``i``, ``s``, ``o`` are initials as often as words.)
 _WORDS_OF = {language: frozenset(w for w in words.split() if len(w) > 1) for language, words in _STOP_WORDS.items()}
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _language, _words in _WORDS_OF.items():
+    for _word in _words:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _language)
 
 #: Every language name the ``language`` setting accepts (besides ``"auto"``).
 LANGUAGES = tuple(sorted(set(_STOP_WORDS) | {"chinese", "japanese", "korean", "thai", "russian", "greek",
@@ -116,11 +120,14 @@ def detect_language(text: str) -> str:
 
 
 def _latin_language(sample: str) -> str:
-    words = Counter(w.lower() for w in _WORD.findall(sample))
-    total = sum(words.values())
+    found = _WORD.findall(sample.lower())
+    total = len(found)
     if total < _MIN_WORDS:
         return "english"
-    scores = {language: sum(words[w] for w in stop) for language, stop in _WORDS_OF.items()}
+    scores = dict.fromkeys(_WORDS_OF, 0)
+    for word, count in Counter(found).items():
+        for language in _LANGUAGES_OF.get(word, ()):
+            scores[language] += count
     best = max(sorted(scores), key=lambda k: scores[k])
     if (best == "english" or scores[best] < _MIN_HITS or scores[best] < _MIN_SHARE * total
             or scores[best] < _MARGIN * scores["english"]):

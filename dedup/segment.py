@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dedup.errors import ConfigError, DedupError
+from dedup.language import punkt_model
 
 if TYPE_CHECKING:
     from dedup.config import SegmentConfig
@@ -328,6 +329,4 @@ def segmenter_for(config: SegmentConfig) -> Segmenter:
     """The segmenter a :class:`~dedup.config.SegmentConfig` asks for (its language's Punkt
     parameters; English for ``auto``, which :func:`dedup.language.config_for_language` resolves
     per document)."""
-    from dedup.language import punkt_model
-
     return get_segmenter(tuple(config.extra_abbreviations), punkt_model(config.language))
