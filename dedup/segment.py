@@ -121,12 +121,17 @@ _MANY_DOTS = re.compile(r"\.{4,}")
 _CAPITAL_NEXT = re.compile(r"[\"'’”)\]]*\s+[\"'‘“(\[]*[A-Z]")
 _DOT_MASK = "\u00b7"  # what Punkt sees instead of the dots of a spaced ellipsis
 # A sentence end of Chinese and Japanese: an ideographic full stop or a full-width ! or ? (or a
-# half-width ! or ? before a CJK character), then all closing brackets and quotes, then more text.
+# half-width ! or ? before a CJK character, or a half-width period between CJK characters or
+# brackets: 不使用空格.这相对于), then all closing brackets and quotes, then more text.
 _CJK_CHARACTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CLOSERS = "」』）】〕〉》〙〗”’\"')\\]"
 _CJK_END = re.compile(
-    rf"(?:[。｡！？]+|[!?]+(?=[{_CJK_CHARACTER}]))[」』）】〕〉》〙〗”’\"')\]]*+(?=\S)"
+    rf"(?:[。｡！？]+|[!?]+(?=[{_CJK_CHARACTER}])"
+    rf"|(?<=[{_CJK_CHARACTER}」』）)\]”\"])\.(?=[“「『（(]?[{_CJK_CHARACTER}]))"
+    rf"[{_CJK_CLOSERS}]*+(?=\S)"
 )
 _CJK_MARKS = frozenset("。｡！？")
+_HAS_CJK = re.compile(f"[{_CJK_CHARACTER}]")
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,7 @@ class Segmenter:
         """Sentence spans of one trimmed line: Punkt's, then the rules of the module docstring."""
         seen, cuts = _masked_ellipses(line)
         cuts.extend(_list_cuts(line))
-        if not _CJK_MARKS.isdisjoint(line) or (("!" in line or "?" in line) and not line.isascii()):
+        if not _CJK_MARKS.isdisjoint(line) or (not line.isascii() and _HAS_CJK.search(line)):
             cuts.extend(m.end() for m in _CJK_END.finditer(line) if not _continues_quote(line, m))
         if _POSSIBLE_BREAK.search(seen):
             spans = list(self._tokenizer.span_tokenize(seen))
@@ -229,7 +234,7 @@ class Segmenter:
 def _continues_quote(line: str, end: re.Match[str]) -> bool:
     """Whether a closed quotation goes on in the same sentence: ``「…。」と彼は言った`` (a closing
     mark, then a hiragana particle)."""
-    return end.group()[-1] not in _CJK_MARKS and "\u3040" <= line[end.end()] <= "\u309f"
+    return end.group()[-1] in _CJK_CLOSERS and "\u3040" <= line[end.end()] <= "\u309f"
 
 
 def _next_nonspace(text: str, position: int) -> int:
