@@ -43,6 +43,8 @@ _HELP = {
     "dehyphenate": "Rejoin words hyphenated across line breaks.",
     "rejoin_paragraphs": "Rejoin paragraphs broken mid-sentence.",
     "extra_abbreviations": "Extra abbreviation never ending a sentence (repeatable), e.g. 'Gov'.",
+    "language": "Language of the documents (auto: detected per document); picks sentence rules and "
+                "turns off English-only repairs and captions for other languages.",
     "num_perm": "MinHash permutations.",
     "seed": "MinHash seed.",
     "shingle_size": "Word n-gram size for documents.",

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dedup.errors import ConfigError
+from dedup.language import LANGUAGES
 
 __all__ = [
     "RepairConfig",
@@ -33,6 +34,7 @@ CHOICES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "keep": ("first", "longest", "none"),
     "captions": ("auto", "remove", "flag", "keep"),
     "boilerplate": ("remove", "keep_first", "flag", "keep"),
+    "language": ("auto", *LANGUAGES),
 })
 
 
@@ -70,11 +72,14 @@ class RepairConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SegmentConfig:
-    """How text is cut into paragraphs and sentences (NLTK Punkt, English parameters)."""
+    """How text is cut into paragraphs and sentences (NLTK Punkt), and the language a document is
+    treated as (``auto``: detected per document, see :mod:`dedup.language`)."""
 
     extra_abbreviations: tuple[str, ...] = ()
+    language: str = "auto"
 
     def __post_init__(self) -> None:
+        _check_choice("language", self.language)
         for abbreviation in self.extra_abbreviations:
             if not abbreviation or " " in abbreviation.strip():
                 raise ConfigError(

@@ -12,7 +12,7 @@ import numpy as np
 from dedup.config import DedupConfig
 from dedup.document import CleanResult, Document
 from dedup.errors import InputError
-from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
+from dedup.fingerprint import document_shingles, exact_hash, key_for, signatures
 from dedup.policy import Boilerplate, boilerplate_units
 from dedup.run import run_documents
 
@@ -123,7 +123,7 @@ class Deduplicator:
             prepared = prepare(doc.text, config)
             key = key_for(prepared.text, fp)
             doc_hash = exact_hash(key)
-            signature = signatures(key_shingles([key], fp.shingle_size), fp.num_perm, fp.seed)[0]
+            signature = signatures(document_shingles([key], fp.shingle_size), fp.num_perm, fp.seed)[0]
             keeper, similarity = exact.get(doc_hash), 1.0
             if keeper is None and config.policy.dedup_documents and key:
                 best = -1.0

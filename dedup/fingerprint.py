@@ -33,6 +33,10 @@ __all__ = [
     "document_signatures",
     "key_shingles",
     "key_word_hashes",
+    "spaced_characters",
+    "shingle_mode",
+    "shingle_size_of",
+    "document_shingles",
     "sorted_unique",
     "signatures",
     "permutations",
@@ -100,7 +104,7 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
                 key = " ".join(_LOOSE_APOSTROPHE.sub(" ", key).split())
             if fold_digits:
                 key = _DIGITS.sub("0", key)
-            return key
+            return spaced_characters(key)
         key = key.translate(_QUOTES)
     if fold_punctuation:
         # Punctuation becomes space; an apostrophe survives only inside a word (azerbaijan's).
@@ -109,7 +113,41 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
             key = _LOOSE_APOSTROPHE.sub(" ", key)
     if fold_digits:
         key = _DIGITS.sub("0", key)
-    return " ".join(key.strip().strip("'").split())
+    return spaced_characters(" ".join(key.strip().strip("'").split()))
+
+
+# Scripts written without spaces between words: Han (with its iteration marks), Hiragana,
+# Katakana, Thai, Lao, Myanmar, Khmer. In a key each of their characters is a word of its own, so
+# shingles are character n-grams there and word n-grams elsewhere, in one token stream.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+)
+
+
+def spaced_characters(key: str) -> str:
+    """A key with each character of a script written without spaces made a word of its own (the
+    key itself when it has none, as any key of English text).
+
+    >>> spaced_characters("東京で big fire")
+    '東 京 で big fire'
+    """
+    if key.isascii() or _UNSPACED.search(key) is None:
+        return key
+    return " ".join(_UNSPACED.sub(r" \g<0> ", key).split())
+
+
+def shingle_mode(text: str) -> str:
+    """How a text's key is shingled: ``words`` (no character of a script written without
+    spaces), ``characters`` (no word of any other script) or ``mixed`` (both).
+
+    >>> shingle_mode("The fire."), shingle_mode("東京の火事。"), shingle_mode("東京 Tower の火事")
+    ('words', 'characters', 'mixed')
+    """
+    if text.isascii() or _UNSPACED.search(text) is None:
+        return "words"
+    rest = _UNSPACED.sub(" ", unicodedata.normalize("NFKC", text))
+    return "mixed" if any(c.isalnum() for c in rest) else "characters"
 
 
 def _has_loose_apostrophe(key: str) -> bool:
@@ -366,6 +404,45 @@ def _shingles_by_key(hashes: np.ndarray, counts: np.ndarray, n: int) -> list[np.
     return result
 
 
+def shingle_size_of(key: str, n: int) -> int:
+    """The shingle size of a key: ``n`` words, or more tokens when most of its tokens are
+    characters of a script written without spaces (a character carries less than a word): ``2n``
+    with kana (Japanese), ``round(1.4n)`` otherwise (Chinese; Thai and the others are assumed to
+    be like it). Measured so that a threshold means the same edit in every language (see
+    docs/languages.md).
+
+    >>> shingle_size_of("the cat sat", 5), shingle_size_of("東 京 の 火 事", 5), shingle_size_of("中 国 人", 5)
+    (5, 10, 7)
+    """
+    if key.isascii():
+        return n
+    characters = _UNSPACED.findall(key)
+    if 2 * len(characters) < key.count(" ") + 1:
+        return n
+    if any("\u3040" <= c <= "\u30ff" or "\u31f0" <= c <= "\u31ff" for c in characters):
+        return 2 * n
+    return round(1.4 * n)
+
+
+def document_shingles(keys: Sequence[str], n: int) -> list[np.ndarray]:
+    """:func:`key_shingles` with each key's own size (:func:`shingle_size_of`); for keys of text
+    in spaced scripts (any English text) exactly ``key_shingles(keys, n)``.
+
+    >>> keys = ["the cat sat on the mat", "東 京 で 大 き な 火 事"]
+    >>> [len(s) for s in document_shingles(keys, 3)]
+    [4, 3]
+    """
+    sizes = [shingle_size_of(key, n) for key in keys]
+    if all(size == n for size in sizes):
+        return key_shingles(keys, n)
+    result: list[np.ndarray] = [np.empty(0, dtype=np.uint32)] * len(keys)
+    for size in set(sizes):
+        chosen = [k for k, s in enumerate(sizes) if s == size]
+        for k, shingles in zip(chosen, key_shingles([keys[k] for k in chosen], size)):
+            result[k] = shingles
+    return result
+
+
 def shingle_hash_of(words: Sequence[str]) -> int:
     """The hash of one shingle given as its words (the ``hashfunc`` datasketch would need to
     reproduce our signatures; used by tests and benchmarks, not on the hot path)."""
@@ -489,7 +566,10 @@ def document_signatures(texts: Sequence[str], config: FingerprintConfig) -> np.n
             size += len(texts[end])
             end += 1
         keys = [_key_bytes(text, config) for text in texts[start:end]]
-        shingle_sets = _shingles_by_key(*_word_hashes(keys), config.shingle_size)
+        if all(key.isascii() for key in keys):
+            shingle_sets = _shingles_by_key(*_word_hashes(keys), config.shingle_size)
+        else:  # (characters of scripts without spaces may take longer shingles)
+            shingle_sets = document_shingles([key.decode("utf-8") for key in keys], config.shingle_size)
         out[start:end] = signatures(shingle_sets, config.num_perm, config.seed)
         start = end
     return out

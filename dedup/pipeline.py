@@ -17,6 +17,7 @@ import numpy as np
 from dedup.config import DedupConfig
 from dedup.document import Change, CleanResult, Flag
 from dedup.edits import Edit, OffsetMap, apply_edits, compose
+from dedup.language import config_for_language
 from dedup.policy import Boilerplate, Paragraph, credit_boundaries, decide_document
 from dedup.render import removal_edits
 from dedup.repair import fix_encoding, repair
@@ -101,6 +102,7 @@ def _carry(boundaries: tuple[int, ...], edits: tuple[Edit, ...]) -> tuple[int, .
 
 def prepare(source: str, config: DedupConfig) -> Prepared:
     """Fix encoding, repair and segment one document."""
+    config = config_for_language(source, config)
     text, edits, boundaries = repaired_text(source, config)
     paragraphs = paragraphs_of(text, segmenter_for(config.segment), boundaries)
     return Prepared(source, text, tuple(edits), paragraphs, boundaries)
@@ -237,6 +239,7 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     """
     if changes_nothing(config, boilerplate):
         return CleanResult(source, (), ())
+    config = config_for_language(source, config)  # decided once, on the input
     output, edits, flags = _round(source, config, boilerplate, prepared)
     for _ in range(_MAX_ROUNDS - 1):
         if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in edits):

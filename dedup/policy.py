@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dedup.fingerprint import exact_hash, key_for, key_shingles
+from dedup.fingerprint import document_shingles, exact_hash, key_for
 from dedup.index import UnitIndex
 from dedup.segment import Span
 
@@ -267,7 +267,7 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
     policy, fp = config.policy, config.fingerprint
     keys = [key_for(text[span.start : span.end], fp) for span in spans]
     words = [key.count(" ") + 1 if key else 0 for key in keys]
-    shingles = key_shingles(keys, fp.unit_shingle_size)
+    shingles = document_shingles(keys, fp.unit_shingle_size)
     index = UnitIndex(config.match.unit_threshold,
                       [s if n >= policy.near_min_words else None for s, n in zip(shingles, words)])
     removals: list[Removal] = []

@@ -337,13 +337,15 @@ def _looks_like_address(token: str) -> bool:
 
 def _starts_sentence(text: str, position: int, punct: int) -> bool:
     """Whether the word at ``position`` can start a sentence glued after ``text[punct]``: a capital
-    and a lower-case letter (``The``, ``Élodie``), the words ``A`` and ``I``, or an all-capitals
-    word (``US officials``) after a lower-case word."""
+    and a lower-case letter (``The``, ``Élodie``), an elided French or Italian word (``L’année``),
+    the words ``A`` and ``I``, or an all-capitals word (``US officials``) after a lower-case word."""
     first, second = text[position : position + 1], text[position + 1 : position + 2]
     if not first.isupper():
         return False
     if second.islower():
         return True
+    if first in "CDJLMNST" and second in "’'" and text[position + 2 : position + 3].islower():
+        return True  # an elided article or pronoun of French or Italian: L’identifiant, C’est
     if first in "AI" and second == " ":
         return True
     word = re.match(r"[^\W\d_]{2,5}(?= )", text[position : position + 6])

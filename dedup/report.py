@@ -73,7 +73,9 @@ def _line(record: Mapping[str, Any]) -> str:
 
 def encode_documents(records: Iterable[Mapping[str, Any]], jsonl: bool) -> str:
     """The report text of document entries, as :meth:`ReportWriter.documents` writes it: for JSON
-    Lines their ``change``, ``flag`` and ``document`` lines, else the entries joined by commas."""
+    Lines their ``change``, ``flag`` and ``document`` lines (a ``document`` line for a duplicate,
+    and for a document not in English or not shingled by words), else the entries joined by
+    commas."""
     if not jsonl:
         return ",\n".join(_ENCODE(record) for record in records)
     lines: list[str] = []
@@ -81,7 +83,8 @@ def encode_documents(records: Iterable[Mapping[str, Any]], jsonl: bool) -> str:
         document = record["id"]
         lines += [_line({"type": "change", "document": document, **change}) for change in record.get("changes", ())]
         lines += [_line({"type": "flag", "document": document, **flag}) for flag in record.get("flags", ())]
-        if record.get("duplicate_of") is not None or record.get("near_duplicate_of") is not None:
+        if (record.get("duplicate_of") is not None or record.get("near_duplicate_of") is not None
+                or record.get("language", "english") != "english" or record.get("shingles", "words") != "words"):
             lines.append(_line({"type": "document", **{k: v for k, v in record.items()
                                                         if k not in ("changes", "flags")}}))
     return "".join(lines)

@@ -492,7 +492,7 @@ class _Run:
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
-                              stages.skipped_records)
+                              stages.skipped_records, self.config.segment.language)
                 if report is not None and record is not None:
                     report.document(record)
             for source in sources:

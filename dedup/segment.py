@@ -32,12 +32,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dedup.errors import ConfigError, DedupError
+from dedup.language import punkt_model
 
 if TYPE_CHECKING:
     from dedup.config import SegmentConfig
 
 __all__ = ["Segmenter", "Span", "get_segmenter", "segmenter_for", "NEWS_ABBREVIATIONS",
-           "SENTENCE_STARTERS", "PUNKT_SOURCE"]
+           "SENTENCE_STARTERS", "GERMAN_ABBREVIATIONS", "GERMAN_AFTER_ORDINALS", "FRENCH_ABBREVIATIONS",
+           "PUNKT_SOURCE"]
 
 PUNKT_SOURCE = {
     "parameters": "NLTK punkt_tab english (Kiss & Strunk 2006, trained on the Wall Street Journal)",
@@ -70,8 +72,37 @@ SENTENCE_STARTERS = frozenset(
     """.split()
 )
 
-#: What each Punkt model gets on top of its own parameters: (abbreviations, sentence starters).
-_LANGUAGE_ADDITIONS = {"english": (NEWS_ABBREVIATIONS, SENTENCE_STARTERS)}
+#: Abbreviations of German and French text (titles, months, the usual short forms) that their
+#: Punkt models may lack; a period after them never ends a sentence.
+GERMAN_ABBREVIATIONS = frozenset(
+    """
+    dr prof hr fr frl nr bzw usw z.b u.a d.h s.o s.u vgl ca evtl ggf inkl bzgl zzgl abs str tel
+    jan jän feb febr mär apr jun jul aug sep sept okt nov dez mo di mi do fr sa so jh jhd bd hrsg
+    z b u d h o g
+    """.split()
+)
+#: Words that follow an ordinal number in German (``am 3. Oktober``, ``im 19. Jh.``): the period
+#: of the ordinal never ends a sentence before them.
+GERMAN_AFTER_ORDINALS = frozenset(
+    """
+    januar jänner februar märz april mai juni juli august september oktober november dezember
+    jan jän feb febr mär apr jun jul aug sep sept okt nov dez jahrhundert jh jhd
+    """.split()
+)
+FRENCH_ABBREVIATIONS = frozenset(
+    """
+    m mm mme mmes mlle mlles dr pr me mgr st ste av bd boul env cf éd p pp vol chap fig
+    janv févr avr juil sept oct nov déc n° no
+    """.split()
+)
+
+#: What each Punkt model gets on top of its own parameters: (abbreviations, sentence starters,
+#: words that never start a sentence after an ordinal number).
+_LANGUAGE_ADDITIONS: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
+    "english": (NEWS_ABBREVIATIONS, SENTENCE_STARTERS, frozenset()),
+    "german": (GERMAN_ABBREVIATIONS, frozenset(), GERMAN_AFTER_ORDINALS),
+    "french": (FRENCH_ABBREVIATIONS, frozenset(), frozenset()),
+}
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _LINE = re.compile(r"[^\n]+")
@@ -89,6 +120,18 @@ _MANY_DOTS = re.compile(r"\.{4,}")
 # What follows an ellipsis that ends a sentence: closing marks, space, opening marks, a capital.
 _CAPITAL_NEXT = re.compile(r"[\"'’”)\]]*\s+[\"'‘“(\[]*[A-Z]")
 _DOT_MASK = "\u00b7"  # what Punkt sees instead of the dots of a spaced ellipsis
+# A sentence end of Chinese and Japanese: an ideographic full stop or a full-width ! or ? (or a
+# half-width ! or ? before a CJK character, or a half-width period between CJK characters or
+# brackets: 不使用空格.这相对于), then all closing brackets and quotes, then more text.
+_CJK_CHARACTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CLOSERS = "」』）】〕〉》〙〗”’\"')\\]"
+_CJK_END = re.compile(
+    rf"(?:[。｡！？]+|[!?]+(?=[{_CJK_CHARACTER}])"
+    rf"|(?<=[{_CJK_CHARACTER}」』）)\]”\"])\.(?=[“「『（(]?[{_CJK_CHARACTER}]))"
+    rf"[{_CJK_CLOSERS}]*+(?=\S)"
+)
+_CJK_MARKS = frozenset("。｡！？")
+_HAS_CJK = re.compile(f"[{_CJK_CHARACTER}]")
 
 
 @dataclass(frozen=True)
@@ -119,13 +162,16 @@ class Segmenter:
             model = punkt.load_model(language)
         except punkt.ModelError as error:
             raise ConfigError(f"no Punkt sentence model for language {language!r}: {error}") from None
-        abbreviations, starters = _LANGUAGE_ADDITIONS.get(language, (frozenset(), frozenset()))
+        abbreviations, starters, after_ordinals = _LANGUAGE_ADDITIONS.get(
+            language, (frozenset(), frozenset(), frozenset()))
         added = {a.lower().rstrip(".") for a in extra_abbreviations}
         # A copy with our additions: the package's cached model is shared and stays as it is.
         params = dataclasses.replace(
             model,
             abbrev_types=set(model.abbrev_types) | abbreviations | added,
             sent_starters=set(model.sent_starters) | starters,
+            collocations=set(model.collocations) | {
+                ("##number##", word + period) for word in after_ordinals for period in ("", ".")},
         )
         self.language = language
         self.abbreviations: frozenset[str] = frozenset(params.abbrev_types)
@@ -163,6 +209,8 @@ class Segmenter:
         """Sentence spans of one trimmed line: Punkt's, then the rules of the module docstring."""
         seen, cuts = _masked_ellipses(line)
         cuts.extend(_list_cuts(line))
+        if not _CJK_MARKS.isdisjoint(line) or (not line.isascii() and _HAS_CJK.search(line)):
+            cuts.extend(m.end() for m in _CJK_END.finditer(line) if not _continues_quote(line, m))
         if _POSSIBLE_BREAK.search(seen):
             spans = list(self._tokenizer.span_tokenize(seen))
         elif not cuts:
@@ -181,6 +229,12 @@ class Segmenter:
                     continue
             sentences.append((piece.start, piece.end))
         return sentences
+
+
+def _continues_quote(line: str, end: re.Match[str]) -> bool:
+    """Whether a closed quotation goes on in the same sentence: ``「…。」と彼は言った`` (a closing
+    mark, then a hiragana particle)."""
+    return end.group()[-1] in _CJK_CLOSERS and "\u3040" <= line[end.end()] <= "\u309f"
 
 
 def _next_nonspace(text: str, position: int) -> int:
@@ -277,5 +331,7 @@ def get_segmenter(extra_abbreviations: tuple[str, ...], language: str = "english
 
 
 def segmenter_for(config: SegmentConfig) -> Segmenter:
-    """The segmenter a :class:`~dedup.config.SegmentConfig` asks for."""
-    return get_segmenter(tuple(config.extra_abbreviations))
+    """The segmenter a :class:`~dedup.config.SegmentConfig` asks for (its language's Punkt
+    parameters; English for ``auto``, which :func:`dedup.language.config_for_language` resolves
+    per document)."""
+    return get_segmenter(tuple(config.extra_abbreviations), punkt_model(config.language))

@@ -40,10 +40,11 @@ from dedup.corpus.store import (
 )
 from dedup.document import CleanResult, Document
 from dedup.errors import InputError
-from dedup.fingerprint import exact_hash, key_for, key_shingles, signatures
+from dedup.fingerprint import document_shingles, exact_hash, key_for, key_shingles, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
+from dedup.language import language_fields
 from dedup.policy import Boilerplate, boilerplate_units
 from dedup.records import id_value
 from dedup.report import document_record, encode_documents, is_jsonl
@@ -240,6 +241,7 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
     """Repair (and, where cleaning or boilerplate needs it, segment) a batch of documents; their
     fingerprints (signatures of the repaired texts, boilerplate unit hashes) and
     :class:`~dedup.pipeline.Prepared` documents."""
+    from dedup.language import config_for_language
     from dedup.pipeline import Prepared, paragraphs_of, repaired_text
     from dedup.segment import segmenter_for
 
@@ -249,8 +251,9 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
     for index, text in enumerate(texts):
-        repaired, edits, boundaries = repaired_text(text, config)
-        paragraphs = paragraphs_of(repaired, segmenter_for(config.segment), boundaries) if segment else ()
+        resolved = config_for_language(text, config)
+        repaired, edits, boundaries = repaired_text(text, resolved)
+        paragraphs = paragraphs_of(repaired, segmenter_for(resolved.segment), boundaries) if segment else ()
         prepared.append(Prepared(text, repaired, tuple(edits), paragraphs, boundaries))
         if want_units:
             units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
@@ -268,7 +271,7 @@ def sign(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
     fp = config.fingerprint
     keys = [key_for(text, fp) for text in texts]
     return Fingerprints(
-        signatures(key_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
+        signatures(document_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
         np.array([exact_hash(key) for key in keys], dtype=np.uint64),
         np.array([len(text) for text in texts], dtype=np.int64),
         np.empty(0, np.uint64),
@@ -298,11 +301,13 @@ def clean(task: CleanTask, context: CleanContext) -> Cleaned:
 def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact shingles of the task's texts (already repaired), for verifying pairs: the indices,
     where each document's shingles end, and all the shingles in one array (one array to send
-    back, not one per document)."""
+    back, not one per document). Shingles in reading order (``ordered``, for containment,
+    which counts tokens covered by ``shingle_size`` windows) are of that size in every script;
+    the sets for Jaccard have each document's own size, as its signature."""
     fp = context.config.fingerprint
     keys = [key_for(text, fp) for _, text in task.items]
-    found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s)
-             for s in key_shingles(keys, fp.shingle_size)]
+    shingled = key_shingles(keys, fp.shingle_size) if task.ordered else document_shingles(keys, fp.shingle_size)
+    found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s) for s in shingled]
     ends = np.cumsum([len(s) for s in found], dtype=np.int64)
     flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
     return np.array([index for index, _ in task.items], dtype=np.int64), ends, flat
@@ -385,7 +390,7 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
             cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
-                          outputs, skipped)
+                          outputs, skipped, context.config.segment.language)
             if record is not None:
                 records.append(record)
         outputs.touch(task.source)
@@ -437,16 +442,17 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
 
 def emit(document: Document, source: Source, result: CleanResult | None, index: int, decisions: Decisions,
          annotate: bool, tally: Tally, outputs: Outputs | None,
-         skipped_records: list[dict[str, Any]]) -> dict[str, Any] | None:
+         skipped_records: list[dict[str, Any]], language: str = "auto") -> dict[str, Any] | None:
     """Write document ``index`` (or drop it) and return its report record (None when skipped
-    for a repeated id)."""
+    for a repeated id); ``language`` is the setting (the record gets the document's language
+    and shingle mode)."""
     tally.documents_in += 1
     if index in decisions.repeated:
         where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
         skipped_records.append({"source": where[0], "line": where[1], "problem": f"duplicate id {document.id!r}"})
         return None
     fields, annotation = decision_fields(decisions.plan, index, decisions.ids, annotate, tally)
-    record: dict[str, Any] = {"id": document.id, **fields}
+    record: dict[str, Any] = {"id": document.id, **fields, **language_fields(document.text, language)}
     if result is not None:
         tally.add(result)
         record.update(document_record(document.id, result))
