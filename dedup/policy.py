@@ -260,6 +260,17 @@ class Decision:
     flags: list[FlagMark] = field(default_factory=list)
 
 
+#: What the matching key leaves out but a fact depends on: numbers, and signs and operators
+#: (a minus before a number or standing alone, not a hyphen inside a word).
+_FIGURES = re.compile(r"\d+|[+<>=\u00b1\u00d7\u00f7%$\u20ac\u00a3\u2212]|(?<![^\s(=])-(?=[\s\d$])")
+
+
+def _figures(text: str, span: Span) -> list[str]:
+    """The numbers and signs of a unit, in order: two units with the same words but other
+    figures (``x > 5`` and ``x < 5``, ``-$5,000`` and ``$5,000``) are not repeats."""
+    return _FIGURES.findall(text, span.start, span.end)
+
+
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
                  protect_short: bool) -> list[Removal]:
     if not spans:
@@ -276,6 +287,8 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
             continue
         exact = exact_hash(key)
         found = index.find(position, exact)
+        if found is not None and _figures(text, span) != _figures(text, spans[found[0]]):
+            found = None  # the same words with other numbers or signs (x > 5, x < 5): not a repeat
         if found is not None:
             keeper = spans[found[0]]
             similarity = round(found[1], 4)

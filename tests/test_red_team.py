@@ -126,3 +126,13 @@ def test_inspect_html_never_replaces_the_report_an_input_or_a_file_without_force
     again = run("inspect", report, "--html", page)
     assert again.exit_code == 1 and "--force" in again.stderr
     assert run("inspect", report, "--html", page, "--force").exit_code == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Make sure that x > 5 before you call the function. Make sure that x < 5 before you call the function.",
+    "The balance at the end of the year was -$5,000 in total. The balance at the end of the year was $5,000 in total.",
+    "int add(int a, int b) {\n    int result = a + b;\n    return result;\n}\n\n"
+    "int sub(int a, int b) {\n    int result = a - b;\n    return result;\n}\n",
+])
+def test_the_same_words_with_other_figures_are_not_repeats(text):
+    assert dedup.clean(text) == text
