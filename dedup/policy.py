@@ -543,7 +543,8 @@ _LIST_OR_ROW = re.compile(r"[ \t]*(?:(?:\d{1,3}|[A-Za-z])[.)][ \t]|[-*\u2022\u00
                           r"|[^\n]*\S\t[^\n]*\S\t\S")
 
 #: A sentence ends with one of these, perhaps followed by closing quotes or brackets.
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*\s*$")
+_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\uff61]"
+                           r"[\"'\u201d\u2019\u00bb)\]\u300d\u300f\uff09\u3011]*\s*$")
 
 
 def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
