@@ -355,7 +355,13 @@ class _Run:
                 stages.prepare(pieces)
             else:
                 stages.prepare(self._batches(sources))
-            decisions = Decisions(stages.plan(corpus), stages.ids, self._check_unique_ids(stages.ids))
+            plan = stages.plan(corpus)
+            if options.against:  # issue 20: new documents found in saved indexes (dedup.saved_index)
+                from dedup.saved_index import match_against
+
+                match_against(plan, (stages.result(i).text for i in range(len(stages.ids))), options.against,
+                              self.config, self.engine)
+            decisions = Decisions(plan, stages.ids, self._check_unique_ids(stages.ids))
             with contextlib.ExitStack() as stack:
                 report = None
                 if options.report:
