@@ -633,7 +633,7 @@ def _read_options(text_field: str, id_field: str | None, input_format: str | Non
 
 
 def _index_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    for decorate in reversed([
+    decorators: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str)),
         _option("--input-format", type=_format_choice(), default=None, section="Input",
                 help="Format of the inputs (default: from each file's name)."),
@@ -648,7 +648,8 @@ def _index_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 section="Input", help="What to do with a bad record."),
         _option("--jobs", type=click.IntRange(min=0), default=0, show_default="all cores", section="Engine",
                 help="Worker processes."),
-    ]):
+    ]
+    for decorate in reversed(decorators):
         command = decorate(command)
     return command
 

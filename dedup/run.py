@@ -167,6 +167,9 @@ class Corpus:
         self._cleaning = cleaning_needed(config)
         self._cleaned = BlobCache(os.path.join(spill, "cleaned.cache"))
         self._raw: Fingerprints | None = None
+        #: Boilerplate units known beforehand (from saved indexes, dedup.saved_index): hash ->
+        #: (documents, -1), boilerplate here whatever their count in this corpus.
+        self.known_boilerplate: dict[int, tuple[int, int]] = {}
         self._context = PassContext(config=config, read=self.read, batch_size=batch_size,
                                     spill=spill if engine.shares_files else None)
 
@@ -199,7 +202,7 @@ class Corpus:
             first = plan_corpus(self._raw, config, self._exact(self._repaired_texts), self.engine.candidates)
         units, docs = self._raw.unit_hashes, self._raw.unit_docs
         self._raw = None  # (releases a signature file's memory map)
-        boilerplate = first.boilerplate if first is not None else {}
+        boilerplate = {**self.known_boilerplate, **(first.boilerplate if first is not None else {})}
         if not self._cleaning:  # no document can change: the plan of the texts as they are
             if first is not None:
                 verify_containment(first, self._shingles(self._repaired_texts, ordered=True),
@@ -219,7 +222,8 @@ class Corpus:
             # the output counts them. Cleaned again when that changes the set.
             counted = final.duplicate_of < 0
             counted[list(final.kept_near)] = False
-            final.boilerplate = boilerplate_set(units, docs, counted, first.boilerplate_threshold)
+            final.boilerplate = {**self.known_boilerplate,
+                                 **boilerplate_set(units, docs, counted, first.boilerplate_threshold)}
             changed = set(final.boilerplate).symmetric_difference(boilerplate)
             if changed:
                 affected = np.zeros(len(counted), dtype=bool)
@@ -355,10 +359,12 @@ class _Run:
                 stages.prepare(pieces)
             else:
                 stages.prepare(self._batches(sources))
-            plan = stages.plan(corpus)
-            if options.against:  # issue 20: new documents found in saved indexes (dedup.saved_index)
-                from dedup.saved_index import match_against
+            if options.against:  # issue 20: saved indexes (dedup.saved_index)
+                from dedup.saved_index import indexed_boilerplate, match_against
 
+                stages.known_boilerplate = indexed_boilerplate(options.against, self.config)
+            plan = stages.plan(corpus)
+            if options.against:
                 match_against(plan, (stages.result(i).text for i in range(len(stages.ids))), options.against,
                               self.config, self.engine)
             decisions = Decisions(plan, stages.ids, self._check_unique_ids(stages.ids))

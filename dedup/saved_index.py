@@ -60,6 +60,7 @@ __all__ = [
     "open_index",
     "against_config",
     "match_against",
+    "indexed_boilerplate",
     "threshold_table",
     "report_thresholds",
 ]
@@ -200,7 +201,7 @@ def open_index(path: str) -> SavedIndex:
     for name in header["segments"]:
         where = os.path.join(path, "segments", name)
 
-        def load(array: str, where: str = where) -> np.ndarray:
+        def load(array: str, where: str = where, name: str = name) -> np.ndarray:
             try:
                 loaded: np.ndarray = np.load(os.path.join(where, array + ".npy"), mmap_mode="r",
                                              allow_pickle=False)
@@ -217,7 +218,7 @@ def open_index(path: str) -> SavedIndex:
 class _NpyStream:
     """A 1-d or 2-d ``.npy`` file written a block of rows at a time (the shape is written last)."""
 
-    def __init__(self, path: str, dtype: Any, width: int = 0) -> None:
+    def __init__(self, path: str, dtype: Any, width: int | None = None) -> None:
         self.path, self.dtype, self.width = path, np.dtype(dtype), width
         self.rows = 0
         self.handle = open(path, "wb")
@@ -229,7 +230,7 @@ class _NpyStream:
         self.rows += len(block)
 
     def close(self) -> None:
-        shape = (self.rows, self.width) if self.width else (self.rows,)
+        shape = (self.rows, self.width) if self.width is not None else (self.rows,)
         header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape}
         text = repr(header).encode("latin1")
         prefix = b"\x93NUMPY\x01\x00"
@@ -498,6 +499,22 @@ def against_config(paths: Sequence[str], given: Mapping[str, Any]) -> dict[str, 
     return chosen
 
 
+def indexed_boilerplate(paths: Sequence[str], config: DedupConfig) -> dict[int, tuple[int, int]]:
+    """The boilerplate units of the indexes at ``paths`` (hash -> (documents, -1): the first copy
+    is in an index), for a run against them to remove as their build did; empty when the run
+    keeps boilerplate. A unit counts as boilerplate when it was in one segment's build; counts are
+    not summed across segments or with the new data."""
+    if config.policy.boilerplate == "keep":
+        return {}
+    found: dict[int, tuple[int, int]] = {}
+    for path in paths:
+        for segment in open_index(path).segments:
+            for unit, documents in np.asarray(segment.boilerplate).tolist():
+                known = found.get(unit)
+                found[unit] = (max(documents, known[0]) if known else documents, -1)
+    return found
+
+
 @dataclass(frozen=True)
 class AgainstMatch:
     """A new document's best match in a saved index."""
@@ -534,8 +551,10 @@ def match_against(plan: DocumentPlan | None, texts: Iterator[str], indexes: Sequ
             first += len(batch)
 
     for signed in engine.map(sign_texts, tasks(), SignContext(config=config)):
-        keys = band_keys(signed.signatures, bands, rows)
         unique = _split(signed.unique_ends, signed.unique)
+        # (a document with no words has no shingles and matches nothing)
+        keys = band_keys(signed.signatures, bands, rows)
+        keys[[not len(u) for u in unique]] = 0
         ordered = _split(signed.ordered_ends, signed.ordered)
         for which, index in enumerate(opened):
             for number, segment in enumerate(index.segments):
@@ -554,7 +573,7 @@ def match_against(plan: DocumentPlan | None, texts: Iterator[str], indexes: Sequ
                         found[new] = (sim, which, number, doc, containment(ordered[local], theirs, size))
     against: dict[int, AgainstMatch] = {}
     wanted: dict[tuple[int, int], set[int]] = {}
-    for sim, which, number, doc, _ in found.values():
+    for _, which, number, doc, _ in found.values():
         wanted.setdefault((which, number), set()).add(doc)
     names = {key: opened[key[0]].segments[key[1]].ids(docs) for key, docs in wanted.items()}
     for new, (sim, which, number, doc, inside) in sorted(found.items()):
