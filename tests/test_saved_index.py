@@ -39,7 +39,7 @@ def halves(tmp_path):
     """Two halves of a corpus: the first with integer ids, the second with its own stories,
     reprints of first-half stories (ids ``reprint-of-K``), and one story printed twice inside it."""
     rng = random.Random(7)
-    first = [{"id": k, "text": article(rng, f"topic{k}") + ("\n\n" + BANNER if k % 3 == 0 else "")}
+    first = [{"id": k, "text": article(rng, f"topic{k}") + ("\n\n" + BANNER if k % 3 == 1 else "")}
              for k in range(40)]
     second = [{"id": f"new-{k}", "text": article(rng, f"fresh{k}") + ("\n\n" + BANNER if k == 5 else "")}
               for k in range(30)]
