@@ -304,14 +304,29 @@ class Corpus:
         return exact
 
 
+def _planned(corpus: Corpus, whole: bool, against: tuple[str, ...], engine: Engine) -> DocumentPlan | None:
+    """:meth:`Corpus.plan`, and with saved indexes ``against`` (issue 20, :mod:`dedup.saved_index`)
+    their boilerplate applied and the documents found in them marked."""
+    if not against:
+        return corpus.plan(whole)
+    from dedup.saved_index import indexed_boilerplate, match_against
+
+    corpus.known_boilerplate = indexed_boilerplate(against, corpus.config)
+    plan = corpus.plan(whole)
+    match_against(plan, (corpus.result(i).text for i in range(len(corpus.ids))), against, corpus.config, engine)
+    return plan
+
+
 # --------------------------------------------------------------------------- the library's driver
 
 
 def run_documents(stream: Stream, config: DedupConfig, engine: Engine | None = None, *, annotate: bool = False,
-                  batch_size: int = 32) -> tuple[Decisions, Iterator[tuple[int, Document, CleanResult | None]]]:
+                  batch_size: int = 32, against: tuple[str, ...] = (),
+                  ) -> tuple[Decisions, Iterator[tuple[int, Document, CleanResult | None]]]:
     """The three stages over documents this process reads (``stream``, read twice): the
     decisions, and ``(index, document, result)`` of every document in order, the result None
-    for a duplicate that is dropped (unless ``annotate``)."""
+    for a duplicate that is dropped (unless ``annotate``), or found in the saved indexes
+    ``against``."""
     engine = engine or InProcessEngine()
     spill = tempfile.TemporaryDirectory(prefix="dedup-")
     corpus = Corpus(config, engine, spill.name, batch_size=batch_size)
@@ -322,7 +337,7 @@ def run_documents(stream: Stream, config: DedupConfig, engine: Engine | None = N
             yield Batch(number, tuple(d.text for d in batch))
 
     corpus.prepare(tasks())
-    decisions = Decisions(corpus.plan(), corpus.ids)
+    decisions = Decisions(_planned(corpus, True, against, engine), corpus.ids)
 
     def written() -> Iterator[tuple[int, Document, CleanResult | None]]:
         try:
@@ -359,15 +374,8 @@ class _Run:
                 stages.prepare(pieces)
             else:
                 stages.prepare(self._batches(sources))
-            if options.against:  # issue 20: saved indexes (dedup.saved_index)
-                from dedup.saved_index import indexed_boilerplate, match_against
-
-                stages.known_boilerplate = indexed_boilerplate(options.against, self.config)
-            plan = stages.plan(corpus)
-            if options.against:
-                match_against(plan, (stages.result(i).text for i in range(len(stages.ids))), options.against,
-                              self.config, self.engine)
-            decisions = Decisions(plan, stages.ids, self._check_unique_ids(stages.ids))
+            decisions = Decisions(_planned(stages, corpus, options.against, self.engine), stages.ids,
+                                  self._check_unique_ids(stages.ids))
             with contextlib.ExitStack() as stack:
                 report = None
                 if options.report:

@@ -264,3 +264,21 @@ def test_installed_command_subprocess(tmp_path, halves):
     in_process = tmp_path / "in.idx"
     run("index", "build", a, "-o", in_process)
     assert hashlib.sha256(b"".join(files_of(in_process).values())).hexdigest() == digest
+
+
+def test_library_deduplicator_against(tmp_path, halves):
+    from dedup import Deduplicator, DedupError, Document
+
+    a, b, planted = halves
+    index = tmp_path / "first.idx"
+    run("index", "build", a, "-o", index)
+    docs = [Document(r["id"], r["text"]) for r in read_jsonl(b)]
+    result = Deduplicator(against=[index]).run(docs)
+    removed = {d.id: d for d in result.documents if d.index is not None}
+    assert {i: d.duplicate_of for i, d in removed.items()} == {i: str(k) for i, k in planted.items()}
+    assert all(d.text is None and d.similarity >= 0.8 and d.index == str(index) for d in removed.values())
+    assert [d.duplicate_of for d in result.documents if d.id == "new-0-again"] == ["new-0"]
+    with pytest.raises(DedupError, match="--num-perm 64 conflicts"):
+        Deduplicator(against=[index], num_perm=64)
+    with pytest.raises(DedupError, match="not a dedup index"):
+        Deduplicator(against=[tmp_path / "nothing.idx"])
