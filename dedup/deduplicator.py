@@ -77,14 +77,11 @@ class Deduplicator:
 
         self.against = tuple(str(path) for path in against)
         if self.against:  # the matching settings come from the saved indexes (dedup.saved_index)
-            from dedup.saved_index import against_config
+            from dedup.saved_index import config_against
 
-            given = dict(overrides)
-            if config is not None:
-                default = DedupConfig().as_dict()
-                given.update({k: v for k, v in config.as_dict().items() if v != default[k] and k not in given})
-            overrides = {**overrides, **against_config(self.against, given)}
-        self.config = make_config(config, **overrides)
+            self.config = config_against(self.against, config, **overrides)
+        else:
+            self.config = make_config(config, **overrides)
 
     def run(self, documents: Iterable[Document | str]) -> CorpusResult:
         """The stages of ``dedup clean`` over ``documents`` (held in memory; for files use the

@@ -61,6 +61,7 @@ __all__ = [
     "against_config",
     "match_against",
     "indexed_boilerplate",
+    "config_against",
     "threshold_table",
     "report_thresholds",
 ]
@@ -497,6 +498,19 @@ def against_config(paths: Sequence[str], given: Mapping[str, Any]) -> dict[str, 
             raise ConfigError(f"{flag} {given[name]} conflicts with --against {first}, built with {name}={value}; "
                               f"drop {flag} (settings come from the index)")
     return chosen
+
+
+def config_against(paths: Sequence[str], config: DedupConfig | None = None, **overrides: Any) -> DedupConfig:
+    """The library's config for a run against the indexes at ``paths``: ``config`` and
+    ``overrides`` with the indexes' matching settings; a matching setting given (an override, or
+    a value of ``config`` other than the default) that differs is a :class:`ConfigError`."""
+    from dedup.config import make_config
+
+    given = dict(overrides)
+    if config is not None:
+        default = DedupConfig().as_dict()
+        given.update({k: v for k, v in config.as_dict().items() if v != default[k] and k not in given})
+    return make_config(config, **{**overrides, **against_config(paths, given)})
 
 
 def indexed_boilerplate(paths: Sequence[str], config: DedupConfig) -> dict[int, tuple[int, int]]:

@@ -282,3 +282,19 @@ def test_library_deduplicator_against(tmp_path, halves):
         Deduplicator(against=[index], num_perm=64)
     with pytest.raises(DedupError, match="not a dedup index"):
         Deduplicator(against=[tmp_path / "nothing.idx"])
+
+
+def test_hf_deduplicate_against(tmp_path, halves):
+    datasets = pytest.importorskip("datasets")
+    from dedup.hf import deduplicate
+
+    a, b, planted = halves
+    index = tmp_path / "first.idx"
+    run("index", "build", a, "-o", index)
+    rows = read_jsonl(b)
+    dataset = datasets.Dataset.from_list(rows)
+    out = deduplicate(dataset, against=[str(index)], id_column="id", annotate=True)
+    found = {r["id"]: r["dedup_duplicate_of"] for r in out if r["dedup_duplicate_of"] is not None}
+    assert found == {**{i: str(k) for i, k in planted.items()}, "new-0-again": "new-0"}
+    kept = deduplicate(dataset, against=[str(index)], id_column="id")
+    assert len(kept) == 30
