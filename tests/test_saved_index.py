@@ -298,3 +298,27 @@ def test_hf_deduplicate_against(tmp_path, halves):
     assert found == {**{i: str(k) for i, k in planted.items()}, "new-0-again": "new-0"}
     kept = deduplicate(dataset, against=[str(index)], id_column="id")
     assert len(kept) == 30
+
+
+def test_against_gives_the_same_bytes_whatever_the_jobs(tmp_path, halves):
+    a, b, _ = halves
+    index = tmp_path / "first.idx"
+    run("index", "build", a, "-o", index)
+    outputs = []
+    for jobs in ("1", "2"):
+        out, report = tmp_path / f"o{jobs}.jsonl", tmp_path / f"r{jobs}.jsonl"
+        assert run("clean", b, "--against", index, "-o", out, "--report", report, "--jobs", jobs).exit_code == 0
+        records = [r for r in read_jsonl(report) if r["type"] != "summary"]
+        outputs.append((out.read_bytes(), records))
+    assert outputs[0] == outputs[1]
+
+
+def test_against_needs_corpus_mode(tmp_path, halves):
+    a, _, _ = halves
+    index = tmp_path / "first.idx"
+    run("index", "build", a, "-o", index)
+    text = tmp_path / "one.txt"
+    text.write_text("A single story about the harbor and the ferry schedule for the winter months.\n")
+    result = run("clean", text, "--against", index)
+    assert result.exit_code == 2 and "--against needs corpus mode" in result.stderr
+    assert result.stdout == ""
