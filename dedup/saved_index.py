@@ -572,7 +572,7 @@ def match_against(plan: DocumentPlan | None, texts: Iterator[str], indexes: Sequ
         ordered = _split(signed.ordered_ends, signed.ordered)
         for which, index in enumerate(opened):
             for number, segment in enumerate(index.segments):
-                pairs = _candidates(keys, signed.doc_hashes, segment)
+                pairs = _candidates(keys, segment)
                 for local, doc in pairs.tolist():
                     mine = unique[local]
                     if not len(mine):
@@ -592,19 +592,20 @@ def match_against(plan: DocumentPlan | None, texts: Iterator[str], indexes: Sequ
     names = {key: opened[key[0]].segments[key[1]].ids(docs) for key, docs in wanted.items()}
     for new, (sim, which, number, doc, inside) in sorted(found.items()):
         removed = inside >= CONTAINMENT_MIN
+        if not removed and plan.duplicate_of[new] >= 0:
+            continue  # removed inside the new data anyway
         against[new] = AgainstMatch(indexes[which], names[which, number][doc], round(sim, 4), round(inside, 4),
                                     removed)
         plan.kept_near.pop(new, None)
         if removed:
             plan.duplicate_of[new] = new
             plan.similarity[new] = round(sim, 4)
-        elif plan.duplicate_of[new] == new:
-            plan.duplicate_of[new] = -1
     plan.against = against
 
 
-def _candidates(keys: np.ndarray, hashes: np.ndarray, segment: Segment) -> np.ndarray:
-    """``(new document, indexed document)`` pairs sharing a band key or their exact hash, unique."""
+def _candidates(keys: np.ndarray, segment: Segment) -> np.ndarray:
+    """``(new document, indexed document)`` pairs sharing a band key, unique (two documents of the
+    same normalised text share every band key)."""
     found = []
     n = len(segment)
     if not n:
