@@ -322,3 +322,21 @@ def test_against_needs_corpus_mode(tmp_path, halves):
     result = run("clean", text, "--against", index)
     assert result.exit_code == 2 and "--against needs corpus mode" in result.stderr
     assert result.stdout == ""
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.one_of(st.integers(-2**53, 2**53), st.text(min_size=1, max_size=12)), min_size=1, max_size=6,
+                unique_by=str))
+def test_ids_keep_their_json_type(tmp_path_factory, ids):
+    from dedup.config import DedupConfig
+    from dedup.engines import InProcessEngine
+    from dedup.io import ReadOptions
+    from dedup.saved_index import build_index
+
+    directory = tmp_path_factory.mktemp("ids")
+    rng = random.Random(len(ids))
+    source = directory / "in.jsonl"
+    write_jsonl(source, [{"id": ident, "text": article(rng, f"t{k}")} for k, ident in enumerate(ids)])
+    build_index([str(source)], str(directory / "x.idx"), ReadOptions(id_field="id"), DedupConfig(), InProcessEngine())
+    segment = open_index(str(directory / "x.idx")).segments[0]
+    assert segment.ids(range(len(ids))) == dict(enumerate(ids))
