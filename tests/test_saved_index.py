@@ -267,7 +267,7 @@ def test_installed_command_subprocess(tmp_path, halves):
 
 
 def test_library_deduplicator_against(tmp_path, halves):
-    from dedup import Deduplicator, DedupError, Document
+    from dedup import DedupError, Deduplicator, Document
 
     a, b, planted = halves
     index = tmp_path / "first.idx"
