@@ -380,7 +380,8 @@ class _Run:
                 report = None
                 if options.report:
                     report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
-                                          run_metadata(self.config, inputs=list(options.inputs)))
+                                          {**run_metadata(self.config, inputs=list(options.inputs)),
+                                           **({"against": list(options.against)} if options.against else {})})
                 if pieces:
                     joined = stack.enter_context(atomic_writer(options.output, binary=True)) if not shards else None
                     bytes_out = self._write_shards(pieces, decisions, report, joined)

@@ -94,6 +94,7 @@ def test_cross_half_reprints_removed_with_their_first_half_ids(tmp_path, halves)
     result = run("clean", b, "--against", index, "-o", out, "--report", report)
     assert result.exit_code == 0, result.output
     records = [r for r in read_jsonl(report) if r["type"] == "document"]
+    assert read_jsonl(report)[0]["against"] == [str(index)]  # the run record names the indexes
     against = {r["id"]: r for r in records if "index" in r}
     assert {i: r["duplicate_of"] for i, r in against.items()} == planted  # integer ids, as indexed
     assert all(r["removed"] and r["index"] == str(index) and r["similarity"] >= 0.8 for r in against.values())
