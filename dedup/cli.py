@@ -543,15 +543,20 @@ def _kept_line(document: Mapping[str, Any], record: Mapping[str, Any]) -> str:
     measured = ", ".join(f"{name} {value:.2f}" for name, value in (("similarity", similarity),
                                                                    ("containment", containment))
                          if isinstance(value, (int, float)))
-    return (f"{document['id']} kept: near duplicate of {record['near_duplicate_of']}"
+    return (f"{document['id']} kept: near duplicate of {record['near_duplicate_of']}{_in_index(record)}"
             + (f" ({measured})" if measured else "") + f"  {record.get('reason', '')}").rstrip()
+
+
+def _in_index(record: Mapping[str, Any]) -> str:
+    """`` in X.idx`` for a twin found in a saved index (``dedup clean --against``)."""
+    return f" in {record['index']}" if record.get("index") else ""
 
 
 def _removed_line(document: Mapping[str, Any], record: Mapping[str, Any]) -> str:
     verb = "removed" if record.get("removed", True) else "kept (annotated)"
     similarity = record.get("similarity")
     measured = f" (similarity {similarity:.2f})" if isinstance(similarity, (int, float)) else ""
-    return f"{document['id']} {verb}: near duplicate of {record['duplicate_of']}{measured}"
+    return f"{document['id']} {verb}: near duplicate of {record['duplicate_of']}{_in_index(record)}{measured}"
 
 
 _DIFF_HELP = """Show what cleaning one text file would change, as a unified diff (nothing is written).

@@ -100,6 +100,8 @@ def test_cross_half_reprints_removed_with_their_first_half_ids(tmp_path, halves)
     assert all(r["removed"] and r["index"] == str(index) and r["similarity"] >= 0.8 for r in against.values())
     kept = [r["id"] for r in read_jsonl(out)]
     assert not set(planted) & set(kept)
+    shown = run("inspect", report).stdout
+    assert f"reprint-of-5 removed: near duplicate of 5 in {index} (similarity" in shown
     # Dedup inside the new data still runs.
     inside = [r for r in records if "index" not in r]
     assert [(r["id"], r["duplicate_of"]) for r in inside] == [("new-0-again", "new-0")]
