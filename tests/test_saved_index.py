@@ -343,3 +343,23 @@ def test_ids_keep_their_json_type(tmp_path_factory, ids):
     build_index([str(source)], str(directory / "x.idx"), ReadOptions(id_field="id"), DedupConfig(), InProcessEngine())
     segment = open_index(str(directory / "x.idx")).segments[0]
     assert segment.ids(range(len(ids))) == dict(enumerate(ids))
+
+
+def test_against_on_ray_gives_the_local_bytes(tmp_path, halves):
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'dedup-text[ray]' to run")
+    a, b, planted = halves
+    index = tmp_path / "first.idx"
+    run("index", "build", a, "-o", index)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        results = []
+        for engine in ("local", "ray"):
+            out, report = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}-report.jsonl"
+            done = run("clean", b, "--against", index, "-o", out, "--report", report, "--engine", engine,
+                       "--jobs", "2")
+            assert done.exit_code == 0, done.output
+            results.append((out.read_bytes(), [r for r in read_jsonl(report) if r["type"] == "document"]))
+    finally:
+        ray.shutdown()
+    assert results[0] == results[1]
+    assert {r["id"] for r in results[0][1] if r.get("removed") and "index" in r} == set(planted)
