@@ -411,7 +411,24 @@ def build_index(inputs: Sequence[str], output: str, read: ReadOptions, config: D
                 engine: Engine) -> dict[str, Any]:
     """Build a new index at ``output`` (which must not exist) from the documents a clean of
     ``inputs`` keeps; returns its header. Written in a temporary directory beside ``output`` and
-    renamed into place when complete."""
+    renamed into place when complete.
+
+    >>> import json, os, tempfile
+    >>> from dedup.engines import InProcessEngine
+    >>> from dedup.io import ReadOptions
+    >>> folder = tempfile.mkdtemp()
+    >>> source = os.path.join(folder, "old.jsonl")
+    >>> story = "The council approved the harbor budget on Tuesday after a long debate about the roads."
+    >>> with open(source, "w") as handle:
+    ...     _ = handle.write(json.dumps({"id": 7, "text": story}) + "\\n")
+    >>> header = build_index([source], os.path.join(folder, "old.idx"), ReadOptions(id_field="id"),
+    ...                      DedupConfig(), InProcessEngine())
+    >>> header["documents"], header["matching"]["bands"], header["matching"]["rows"]
+    (1, 18, 7)
+    >>> index_info(os.path.join(folder, "old.idx"))["segments"][0]["documents"]
+    1
+    >>> import shutil; shutil.rmtree(folder)
+    """
     if os.path.lexists(output):
         raise OutputError(f"{output}: already exists (add to an index with dedup index add, or remove it)")
     parent = os.path.dirname(os.path.abspath(output))
@@ -711,9 +728,4 @@ def report_thresholds(path: str, at: float | None = None) -> dict[str, Any]:
         result["removed_at"] = sum(s >= at for s in removed)
         result["lower_bound"] = at < run_threshold
     return result
-
-
-def with_matching(config: DedupConfig, matching: Mapping[str, Any]) -> DedupConfig:
-    """``config`` with the matching settings of an index."""
-    return config.replace(**{k: v for k, v in matching.items() if k in MATCHING_SETTINGS})
 
