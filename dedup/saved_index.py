@@ -32,6 +32,7 @@ is kept and reported as a near duplicate. The indexed document is always the kee
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -213,6 +214,9 @@ def open_index(path: str) -> SavedIndex:
                 raise InputError(f"{path}: segment {name}: cannot read {array}.npy: {error}") from None
             return loaded
 
+        for name_of_file in ("ids.jsonl", "segment.json"):
+            if not os.path.isfile(os.path.join(where, name_of_file)):
+                raise InputError(f"{path}: segment {name}: {name_of_file} is missing (the index is damaged)")
         segments.append(Segment(where, os.path.join(where, "ids.jsonl"), load("signatures"), load("doc_hashes"),
                                 load("band_keys"), load("band_docs"), load("shingle_ends"), load("shingles"),
                                 load("boilerplate")))
@@ -438,19 +442,30 @@ def build_index(inputs: Sequence[str], output: str, read: ReadOptions, config: D
     if not os.path.isdir(parent):
         raise OutputError(f"{output}: cannot write: {parent} is not a directory")
     header = _settings_header(config)
-    temporary = tempfile.mkdtemp(prefix=f".{os.path.basename(output)}.", suffix=".part", dir=parent)
-    try:
-        documents, boilerplate = _kept_documents(inputs, read, config, engine)
-        counts = _write_segment(os.path.join(temporary, "segments", "00000"), documents, boilerplate, config, engine)
-        header["segments"] = ["00000"]
-        header["documents"] = counts["documents"]
-        _write_header(temporary, header)
-        os.chmod(temporary, 0o755)
-        os.rename(temporary, output)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
+    with _writing(output):
+        temporary = tempfile.mkdtemp(prefix=f".{os.path.basename(output)}.", suffix=".part", dir=parent)
+        try:
+            documents, boilerplate = _kept_documents(inputs, read, config, engine)
+            counts = _write_segment(os.path.join(temporary, "segments", "00000"), documents, boilerplate, config,
+                                    engine)
+            header["segments"] = ["00000"]
+            header["documents"] = counts["documents"]
+            _write_header(temporary, header)
+            os.chmod(temporary, 0o755)
+            os.rename(temporary, output)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
     return header
+
+
+@contextlib.contextmanager
+def _writing(path: str) -> Iterator[None]:
+    """An error of the file system while writing the index ``path``, as one line."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
 
 
 def add_to_index(path: str, inputs: Sequence[str], read: ReadOptions, engine: Engine) -> dict[str, Any]:
@@ -461,19 +476,20 @@ def add_to_index(path: str, inputs: Sequence[str], read: ReadOptions, engine: En
     number = len(header["segments"])
     name = f"{number:05d}"
     segments = os.path.join(path, "segments")
-    temporary = tempfile.mkdtemp(prefix=f".{name}.", suffix=".part", dir=segments)
-    try:
-        documents, boilerplate = _kept_documents(inputs, read, config, engine)
-        counts = _write_segment(os.path.join(temporary, name), documents, boilerplate, config, engine)
-        target = os.path.join(segments, name)
-        if os.path.lexists(target):  # left by an interrupted add, never listed in the header
-            shutil.rmtree(target)
-        os.rename(os.path.join(temporary, name), target)
-        header = {**header, "segments": [*header["segments"], name],
-                  "documents": int(header.get("documents", 0)) + counts["documents"]}
-        _write_header(path, header)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+    with _writing(path):
+        temporary = tempfile.mkdtemp(prefix=f".{name}.", suffix=".part", dir=segments)
+        try:
+            documents, boilerplate = _kept_documents(inputs, read, config, engine)
+            counts = _write_segment(os.path.join(temporary, name), documents, boilerplate, config, engine)
+            target = os.path.join(segments, name)
+            if os.path.lexists(target):  # left by an interrupted add, never listed in the header
+                shutil.rmtree(target)
+            os.rename(os.path.join(temporary, name), target)
+            header = {**header, "segments": [*header["segments"], name],
+                      "documents": int(header.get("documents", 0)) + counts["documents"]}
+            _write_header(path, header)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
     return header
 
 

@@ -363,3 +363,19 @@ def test_against_on_ray_gives_the_local_bytes(tmp_path, halves):
         ray.shutdown()
     assert results[0] == results[1]
     assert {r["id"] for r in results[0][1] if r.get("removed") and "index" in r} == set(planted)
+
+
+@pytest.mark.parametrize("damage", ["ids.jsonl", "shingles.npy", "segment.json"])
+def test_a_damaged_index_is_one_line(tmp_path, halves, damage):
+    a, b, _ = halves
+    index = tmp_path / "first.idx"
+    run("index", "build", a, "-o", index)
+    target = index / "segments" / "00000" / damage
+    if damage.endswith(".npy"):
+        target.write_bytes(target.read_bytes()[:200])
+    else:
+        target.unlink()
+    for args in (("index", "info", index), ("clean", b, "--against", index, "-o", tmp_path / "o.jsonl")):
+        result = run(*args)
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
+        assert result.stderr.startswith(f"dedup: error: {index}: segment 00000: ")
