@@ -34,8 +34,8 @@ def reprint(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-@pytest.fixture
-def halves(tmp_path):
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
     """Two halves of a corpus: the first with integer ids, the second with its own stories,
     reprints of first-half stories (ids ``reprint-of-K``), and one story printed twice inside it."""
     rng = random.Random(7)
@@ -48,10 +48,20 @@ def halves(tmp_path):
         planted[f"reprint-of-{k}"] = k
         second.insert(rng.randrange(len(second) + 1), {"id": f"reprint-of-{k}", "text": reprint(first[k]["text"], rng)})
     second.append({"id": "new-0-again", "text": second[[r["id"] for r in second].index("new-0")]["text"]})
-    a, b = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    directory = tmp_path_factory.mktemp("halves")
+    a, b = directory / "first.jsonl", directory / "second.jsonl"
     write_jsonl(a, first)
     write_jsonl(b, second)
     return a, b, planted
+
+
+@pytest.fixture(scope="module")
+def first_index(halves, tmp_path_factory):
+    """An index of the first half, built once (tests that change an index build their own)."""
+    index = tmp_path_factory.mktemp("index") / "first.idx"
+    built = run("index", "build", halves[0], "-o", index)
+    assert built.exit_code == 0, built.output
+    return index
 
 
 def files_of(directory: Path) -> dict[str, bytes]:
@@ -86,10 +96,9 @@ def test_build_add_info_round_trip(tmp_path, halves):
     assert '"new-0"' in ids and '"new-0-again"' not in ids
 
 
-def test_cross_half_reprints_removed_with_their_first_half_ids(tmp_path, halves):
+def test_cross_half_reprints_removed_with_their_first_half_ids(tmp_path, halves, first_index):
     a, b, planted = halves
-    index = tmp_path / "first.idx"
-    assert run("index", "build", a, "-o", index).exit_code == 0
+    index = first_index
     out, report = tmp_path / "second.clean.jsonl", tmp_path / "report.jsonl"
     result = run("clean", b, "--against", index, "-o", out, "--report", report)
     assert result.exit_code == 0, result.output
@@ -114,10 +123,9 @@ def test_cross_half_reprints_removed_with_their_first_half_ids(tmp_path, halves)
     assert BANNER in next(r["text"] for r in read_jsonl(alone) if r["id"] == "new-5")
 
 
-def test_annotate_keeps_every_row_and_names_the_indexed_id(tmp_path, halves):
+def test_annotate_keeps_every_row_and_names_the_indexed_id(tmp_path, halves, first_index):
     a, b, planted = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     out = tmp_path / "annotated.jsonl"
     assert run("clean", b, "--against", index, "--annotate", "-o", out).exit_code == 0
     rows = {r["id"]: r for r in read_jsonl(out)}
@@ -203,10 +211,9 @@ def test_build_refuses_an_existing_path(tmp_path, halves):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
 
-def test_clean_never_modifies_the_index(tmp_path, halves):
+def test_clean_never_modifies_the_index(tmp_path, halves, first_index):
     a, b, _ = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     before = files_of(index)
     stamps = {p: os.stat(p).st_mtime_ns for p in index.rglob("*")}
     for extra in ((), ("--annotate",), ("--jobs", "2")):
@@ -227,10 +234,9 @@ def test_threshold_explains_bands_rows_and_misses():
     assert run("threshold", "--at", "0.7").exit_code == 2
 
 
-def test_threshold_reads_a_report(tmp_path, halves):
+def test_threshold_reads_a_report(tmp_path, halves, first_index):
     a, b, planted = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     report = tmp_path / "report.jsonl"
     run("clean", b, "--against", index, "-o", tmp_path / "o.jsonl", "--report", report)
     sims = sorted(r["similarity"] for r in read_jsonl(report) if r.get("duplicate_of") is not None)
@@ -269,12 +275,11 @@ def test_installed_command_subprocess(tmp_path, halves):
     assert hashlib.sha256(b"".join(files_of(in_process).values())).hexdigest() == digest
 
 
-def test_library_deduplicator_against(tmp_path, halves):
+def test_library_deduplicator_against(tmp_path, halves, first_index):
     from dedup import DedupError, Deduplicator, Document
 
     a, b, planted = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     docs = [Document(r["id"], r["text"]) for r in read_jsonl(b)]
     result = Deduplicator(against=[index]).run(docs)
     removed = {d.id: d for d in result.documents if d.index is not None}
@@ -287,13 +292,12 @@ def test_library_deduplicator_against(tmp_path, halves):
         Deduplicator(against=[tmp_path / "nothing.idx"])
 
 
-def test_hf_deduplicate_against(tmp_path, halves):
+def test_hf_deduplicate_against(tmp_path, halves, first_index):
     datasets = pytest.importorskip("datasets")
     from dedup.hf import deduplicate
 
     a, b, planted = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     rows = read_jsonl(b)
     dataset = datasets.Dataset.from_list(rows)
     out = deduplicate(dataset, against=[str(index)], id_column="id", annotate=True)
@@ -303,10 +307,9 @@ def test_hf_deduplicate_against(tmp_path, halves):
     assert len(kept) == 30
 
 
-def test_against_gives_the_same_bytes_whatever_the_jobs(tmp_path, halves):
+def test_against_gives_the_same_bytes_whatever_the_jobs(tmp_path, halves, first_index):
     a, b, _ = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     outputs = []
     for jobs in ("1", "2"):
         out, report = tmp_path / f"o{jobs}.jsonl", tmp_path / f"r{jobs}.jsonl"
@@ -316,10 +319,9 @@ def test_against_gives_the_same_bytes_whatever_the_jobs(tmp_path, halves):
     assert outputs[0] == outputs[1]
 
 
-def test_against_needs_corpus_mode(tmp_path, halves):
+def test_against_needs_corpus_mode(tmp_path, halves, first_index):
     a, _, _ = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     text = tmp_path / "one.txt"
     text.write_text("A single story about the harbor and the ferry schedule for the winter months.\n")
     result = run("clean", text, "--against", index)
@@ -345,11 +347,10 @@ def test_ids_keep_their_json_type(tmp_path_factory, ids):
     assert segment.ids(range(len(ids))) == dict(enumerate(ids))
 
 
-def test_against_on_ray_gives_the_local_bytes(tmp_path, halves):
+def test_against_on_ray_gives_the_local_bytes(tmp_path, halves, first_index):
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'dedup-text[ray]' to run")
     a, b, planted = halves
-    index = tmp_path / "first.idx"
-    run("index", "build", a, "-o", index)
+    index = first_index
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         results = []
