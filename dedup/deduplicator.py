@@ -3,7 +3,7 @@ result per document."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,8 @@ class DocumentResult:
     duplicate_of: str | None = None
     similarity: float | None = None
     cluster: int | None = None
+    #: The saved index holding ``duplicate_of`` (``Deduplicator(against=...)``), else None.
+    index: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,20 +79,32 @@ class Deduplicator:
     [None, '0', None]
     """
 
-    def __init__(self, config: DedupConfig | None = None, **overrides: Any) -> None:
+    def __init__(self, config: DedupConfig | None = None, *, against: Sequence[str] = (), **overrides: Any) -> None:
         from dedup.config import make_config
 
-        self.config = make_config(config, **overrides)
+        self.against = tuple(str(path) for path in against)
+        if self.against:  # the matching settings come from the saved indexes (dedup.saved_index)
+            from dedup.saved_index import config_against
+
+            self.config = config_against(self.against, config, **overrides)
+        else:
+            self.config = make_config(config, **overrides)
 
     def run(self, documents: Iterable[Document | str]) -> CorpusResult:
         """The stages of ``dedup clean`` over ``documents`` (held in memory; for files use the
         CLI), by the same driver (:mod:`dedup.run`)."""
         docs = [_as_document(item, i) for i, item in enumerate(documents)]
-        decisions, written = run_documents(lambda: iter(docs), self.config)
+        decisions, written = run_documents(lambda: iter(docs), self.config, against=self.against)
         plan = decisions.plan
         assert plan is not None
         results = []
         for index, doc, cleaned in written:
+            if index in plan.against:
+                match = plan.against[index]
+                if match.removed:
+                    results.append(DocumentResult(doc.id, None, None, str(match.id), match.similarity, None,
+                                                  match.index))
+                    continue
             keeper = int(plan.duplicate_of[index])
             cluster = int(plan.cluster[index]) if plan.cluster[index] >= 0 else None
             if keeper >= 0:
@@ -103,6 +117,10 @@ class Deduplicator:
 
     def stream(self, documents: Iterable[Document | str]) -> Iterator[DocumentResult]:
         """One pass: yield each document's outcome as soon as it is decided."""
+        if self.against:
+            from dedup.errors import ConfigError
+
+            raise ConfigError("Deduplicator(against=...) works with run(), not stream()")
         from datasketch import MinHashLSH
 
         from dedup.fingerprint import Signature

@@ -10,6 +10,7 @@ The decisions and texts are the same as ``dedup clean`` on the same documents.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dedup.config import DedupConfig, make_config
@@ -36,7 +37,7 @@ def clean_batch(batch: dict[str, list[Any]], text_column: str = "text",
 
 def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | None = None,
                 annotate: bool = False, num_proc: int | None = None, batch_size: int = 256,
-                id_column: str | None = None, **overrides: Any) -> Any:
+                id_column: str | None = None, against: Sequence[str] = (), **overrides: Any) -> Any:
     """Deduplicate a ``datasets.Dataset`` and return the cleaned dataset, with the decisions and
     texts of ``dedup clean`` on the same documents (the same driver, :mod:`dedup.run`).
 
@@ -44,14 +45,20 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
     ``annotate=True`` every row stays and gains ``dedup_cluster``, ``dedup_duplicate_of`` (the id
     of the kept copy) and ``dedup_similarity``, null where they do not apply, as
     ``dedup clean --annotate`` writes them. ``num_proc`` workers run the passes (a local process
-    pool).
+    pool). ``against`` names saved indexes (``dedup index build``) to deduplicate against, as
+    ``dedup clean --against`` does; their settings are used.
     """
     from dedup.corpus.passes import Tally, decision_fields
     from dedup.document import Document
     from dedup.engines import make_engine
     from dedup.run import run_documents
 
-    config = make_config(config, **overrides)
+    if against:
+        from dedup.saved_index import config_against
+
+        config = config_against(against, config, **overrides)
+    else:
+        config = make_config(config, **overrides)
     texts = dataset[text_column]
     ids = [str(value) for value in dataset[id_column]] if id_column else [str(k) for k in range(len(texts))]
 
@@ -60,7 +67,8 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
 
     engine = make_engine("local", num_proc or 1)
     try:
-        decisions, written = run_documents(stream, config, engine, annotate=annotate, batch_size=batch_size)
+        decisions, written = run_documents(stream, config, engine, annotate=annotate, batch_size=batch_size,
+                                           against=tuple(str(path) for path in against))
         plan = decisions.plan
         assert plan is not None
         cleaned: list[str] = []

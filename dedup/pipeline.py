@@ -281,3 +281,4 @@ class RunOptions:
     memory: int | None = None  # bytes; above half of it, signatures and band keys stay on disk
     engine: str = "local"  # "local" (in-process or a process pool) or "ray"
     ray_address: str | None = None  # with engine "ray": an existing cluster; None starts a local one
+    against: tuple[str, ...] = ()  # saved indexes to deduplicate against (dedup.saved_index)

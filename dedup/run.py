@@ -200,6 +200,9 @@ class Corpus:
         self._cleaning = cleaning_needed(config)
         self._cleaned = BlobCache(os.path.join(spill, "cleaned.cache"))
         self._raw: Fingerprints | None = None
+        #: Boilerplate units known beforehand (from saved indexes, dedup.saved_index): hash ->
+        #: (documents, -1), boilerplate here whatever their count in this corpus.
+        self.known_boilerplate: dict[int, tuple[int, int]] = {}
         self._context = PassContext(config=config, read=self.read, batch_size=batch_size,
                                     spill=spill if engine.shares_files else None)
 
@@ -232,7 +235,7 @@ class Corpus:
             first = plan_corpus(self._raw, config, self._exact(self._repaired_texts), self.engine.candidates)
         units, docs = self._raw.unit_hashes, self._raw.unit_docs
         self._raw = None  # (releases a signature file's memory map)
-        boilerplate = first.boilerplate if first is not None else {}
+        boilerplate = {**self.known_boilerplate, **(first.boilerplate if first is not None else {})}
         if not self._cleaning:  # no document can change: the plan of the texts as they are
             if first is not None:
                 verify_containment(first, self._shingles(self._repaired_texts, ordered=True),
@@ -254,7 +257,8 @@ class Corpus:
             # the output counts them. Cleaned again when that changes the set.
             counted = final.duplicate_of < 0
             counted[list(final.kept_near)] = False
-            final.boilerplate = boilerplate_set(units, docs, counted, first.boilerplate_threshold)
+            final.boilerplate = {**self.known_boilerplate,
+                                 **boilerplate_set(units, docs, counted, first.boilerplate_threshold)}
             changed = set(final.boilerplate).symmetric_difference(boilerplate)
             if changed:
                 affected = np.zeros(len(counted), dtype=bool)
@@ -335,14 +339,29 @@ class Corpus:
         return exact
 
 
+def _planned(corpus: Corpus, whole: bool, against: tuple[str, ...], engine: Engine) -> DocumentPlan | None:
+    """:meth:`Corpus.plan`, and with saved indexes ``against`` (issue 20, :mod:`dedup.saved_index`)
+    their boilerplate applied and the documents found in them marked."""
+    if not against:
+        return corpus.plan(whole)
+    from dedup.saved_index import indexed_boilerplate, match_against
+
+    corpus.known_boilerplate = indexed_boilerplate(against, corpus.config)
+    plan = corpus.plan(whole)
+    match_against(plan, (corpus.result(i).text for i in range(len(corpus.ids))), against, corpus.config, engine)
+    return plan
+
+
 # --------------------------------------------------------------------------- the library's driver
 
 
 def run_documents(stream: Stream, config: DedupConfig, engine: Engine | None = None, *, annotate: bool = False,
-                  batch_size: int = 32) -> tuple[Decisions, Iterator[tuple[int, Document, CleanResult | None]]]:
+                  batch_size: int = 32, against: tuple[str, ...] = (),
+                  ) -> tuple[Decisions, Iterator[tuple[int, Document, CleanResult | None]]]:
     """The three stages over documents this process reads (``stream``, read twice): the
     decisions, and ``(index, document, result)`` of every document in order, the result None
-    for a duplicate that is dropped (unless ``annotate``)."""
+    for a duplicate that is dropped (unless ``annotate``), or found in the saved indexes
+    ``against``."""
     engine = engine or InProcessEngine()
     spill = tempfile.TemporaryDirectory(prefix="dedup-")
     corpus = Corpus(config, engine, spill.name, batch_size=batch_size)
@@ -353,7 +372,7 @@ def run_documents(stream: Stream, config: DedupConfig, engine: Engine | None = N
             yield Batch(number, tuple(d.text for d in batch))
 
     corpus.prepare(tasks())
-    decisions = Decisions(corpus.plan(), corpus.ids)
+    decisions = Decisions(_planned(corpus, True, against, engine), corpus.ids)
 
     def written() -> Iterator[tuple[int, Document, CleanResult | None]]:
         try:
@@ -393,13 +412,15 @@ class _Run:
                 stages.prepare(self._batches(sources))
             if not len(stages.ids):  # before any output is written: a failed run leaves none
                 raise InputError(nothing_read(stages.skipped_records))
-            decisions = Decisions(stages.plan(corpus), stages.ids, self._check_unique_ids(stages.ids))
+            decisions = Decisions(_planned(stages, corpus, options.against, self.engine), stages.ids,
+                                  self._check_unique_ids(stages.ids))
             identity.check()  # an input changed since it was read: nothing is written
             with contextlib.ExitStack() as stack:
                 report = None
                 if options.report:
                     report = ReportWriter(stack.enter_context(atomic_writer(options.report)), options.report,
-                                          run_metadata(self.config, inputs=list(options.inputs)))
+                                          {**run_metadata(self.config, inputs=list(options.inputs)),
+                                           **({"against": list(options.against)} if options.against else {})})
                 if pieces:
                     joined = stack.enter_context(atomic_writer(options.output, binary=True)) if not shards else None
                     bytes_out = self._write_shards(pieces, decisions, report, joined)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,9 @@ class DocumentPlan:
     #: Near duplicates kept because they hold text their keeper lacks: document -> (keeper,
     #: similarity, containment).
     kept_near: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    #: Documents matched in saved indexes (``dedup clean --against``): document ->
+    #: :class:`dedup.saved_index.AgainstMatch`.
+    against: dict[int, Any] = field(default_factory=dict)
 
     def boilerplate_for(self, index: int) -> Boilerplate:
         """The boilerplate view of document ``index`` (knows whether it holds the first copy)."""

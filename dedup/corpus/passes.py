@@ -415,6 +415,10 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
     annotation: dict[str, Any] = {}
     if plan is None:
         return record, annotation
+    if index in plan.against:  # matched in a saved index (dedup clean --against)
+        from dedup.saved_index import against_fields
+
+        return against_fields(plan.against[index], annotate, tally.counts)
     if plan.cluster[index] >= 0:
         keeper = int(plan.duplicate_of[index])
         similarity = float(plan.similarity[index]) if keeper >= 0 else None
