@@ -701,6 +701,20 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     return width if dense >= 0.6 * len(lengths) else None
 
 
+def _widest(columns: list[int], first_line: bool) -> int:
+    """The widest of a block's wrapped columns. When ``columns[0]`` is the block's first line
+    (``first_line``) and it runs more than 10% past every other, it does not count: that is a
+    wire story's headline glued to its first line (``GULF BOND ... SAYS Gulf money markets have``
+    ends at column 86 in a story wrapped at 63).
+
+    >>> _widest([86, 62, 63, 61], True), _widest([86, 62, 63, 61], False), _widest([66, 63], True)
+    (63, 86, 66)
+    """
+    if first_line and len(columns) > 1 and columns[0] > 1.1 * max(columns[1:]):
+        return max(columns[1:])
+    return max(columns)
+
+
 _TABLE_GAP = re.compile(r"\S(?: {3,}|\t| {2}(?<![.!?:;\"'’”)] {2}))\S")
 _SENTENCE_CLOSE = tuple(".!?")
 
@@ -739,7 +753,8 @@ class _Block:
         columns = [line.column for line, _ in pairs]
         # A line that ends in a hyphen can run past the column (the hyphen was added after the
         # word was placed), so it does not set the width.
-        width = max([line.column for line, _ in pairs if text[line.end - 1] != "-"] or columns)
+        setting = [line for line, _ in pairs if text[line.end - 1] != "-"] or [line for line, _ in pairs]
+        width = _widest([line.column for line in setting], setting[0] is self.lines[0])
         full = sum(1 for column in columns if column >= 0.6 * width)
         ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
         capitals = sum(1 for _, following in pairs if text[following.start].isupper())
