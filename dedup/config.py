@@ -142,7 +142,9 @@ class PolicyConfig:
 
     Sentences with fewer than ``min_sentence_words`` words are never removed ("He said no."
     may repeat legitimately); sentences with fewer than ``near_min_words`` words are removed
-    only when they repeat exactly (after normalisation), never as near duplicates.
+    only when they repeat exactly (after normalisation), never as near duplicates; a number or a
+    link counts as one word, and such a short unit that holds a digit (a table row, a link) is
+    data, never removed as a repeat.
 
     Boilerplate (corpus mode) is a line, sentence or paragraph found in at least
     ``boilerplate_min_docs`` documents (0: automatic, ``max(4, 0.1% of the corpus)``) or, when

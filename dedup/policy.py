@@ -7,7 +7,9 @@ The first copy is kept. Each decision carries its reason, the kept twin and the 
 
 Short units are protected: a sentence of fewer than ``min_sentence_words`` words is never
 removed, and one of fewer than ``near_min_words`` words only when it repeats exactly (after
-normalisation), because short sentences ("He said no.") are alike by chance.
+normalisation), because short sentences ("He said no.") are alike by chance. A number or a link
+counts as one word, and a short unit that holds one is data (a table row, a link) and is kept
+even when it repeats.
 """
 
 from __future__ import annotations
@@ -271,6 +273,23 @@ def _figures(text: str, span: Span) -> list[str]:
     return _FIGURES.findall(text, span.start, span.end)
 
 
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+def _number_parts(unit: str) -> int:
+    """How many more words a unit's matching key has than the unit has numbers and identifiers
+    as written: ``1.34`` is one word written and two in the key, ``02/10/07/132252`` one and
+    four. A table row (``Duluth 1.34 1.75 1.50 1.85 4.68 --``) or a link is then short, and is
+    removed only as an exact repeat, not as a near repeat of a row or link that differs in the
+    one token that is its content.
+
+    >>> _number_parts("Duluth 1.34 1.75 1.50 1.85 4.68 --"), _number_parts("It rose 3 pct.")
+    (5, 0)
+    """
+    return sum(len(_ALNUM_RUN.findall(token)) - 1 for token in unit.split()
+               if any(c.isdigit() for c in token) and len(_ALNUM_RUN.findall(token)) > 1)
+
+
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
                  protect_short: bool) -> list[Removal]:
     if not spans:
@@ -279,11 +298,17 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
     keys = [key_for(text[span.start : span.end], fp) for span in spans]
     words = [key.count(" ") + 1 if key else 0 for key in keys]
     shingles = document_shingles(keys, fp.unit_shingle_size)
+    near_words = [n - _number_parts(text[span.start : span.end]) for span, n in zip(spans, words)]
     index = UnitIndex(config.match.unit_threshold,
-                      [s if n >= policy.near_min_words else None for s, n in zip(shingles, words)])
+                      [s if n >= policy.near_min_words else None for s, n in zip(shingles, near_words)])
     removals: list[Removal] = []
     for position, (span, key, count) in enumerate(zip(spans, keys, words)):
         if count == 0 or (protect_short and count < policy.min_sentence_words):
+            continue
+        if near_words[position] < policy.near_min_words and any(
+                c.isdigit() for c in text[span.start : span.end]):
+            # A short unit with a number is data: a table row (``Avg shrs 2,332,397 vs
+            # 1,428,000`` under both the quarter and the year) or a link, kept when it repeats.
             continue
         exact = exact_hash(key)
         found = index.find(position, exact)

@@ -38,6 +38,7 @@ import bisect
 import difflib
 import functools
 import gzip
+import itertools
 import json
 import re
 from collections import Counter
@@ -89,6 +90,7 @@ _CURLY_CLOSE = re.compile(r"”(?<=[\w.,!?]”)(?=[A-Za-z])")
 _LIST_MARKER = re.compile(r"(?:[-*•·▪‣–—>]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\))\s")
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_ALNUM = re.compile(r"[^\W_]")
 _NEEDS_FTFY = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
 # The ASCII control characters ftfy's remove_control_chars removes (not tab, line feed, form feed
 # or carriage return).
@@ -703,6 +705,20 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     return width if dense >= 0.6 * len(lengths) else None
 
 
+def _widest(columns: list[int], first_line: bool) -> int:
+    """The widest of a block's wrapped columns. When ``columns[0]`` is the block's first line
+    (``first_line``) and it runs more than 10% past every other, it does not count: that is a
+    wire story's headline glued to its first line (``GULF BOND ... SAYS Gulf money markets have``
+    ends at column 86 in a story wrapped at 63).
+
+    >>> _widest([86, 62, 63, 61], True), _widest([86, 62, 63, 61], False), _widest([66, 63], True)
+    (63, 86, 66)
+    """
+    if first_line and len(columns) > 1 and columns[0] > 1.1 * max(columns[1:]):
+        return max(columns[1:])
+    return max(columns)
+
+
 _TABLE_GAP = re.compile(r"\S(?: {3,}|\t| {2}(?<![.!?:;\"'’”)] {2}))\S")
 _SENTENCE_CLOSE = tuple(".!?")
 
@@ -741,7 +757,8 @@ class _Block:
         columns = [line.column for line, _ in pairs]
         # A line that ends in a hyphen can run past the column (the hyphen was added after the
         # word was placed), so it does not set the width.
-        width = max([line.column for line, _ in pairs if text[line.end - 1] != "-"] or columns)
+        setting = [line for line, _ in pairs if text[line.end - 1] != "-"] or [line for line, _ in pairs]
+        width = _widest([line.column for line in setting], setting[0] is self.lines[0])
         full = sum(1 for column in columns if column >= 0.6 * width)
         ends = sum(1 for line, _ in pairs if text[line.end - 1] in ".!?:;")
         capitals = sum(1 for _, following in pairs if text[following.start].isupper())
@@ -782,6 +799,23 @@ class _Block:
         return text[line.end - 1] in ".!?\"'’”)>" or (sign_off.isupper() and sign_off.isalpha())
 
 
+_RULE_START = re.compile(r"([-=_*~#+])\1{3,}")
+_RULE_END = re.compile(r"([-=_*~#+])\1{3,}[^\w\s]{0,4}$")
+
+
+def _is_rule(text: str, line: _Line) -> bool:
+    """A line with no letter or digit, or one that starts or ends with a run of four or more of
+    one of ``-=_*~#+``: a rule, perhaps titled, which parts what is above it from what is below.
+
+    >>> rule = "-------- Yahoo! Groups Sponsor --------~-->"
+    >>> _is_rule(rule, _Line(0, len(rule), len(rule), 0)), _is_rule("a -- b", _Line(0, 6, 6, 0))
+    (True, False)
+    """
+    words = text[line.start : line.end]
+    return (not _ALNUM.search(words) or _RULE_START.match(words) is not None
+            or _RULE_END.search(words) is not None)
+
+
 def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
     blocks = _blocks(text)
     judged = [_Block(text, lines) for lines in blocks if len(lines) >= 2]
@@ -791,9 +825,17 @@ def _line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]
     document_words: Counter[str] | None = None
     edits: list[Edit] = []
     for block in judged:
-        lines = block.lines
+        # A mail signature (from the ``-- `` line to the end of its block) is laid out line by
+        # line: a name, an address, a list footer's ``Group: list@host`` above its link.
+        lines = list(itertools.takewhile(lambda line: text[line.start : line.end] != "--", block.lines))
         width = block.width(document_width)
         for line, following in zip(lines, lines[1:]):
+            if _is_rule(text, line) or _is_rule(text, following):
+                continue  # ``_____`` above a list footer, ``---- Yahoo! Groups Sponsor ----``
+            if text[following.start] == ">":
+                continue  # quoted mail (``>text``): joining would leave the marker mid-sentence
+            if text[line.end - 1] == ":" and not _SPACE.search(text, following.start, following.end):
+                continue  # ``send an email to:`` above the address, ``Discuss it at:`` above a link
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])

@@ -84,44 +84,62 @@ SLICE_THRESHOLDS: dict[str, dict[str, Any]] = {
 # value is bad, the bound is today's value itself, so it cannot get worse: marked BAD. Improve
 # the tool, then tighten the bound to the new value.
 SLICE_REAL_THRESHOLDS: dict[str, dict[str, dict[str, dict[str, float]]]] = {
+    # Bounds marked "wraps" were re-measured on the wraps branch (main 498597f + the wrap fix):
+    # a headline glued to a story's first line no longer sets its wrap column (wrap_joined
+    # 0.610 -> 0.985), and short data units (table rows, links) are no longer removed as repeats.
     "reuters": {
         "dedup": {
-            "wrap_joined": {"min": 0.8},  # 0.820 of 205 paragraphs
-            "table_row_own_line": {"min": 0.5},  # BAD: 0.500 of 250 rows (joined as wraps)
+            "wrap_joined": {"min": 0.98},  # wraps: 0.985 of 205 paragraphs (was 0.820)
+            "table_row_own_line": {"min": 0.99},  # wraps: 1.000 of 250 rows (was BAD 0.500)
             "content_removed": {"max": 0.0},  # 0 of 701 prose lines
-            "data_removed": {"max": 0.0081},  # BAD: 0.008 (2 of 250 table rows)
+            "data_removed": {"max": 0.0081},  # BAD: 0.008 (2 of 250 rows: a repeated header)
             "trailer_kept": {"min": 0.98},  # 1.000 of 72
             "headline_kept": {"min": 0.98},  # 1.000 of 68
         },
         "dedup-corpus": {
-            "wrap_joined": {"min": 0.9},  # 0.927 of 205
-            "table_row_own_line": {"min": 0.42},  # BAD: 0.420 of 250
+            "wrap_joined": {"min": 0.98},  # wraps: 0.985 of 205 (was 0.927)
+            "table_row_own_line": {"min": 0.99},  # wraps: 1.000 of 250 (was BAD 0.420)
             "content_removed": {"max": 0.0},  # 0 of 701 prose lines
-            "data_removed": {"max": 0.0241},  # BAD: 0.024 (6 of 250 rows, e.g. "Year")
-            "documents_losing_content": {"max": 0.0625},  # BAD: 5 of 80 stories
-            "trailer_kept": {"min": 0.25},  # BAD by the brief's reading: 0.250 of 72
+            "data_removed": {"max": 0.0081},  # wraps: BAD 0.008 (2 of 250 rows; was 0.024)
+            "documents_losing_content": {"max": 0.0125},  # wraps: BAD 1 of 80 (was 5)
+            "trailer_kept": {"min": 0.98},  # wraps: 1.000 of 72 (was BAD 0.250)
             "control_mark_dropped": {"min": 0.95},  # 0.972 of 72
         },
     },
     "pydocs": {
         "dedup": {
-            "boilerplate_removed": {"min": 0.42},  # 0.428 of 738 lines
-            "content_removed": {"max": 0.0675},  # BAD: 0.0674 of 1,662 lines
+            # Lowered from 0.42: list items and paragraphs shorter than min_sentence_words are
+            # content, never removed as in-page repeats (red team: a second list's steps, the
+            # Artistic licence's item d), "He said no."); navigation lists repeated at the top and
+            # bottom of a page stay with them. content_removed fell 0.0542 -> 0.020.
+            "boilerplate_removed": {"min": 0.32},  # 0.327 of 738 lines
+            "content_removed": {"max": 0.021},  # 0.020 of 1,662 lines (was 0.0674)
         },
         "dedup-corpus": {
-            "boilerplate_removed": {"min": 0.82},  # 0.836 of 738
-            "content_removed": {"max": 0.0723},  # BAD: 0.0722 of 1,662
+            # Lowered from 0.82 (0.836 measured): the captions work counts only template units
+            # as boilerplate (precision first), 0.766 at main 498597f; on wraps 0.760, as short
+            # lines holding a number are no longer removed as in-page repeats (on the tune split:
+            # ``New in version 3.7.``, ``3.0`` in a table). content_removed went down meanwhile:
+            # 0.0722 -> 0.064 (main) -> 0.0542 (wraps).
+            # Then 0.667 with list items and short paragraphs kept (see the dedup row above).
+            "boilerplate_removed": {"min": 0.66},  # 0.667 of 738
+            "content_removed": {"max": 0.021},  # 0.020 of 1,662 (was 0.0722)
         },
     },
     "spamassassin": {
         "dedup": {
-            "boilerplate_removed": {"min": 0.05},  # 0.055 of 384 (one message cannot know)
-            "content_removed": {"max": 0.0055},  # BAD: 0.0054 of 2,019 lines
+            # Lowered from 0.05 (one message cannot know): short footer lines repeated inside a
+            # message are kept now that short paragraphs and list items are content.
+            "boilerplate_removed": {"min": 0.015},  # 0.018 of 384
+            "content_removed": {"max": 0.0035},  # 0.003 of 2,019 lines (was 0.0054)
         },
         "dedup-corpus": {
-            "boilerplate_removed": {"min": 0.83},  # 0.846 of 384
-            "content_removed": {"max": 0.0204},  # BAD: 0.0203 of 2,019 (sign-off names)
-            "documents_losing_content": {"max": 0.25},  # BAD: 30 of 120 messages
+            # Lowered from 0.83 (0.846 measured) for the captions work's template-only rule
+            # (0.656 at main 498597f; 0.674 on wraps, list footers' lines kept apart).
+            # content_removed went down meanwhile: 0.0203 -> 0.009 -> 0.0079.
+            "boilerplate_removed": {"min": 0.66},  # 0.674 of 384
+            "content_removed": {"max": 0.008},  # wraps: BAD 0.0079 of 2,019 (was 0.0203)
+            "documents_losing_content": {"max": 0.0667},  # wraps: BAD 8 of 120 (was 30)
         },
     },
     "document_pairs": {
