@@ -146,7 +146,8 @@ def main() -> int:
     position = {d.id: i for i, d in enumerate(corpus)}
     documents = [r for r in records if r["type"] == "document"]
     removed = {r["id"] for r in documents}
-    predicted = {tuple(sorted((position[r["id"]], position[r["duplicate_of"]]))) for r in documents}
+    predicted = {tuple(sorted((position[r["id"]], position[r["duplicate_of"]]))) for r in documents
+                 if r.get("duplicate_of") is not None}
     cluster_of = {position[r["id"]]: r["cluster"] for r in documents}
     for r in documents:
         cluster_of[position[r["duplicate_of"]]] = r["cluster"]
