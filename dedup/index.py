@@ -10,6 +10,7 @@ through a chain of removed copies.
 from __future__ import annotations
 
 import functools
+import math
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
@@ -140,7 +141,8 @@ class UnitIndex:
     the number of shingles two units share (which gives their Jaccard similarity with no set
     operations; a pair at any positive threshold shares a shingle, so nothing is missed): for the
     whole level at once in numpy (:func:`shared_pairs`), or, when a shingle is shared by so many
-    units that the pairs would not fit, through an inverted index built as units are kept.
+    units that the pairs would not fit, through an inverted index of the units kept, filtered by
+    the positions of their rarest shingles (linear when many units share common shingles).
     Within one document this costs less than hashing bands; across a corpus, where pairs cannot
     be enumerated, documents go through MinHash LSH instead.
 
@@ -153,22 +155,26 @@ class UnitIndex:
         self._exact: dict[int, int] = {}
         self._kept: set[int] = set()
         self._near: dict[int, list[tuple[int, float]]] | None = None
-        self._postings: dict[int, list[int]] = {}
-        self._unique: dict[int, list[int]] = {}
+        self._postings: dict[tuple[int, int], list[int]] = {}
+        self._unique: dict[int, set[int]] = {}
+        self._ordered: dict[int, list[int]] = {}
         near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
         sets: list[np.ndarray] = [shingle_sets[k] for k in near]  # type: ignore[misc]
         self._near_units = frozenset(near)
         self._sizes = [0] * len(shingle_sets)
         # A few sentences (numpy's per-call cost exceeds the work) or pairs too many to list:
-        # count shared shingles through an inverted index as units are kept.
+        # find candidates through an inverted index of the units kept (see find).
         found = None
         if sum(len(s) for s in sets) > _SMALL_LEVEL:
             entries = _entries(sets)
             found = shared_pairs(sets, entries=entries)
         if found is None:
-            for k, shingles in zip(near, sets):
-                self._unique[k] = list(set(shingles.tolist()))
-                self._sizes[k] = len(self._unique[k])
+            unique = {k: set(shingles.tolist()) for k, shingles in zip(near, sets)}
+            frequency = Counter(chain.from_iterable(unique.values()))
+            for k, members in unique.items():
+                self._unique[k] = members
+                self._ordered[k] = sorted(members, key=lambda shingle: (frequency[shingle], shingle))
+                self._sizes[k] = len(members)
             return
         numbers = np.array(near, dtype=np.int64)
         sizes = np.zeros(len(shingle_sets), dtype=np.int64)
@@ -193,11 +199,7 @@ class UnitIndex:
         if self._near is not None:
             candidates = sorted((a, sim) for a, sim in self._near.get(unit, ()) if a in self._kept)
         else:
-            postings = self._postings
-            shingles = self._unique[unit]
-            shared = Counter(chain.from_iterable(postings[s] for s in shingles if s in postings))
-            size = self._sizes[unit]
-            candidates = [(a, shared[a] / (size + self._sizes[a] - shared[a])) for a in sorted(shared)]
+            candidates = self._indexed(unit)
         best: tuple[int, float] | None = None
         for kept, similarity in candidates:
             if similarity >= self.threshold and (best is None or similarity > best[1]):
@@ -211,8 +213,43 @@ class UnitIndex:
             return
         self._kept.add(unit)
         if self._near is None:
-            for shingle in self._unique[unit]:
-                self._postings.setdefault(shingle, []).append(unit)
+            size = self._sizes[unit]
+            for position, shingle in enumerate(self._ordered[unit][: size - _at_least(self.threshold * size) + 1]):
+                self._postings.setdefault((shingle, position), []).append(unit)
+
+    def _indexed(self, unit: int) -> list[tuple[int, float]]:
+        """Kept units that can be near repeats of ``unit``, by id, with their similarity.
+
+        Prefix filter (as in PPJoin): with every unit's shingles ordered rarest first, two units of
+        ``n`` and ``m`` shingles with Jaccard >= t share at least ``a = ceil(t (n + m) / (1 + t))``
+        shingles, and ``m`` lies in ``[t n, n / t]``. The first shingle they share stands at a
+        position ``i <= n - a`` in one and ``j <= m - a`` in the other, since every shingle
+        before it is not shared. So a kept unit is indexed by its shingles and their positions up
+        to ``m - ceil(t m)``, and a unit looks up only the (shingle, position) pairs that some
+        size ``m`` allows. Shingles common to many units are last in every order, so they are
+        looked up (and pile up postings) only for units they could make a repeat.
+        """
+        postings, members, n = self._postings, self._unique[unit], self._sizes[unit]
+        sizes = range(_at_least(self.threshold * n), int(n / self.threshold + 1e-9) + 1)
+        bounds = [(n - a, m - a) for m in sizes
+                  for a in (_at_least(self.threshold * (n + m) / (1 + self.threshold)),)]
+        found: set[int] = set()
+        for i, shingle in enumerate(self._ordered[unit]):
+            reach = max((j for limit, j in bounds if limit >= i), default=-1)
+            if reach < 0:
+                break
+            for j in range(reach + 1):
+                found.update(postings.get((shingle, j), ()))
+        candidates = []
+        for kept in sorted(found):
+            shared = len(members & self._unique[kept])
+            candidates.append((kept, shared / (n + self._sizes[kept] - shared)))
+        return candidates
+
+
+def _at_least(bound: float) -> int:
+    """The least integer at or above ``bound``, allowing for rounding in its computation."""
+    return math.ceil(bound - 1e-9)
 
 
 def lsh_for(threshold: float, num_perm: int, bands: int | None, rows: int | None) -> tuple[int, int]:
