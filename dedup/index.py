@@ -155,26 +155,28 @@ class UnitIndex:
         self._exact: dict[int, int] = {}
         self._kept: set[int] = set()
         self._near: dict[int, list[tuple[int, float]]] | None = None
-        self._postings: dict[tuple[int, int], list[int]] = {}
         self._unique: dict[int, set[int]] = {}
-        self._ordered: dict[int, list[int]] = {}
+        self._postings: dict[int, list[int]] = {}  # shingle -> kept units
+        self._ordered: dict[int, list[int]] | None = None  # each unit's shingles, rarest first
+        self._positioned: dict[tuple[int, int], list[int]] = {}  # (shingle, position) -> kept units
         near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
         sets: list[np.ndarray] = [shingle_sets[k] for k in near]  # type: ignore[misc]
         self._near_units = frozenset(near)
         self._sizes = [0] * len(shingle_sets)
-        # A few sentences (numpy's per-call cost exceeds the work) or pairs too many to list:
-        # find candidates through an inverted index of the units kept (see find).
-        found = None
-        if sum(len(s) for s in sets) > _SMALL_LEVEL:
-            entries = _entries(sets)
-            found = shared_pairs(sets, entries=entries)
+        small = sum(len(s) for s in sets) <= _SMALL_LEVEL
+        found = None if small else shared_pairs(sets, entries=(entries := _entries(sets)))
         if found is None:
-            unique = {k: set(shingles.tolist()) for k, shingles in zip(near, sets)}
-            frequency = Counter(chain.from_iterable(unique.values()))
-            for k, members in unique.items():
-                self._unique[k] = members
-                self._ordered[k] = sorted(members, key=lambda shingle: (frequency[shingle], shingle))
-                self._sizes[k] = len(members)
+            # A few sentences (numpy's per-call cost exceeds the work): count shared shingles
+            # through an inverted index of the units kept. Pairs too many to list: the same,
+            # filtered by the positions of the rarest shingles (see _filtered_candidates), or
+            # the work would grow as the square of the units sharing a common shingle.
+            for k, shingles in zip(near, sets):
+                self._unique[k] = set(shingles.tolist())
+                self._sizes[k] = len(self._unique[k])
+            if not small:
+                frequency = Counter(chain.from_iterable(self._unique.values()))
+                self._ordered = {k: sorted(members, key=lambda shingle: (frequency[shingle], shingle))
+                                 for k, members in self._unique.items()}
             return
         numbers = np.array(near, dtype=np.int64)
         sizes = np.zeros(len(shingle_sets), dtype=np.int64)
@@ -198,8 +200,13 @@ class UnitIndex:
             return None
         if self._near is not None:
             candidates = sorted((a, sim) for a, sim in self._near.get(unit, ()) if a in self._kept)
+        elif self._ordered is not None:
+            candidates = self._filtered_candidates(unit)
         else:
-            candidates = self._indexed(unit)
+            postings = self._postings
+            shared = Counter(chain.from_iterable(postings[s] for s in self._unique[unit] if s in postings))
+            size = self._sizes[unit]
+            candidates = [(a, shared[a] / (size + self._sizes[a] - shared[a])) for a in sorted(shared)]
         best: tuple[int, float] | None = None
         for kept, similarity in candidates:
             if similarity >= self.threshold and (best is None or similarity > best[1]):
@@ -212,12 +219,15 @@ class UnitIndex:
         if unit not in self._near_units:
             return
         self._kept.add(unit)
-        if self._near is None:
+        if self._ordered is not None:
             size = self._sizes[unit]
             for position, shingle in enumerate(self._ordered[unit][: size - _at_least(self.threshold * size) + 1]):
-                self._postings.setdefault((shingle, position), []).append(unit)
+                self._positioned.setdefault((shingle, position), []).append(unit)
+        elif self._near is None:
+            for shingle in self._unique[unit]:
+                self._postings.setdefault(shingle, []).append(unit)
 
-    def _indexed(self, unit: int) -> list[tuple[int, float]]:
+    def _filtered_candidates(self, unit: int) -> list[tuple[int, float]]:
         """Kept units that can be near repeats of ``unit``, by id, with their similarity.
 
         Prefix filter (as in PPJoin): with every unit's shingles ordered rarest first, two units of
@@ -229,17 +239,20 @@ class UnitIndex:
         size ``m`` allows. Shingles common to many units are last in every order, so they are
         looked up (and pile up postings) only for units they could make a repeat.
         """
-        postings, members, n = self._postings, self._unique[unit], self._sizes[unit]
-        sizes = range(_at_least(self.threshold * n), int(n / self.threshold + 1e-9) + 1)
-        bounds = [(n - a, m - a) for m in sizes
-                  for a in (_at_least(self.threshold * (n + m) / (1 + self.threshold)),)]
+        assert self._ordered is not None
+        positioned, members, n, t = self._positioned, self._unique[unit], self._sizes[unit], self.threshold
+        # As m grows, n - a(m) never grows and m - a(m) never shrinks (a grows by 0 or 1): at
+        # position i the sizes allowed are those up to the largest m with n - a(m) >= i, and the
+        # furthest position j allowed is that m's m - a(m).
+        m, least = int(n / t + 1e-9), _at_least(t * n)
         found: set[int] = set()
         for i, shingle in enumerate(self._ordered[unit]):
-            reach = max((j for limit, j in bounds if limit >= i), default=-1)
-            if reach < 0:
+            while m >= least and n - _at_least(t * (n + m) / (1 + t)) < i:
+                m -= 1
+            if m < least:
                 break
-            for j in range(reach + 1):
-                found.update(postings.get((shingle, j), ()))
+            for j in range(m - _at_least(t * (n + m) / (1 + t)) + 1):
+                found.update(positioned.get((shingle, j), ()))
         candidates = []
         for kept in sorted(found):
             shared = len(members & self._unique[kept])
