@@ -59,15 +59,15 @@ _LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'+|'+(?!\w)")
 _DIGITS_BYTES = re.compile(rb"\d+")
 # Lower-case ASCII letters, keep digits, '_' and the apostrophe, everything else is a space.
 _PUNCT_NON_ASCII = re.compile(r"[^\x00-\x7f\w\s]+")
+# A byte table over UTF-8 (bytes of non-ASCII characters pass unchanged); a backtick is an
+# apostrophe typed on the wrong key: don`t.
 _ASCII_FOLD_KEEP_HIGH = bytes(
     (0x27 if c == 0x60 else ord(chr(c).lower()) if chr(c).isalnum() or chr(c) in "_'" else 0x20)
     if c < 128 else c
     for c in range(256)
 )
-_ASCII_FOLD = bytes(  # a backtick is an apostrophe typed on the wrong key: don`t
-    (0x27 if c == 0x60 else ord(chr(c).lower()) if chr(c).isalnum() or chr(c) in "_'" else 0x20)
-    for c in range(256)
-)
+#: Apostrophe styles the key writes as ``'`` (other quotes are punctuation, hence space).
+_APOSTROPHES = "’‘ʼ′"
 _DIGITS = re.compile(r"\d+")
 _U64 = np.uint64
 # Odd multipliers combining the word hashes of one shingle, position by position.
@@ -93,19 +93,14 @@ def normalize_key(text: str, *, fold_punctuation: bool = True, fold_digits: bool
     if text.isascii():
         key = text.lower()  # NFKC, case folding and the quote table change nothing else here
     else:
-        key = unicodedata.normalize("NFKC", text).casefold()
         if fold_punctuation:
-            # Punctuation becomes space below; only apostrophe styles matter inside words.
-            key = key.replace("’", "'").replace("‘", "'").replace("ʼ", "'").replace("′", "'")
-            # ASCII punctuation in one byte-table pass; the rarer non-ASCII kind by expression.
-            key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
-            key = " ".join(_PUNCT_NON_ASCII.sub(" ", key).split())
+            key = " ".join(_fold_characters(text).split())
             if _has_loose_apostrophe(key):
                 key = " ".join(_LOOSE_APOSTROPHE.sub(" ", key).split())
             if fold_digits:
                 key = _DIGITS.sub("0", key)
             return spaced_characters(key)
-        key = key.translate(_QUOTES)
+        key = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
     if fold_punctuation:
         # Punctuation becomes space; an apostrophe survives only inside a word (azerbaijan's).
         key = _PUNCT.sub(" ", key)
@@ -150,6 +145,19 @@ def shingle_mode(text: str) -> str:
     return "mixed" if any(c.isalnum() for c in rest) else "characters"
 
 
+def _fold_characters(text: str) -> str:
+    """The characters of a key with punctuation folded, before words are split: NFKC, case
+    folded, apostrophe styles as ``'``, other punctuation as space. The one definition both
+    paths of :func:`normalize_key` use: the general one on a whole text, the fast one through
+    :func:`_high_fold`, which applies it to each character on its own."""
+    key = unicodedata.normalize("NFKC", text).casefold()
+    for apostrophe in _APOSTROPHES:
+        key = key.replace(apostrophe, "'")
+    # ASCII punctuation in one byte-table pass; the rarer non-ASCII kind by expression.
+    key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
+    return _PUNCT_NON_ASCII.sub(" ", key)
+
+
 def _has_loose_apostrophe(key: str) -> bool:
     """Whether an apostrophe stands outside a word, once other punctuation is space."""
     return "'" in key and (" '" in key or "' " in key or "''" in key or key[:1] == "'" or key[-1:] == "'")
@@ -184,11 +192,7 @@ def _high_fold() -> dict[str, bytes]:
             normal = unicodedata.normalize("NFKC", char)
             if any(unicodedata.combining(c) for c in char + normal):
                 continue
-            key = normal.casefold()
-            for apostrophe in "’‘ʼ′":
-                key = key.replace(apostrophe, "'")
-            key = key.encode("utf-8").translate(_ASCII_FOLD_KEEP_HIGH).decode("utf-8")
-            key = "".join(" " if c.isspace() else c for c in _PUNCT_NON_ASCII.sub(" ", key))
+            key = "".join(" " if c.isspace() else c for c in _fold_characters(char))
             if all(c.isascii() or (_WORD.match(c) and not _DIGIT.match(c)) for c in key):
                 # A character that is only space is as many spaces as its bytes: the same words,
                 # and a same-length replacement is a single pass.
@@ -207,7 +211,7 @@ def _folded_bytes(text: str, fold_digits: bool) -> bytes | None:
     next to it.
     """
     if text.isascii():
-        key = text.encode("ascii").translate(_ASCII_FOLD)
+        key = text.encode("ascii").translate(_ASCII_FOLD_KEEP_HIGH)
     else:
         key = text.encode("utf-8")
         present = set(key.translate(None, _ASCII_BYTES).decode("utf-8"))

@@ -10,6 +10,7 @@ through a chain of removed copies.
 from __future__ import annotations
 
 import functools
+import math
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
@@ -140,7 +141,8 @@ class UnitIndex:
     the number of shingles two units share (which gives their Jaccard similarity with no set
     operations; a pair at any positive threshold shares a shingle, so nothing is missed): for the
     whole level at once in numpy (:func:`shared_pairs`), or, when a shingle is shared by so many
-    units that the pairs would not fit, through an inverted index built as units are kept.
+    units that the pairs would not fit, through an inverted index of the units kept, filtered by
+    the positions of their rarest shingles (linear when many units share common shingles).
     Within one document this costs less than hashing bands; across a corpus, where pairs cannot
     be enumerated, documents go through MinHash LSH instead.
 
@@ -153,22 +155,28 @@ class UnitIndex:
         self._exact: dict[int, int] = {}
         self._kept: set[int] = set()
         self._near: dict[int, list[tuple[int, float]]] | None = None
-        self._postings: dict[int, list[int]] = {}
-        self._unique: dict[int, list[int]] = {}
+        self._unique: dict[int, set[int]] = {}
+        self._postings: dict[int, list[int]] = {}  # shingle -> kept units
+        self._ordered: dict[int, list[int]] | None = None  # each unit's shingles, rarest first
+        self._positioned: dict[tuple[int, int], list[int]] = {}  # (shingle, position) -> kept units
         near = [k for k, s in enumerate(shingle_sets) if s is not None and len(s)]
         sets: list[np.ndarray] = [shingle_sets[k] for k in near]  # type: ignore[misc]
         self._near_units = frozenset(near)
         self._sizes = [0] * len(shingle_sets)
-        # A few sentences (numpy's per-call cost exceeds the work) or pairs too many to list:
-        # count shared shingles through an inverted index as units are kept.
-        found = None
-        if sum(len(s) for s in sets) > _SMALL_LEVEL:
-            entries = _entries(sets)
-            found = shared_pairs(sets, entries=entries)
+        small = sum(len(s) for s in sets) <= _SMALL_LEVEL
+        found = None if small else shared_pairs(sets, entries=(entries := _entries(sets)))
         if found is None:
+            # A few sentences (numpy's per-call cost exceeds the work): count shared shingles
+            # through an inverted index of the units kept. Pairs too many to list: the same,
+            # filtered by the positions of the rarest shingles (see _filtered_candidates), or
+            # the work would grow as the square of the units sharing a common shingle.
             for k, shingles in zip(near, sets):
-                self._unique[k] = list(set(shingles.tolist()))
+                self._unique[k] = set(shingles.tolist())
                 self._sizes[k] = len(self._unique[k])
+            if not small:
+                frequency = Counter(chain.from_iterable(self._unique.values()))
+                self._ordered = {k: sorted(members, key=lambda shingle: (frequency[shingle], shingle))
+                                 for k, members in self._unique.items()}
             return
         numbers = np.array(near, dtype=np.int64)
         sizes = np.zeros(len(shingle_sets), dtype=np.int64)
@@ -192,10 +200,11 @@ class UnitIndex:
             return None
         if self._near is not None:
             candidates = sorted((a, sim) for a, sim in self._near.get(unit, ()) if a in self._kept)
+        elif self._ordered is not None:
+            candidates = self._filtered_candidates(unit)
         else:
             postings = self._postings
-            shingles = self._unique[unit]
-            shared = Counter(chain.from_iterable(postings[s] for s in shingles if s in postings))
+            shared = Counter(chain.from_iterable(postings[s] for s in self._unique[unit] if s in postings))
             size = self._sizes[unit]
             candidates = [(a, shared[a] / (size + self._sizes[a] - shared[a])) for a in sorted(shared)]
         best: tuple[int, float] | None = None
@@ -210,9 +219,50 @@ class UnitIndex:
         if unit not in self._near_units:
             return
         self._kept.add(unit)
-        if self._near is None:
+        if self._ordered is not None:
+            size = self._sizes[unit]
+            for position, shingle in enumerate(self._ordered[unit][: size - _at_least(self.threshold * size) + 1]):
+                self._positioned.setdefault((shingle, position), []).append(unit)
+        elif self._near is None:
             for shingle in self._unique[unit]:
                 self._postings.setdefault(shingle, []).append(unit)
+
+    def _filtered_candidates(self, unit: int) -> list[tuple[int, float]]:
+        """Kept units that can be near repeats of ``unit``, by id, with their similarity.
+
+        Prefix filter (as in PPJoin): with every unit's shingles ordered rarest first, two units of
+        ``n`` and ``m`` shingles with Jaccard >= t share at least ``a = ceil(t (n + m) / (1 + t))``
+        shingles, and ``m`` lies in ``[t n, n / t]``. The first shingle they share stands at a
+        position ``i <= n - a`` in one and ``j <= m - a`` in the other, since every shingle
+        before it is not shared. So a kept unit is indexed by its shingles and their positions up
+        to ``m - ceil(t m)``, and a unit looks up only the (shingle, position) pairs that some
+        size ``m`` allows. Shingles common to many units are last in every order, so they are
+        looked up (and pile up postings) only for units they could make a repeat.
+        """
+        assert self._ordered is not None
+        positioned, members, n, t = self._positioned, self._unique[unit], self._sizes[unit], self.threshold
+        # As m grows, n - a(m) never grows and m - a(m) never shrinks (a grows by 0 or 1): at
+        # position i the sizes allowed are those up to the largest m with n - a(m) >= i, and the
+        # furthest position j allowed is that m's m - a(m).
+        m, least = int(n / t + 1e-9), _at_least(t * n)
+        found: set[int] = set()
+        for i, shingle in enumerate(self._ordered[unit]):
+            while m >= least and n - _at_least(t * (n + m) / (1 + t)) < i:
+                m -= 1
+            if m < least:
+                break
+            for j in range(m - _at_least(t * (n + m) / (1 + t)) + 1):
+                found.update(positioned.get((shingle, j), ()))
+        candidates = []
+        for kept in sorted(found):
+            shared = len(members & self._unique[kept])
+            candidates.append((kept, shared / (n + self._sizes[kept] - shared)))
+        return candidates
+
+
+def _at_least(bound: float) -> int:
+    """The least integer at or above ``bound``, allowing for rounding in its computation."""
+    return math.ceil(bound - 1e-9)
 
 
 def lsh_for(threshold: float, num_perm: int, bands: int | None, rows: int | None) -> tuple[int, int]:

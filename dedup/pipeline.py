@@ -234,19 +234,22 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     """Clean one document and account for every change (see :func:`dedup.clean_and_explain`).
 
     A removal can bring together text that a further round would change (a fragment now next to
-    a paragraph it continues, a sentence now repeating another), so rounds run until the text is
-    stable: cleaning the output again changes nothing.
+    a paragraph it continues, a sentence now repeating another), so a further round runs after
+    each round that removed something: cleaning the output again changes nothing. A round that
+    only repaired leaves text its own repairs already reached a fixed point on.
     """
     if changes_nothing(config, boilerplate):
         return CleanResult(source, (), ())
     config = config_for_language(source, config)  # decided once, on the input
     output, edits, flags = _round(source, config, boilerplate, prepared)
+    latest = edits
     for _ in range(_MAX_ROUNDS - 1):
-        if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in edits):
+        if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in latest):
             break
         following, more, more_flags = _round(output, config, boilerplate, None)
         if not more:
             break
+        latest = more
         to_source = OffsetMap(edits)
         more = [_to_source(e, to_source) for e in more]
         edits = compose(edits, more, output)

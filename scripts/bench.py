@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Benchmark dedup against the hashing limit, in one run, on real news text.
 
-    python scripts/bench.py                      # 50 MB corpus, 3 repetitions
+    python scripts/bench.py                      # the three corpora, 3 repetitions
+    python scripts/bench.py --corpus faulty,reuters --modes full --skip datasketch_naive,datasketch_bulk_legacy
     python scripts/bench.py --mb 3 --repeat 1    # CI-sized smoke run
     python scripts/bench.py --json bench.json    # also write every figure as JSON
 
-Builds (or reuses) the corpus in ``~/.cache/dedup-bench`` (see ``scripts/benchkit/corpus.py``),
-then measures, each in a fresh process and ``--repeat`` times (medians reported):
+Builds (or reuses) the corpora in ``~/.cache/dedup-bench``: ``grown``, real BBC articles grown
+into a crawl of ``--mb`` MB (``scripts/benchkit/corpus.py``); ``faulty``, the evaluation's fault
+generator (v2) over its news sources; ``reuters``, the raw Reuters-21578 stories the evaluation
+reads as real faulty text (``scripts/benchkit/faulty.py``). Then, for each corpus, measures, each
+in a fresh process and ``--repeat`` times (medians reported):
 
 - hash-only bound A (5-gram strings, xxh64 each) and bound B (word hashes combined in numpy);
 - datasketch naive (``update()`` per shingle, SHA-1; on the first ``--naive-mb`` MB only),
@@ -40,7 +44,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from benchkit import corpus as corpus_mod  # noqa: E402
-from benchkit import dedup_cli, measure, table  # noqa: E402
+from benchkit import dedup_cli, faulty, measure, table  # noqa: E402
 
 STAGE_ROWS = [
     ("bound_a", "hash-only bound A (5-gram strings, xxh64)"),
@@ -213,7 +217,12 @@ def run_ceiling(corpus: corpus_mod.Corpus, mode: str, workers: int, repeat: int,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mb", type=float, default=50.0, help="corpus size in MB (default 50)")
+    parser.add_argument("--corpus", default="grown,faulty,reuters",
+                        help="corpora to measure, comma-separated: grown (the BBC crawl of --mb MB), "
+                             "faulty (evaluation generator v2 over news), reuters (raw Reuters-21578)")
+    parser.add_argument("--mb", type=float, default=50.0, help="size of the grown corpus in MB (default 50)")
+    parser.add_argument("--faulty-mb", type=float, default=0,
+                        help="size of the faulty corpus in MB (default 0: one pass over the sources, 7 MB)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per measurement (median)")
     parser.add_argument("--naive-mb", type=float, default=5.0,
@@ -237,21 +246,37 @@ def main() -> int:
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
-    corpus = corpus_mod.build(args.mb, args.seed)
-    print(f"corpus: {corpus.jsonl}")
-    print(f"        {corpus.n_docs:,} docs, {corpus.n_bytes / 1e6:.1f} MB, {corpus.kinds}; "
-          f"source: {corpus_mod.SOURCE_DESCRIPTION}")
+    env = environment()
+    results: dict = {"env": env, "repeat": args.repeat, "corpora": {}}
+    for name in [n.strip() for n in args.corpus.split(",") if n.strip()]:
+        if name == "grown":
+            corpus, source = corpus_mod.build(args.mb, args.seed), corpus_mod.SOURCE_DESCRIPTION
+        else:
+            corpus, source = faulty.build(name, args.faulty_mb or None), faulty.DESCRIPTIONS[name]
+        print(f"corpus {name}: {corpus.jsonl}")
+        print(f"        {corpus.n_docs:,} docs, {corpus.n_bytes / 1e6:.1f} MB, {corpus.kinds}; source: {source}")
+        if not args.corpus_only:
+            results["corpora"][name] = measure_corpus(corpus, source, args, skip)
     if args.corpus_only:
         return 0
-    env = environment()
     print(f"env:    Python {env['python']}, {env['cpu']}, {env['cores']} cores, numpy {env['numpy']}, "
           f"datasketch {env['datasketch']}, xxhash {env['xxhash']}, dedup {env['dedup_rev']}")
-    print(f"params: word 5-grams, 128 permutations, threshold 0.8; median of {args.repeat}\n")
+    print(f"params: word 5-grams, 128 permutations, threshold 0.8; median of {args.repeat}")
+    for name, measured in results["corpora"].items():
+        info = measured["corpus"]
+        print(f"\n== corpus {name}: {info['docs']:,} docs, {info['bytes'] / 1e6:.1f} MB ({info['source']})\n")
+        print_report(measured)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
 
-    results: dict = {"env": env, "corpus": {"path": str(corpus.jsonl), "docs": corpus.n_docs,
-                                            "bytes": corpus.n_bytes, "kinds": corpus.kinds,
-                                            "source": corpus_mod.SOURCE_DESCRIPTION},
-                     "repeat": args.repeat, "stages": {}, "e2e": {}, "ceiling": {}}
+
+def measure_corpus(corpus: corpus_mod.Corpus, source: str, args: argparse.Namespace, skip: set[str]) -> dict:
+    """Every row of the report for one corpus (see the module's docstring)."""
+    results: dict = {"corpus": {"path": str(corpus.jsonl), "docs": corpus.n_docs, "bytes": corpus.n_bytes,
+                                "kinds": corpus.kinds, "source": source},
+                     "stages": {}, "e2e": {}, "ceiling": {}}
     for stage, label in STAGE_ROWS:
         if stage in skip:
             continue
@@ -291,11 +316,7 @@ def main() -> int:
                                env=child_env())
             results["e2e"]["baseline_rss_kb"] = idle.peak_rss_kb
 
-    print_report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-        print(f"\nwrote {args.json}")
-    return 0
+    return results
 
 
 def print_report(results: dict) -> None:

