@@ -64,6 +64,7 @@ from dedup.engines import Engine, InProcessEngine, make_engine
 from dedup.errors import ConfigError, InputError
 from dedup.io.plan import OutputPlan, check_output, plan_outputs
 from dedup.io.read import ReadOptions, Source, read_documents, read_stdin, seekable, sources_of, split_ranges
+from dedup.io.remote import is_url
 from dedup.io.write import Outputs, RemovedWriter, atomic_writer
 from dedup.lifecycle import InputIdentity, private_tempdir
 from dedup.outputs import output_lock
@@ -91,8 +92,9 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                                force=options.force, annotate=options.annotate, temporary=spill)
         if options.removed is not None:
             _check_removed(options, outputs, {s.format for s in sources})
-        if outputs.checked is not None:
-            hold.enter_context(output_lock(outputs.checked))  # no second run writes these outputs
+        if outputs.checked is not None:  # no second run writes these outputs (a store has no locks)
+            hold.enter_context(output_lock(dataclasses.replace(
+                outputs.checked, output=_local(outputs.checked.output) or "-", report=_local(outputs.checked.report))))
         corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
         jobs = options.jobs if corpus or options.engine != "local" else 1
         engine = make_engine(options.engine, jobs, options.ray_address)
@@ -127,13 +129,18 @@ def _check_removed(options: RunOptions, outputs: OutputPlan, formats: set[str]) 
     check_output(removed, options.inputs, options.force)
 
 
+def _local(path: str | None) -> str | None:
+    """``path``, or ``-`` (nothing to lock) for a URL."""
+    return "-" if is_url(path) else path
+
+
 def _absolute_paths(options: RunOptions) -> RunOptions:
     """The run's input and output paths made absolute here, in the driver: Ray tasks run in
     another working directory (on a cluster, on another machine), where a relative path names
     nothing. The names recorded in outputs and reports are relative to the inputs as before."""
 
     def absolute(path: str) -> str:
-        if path == "-":
+        if path == "-" or is_url(path):
             return path
         directory = path.endswith(("/", os.sep))
         return os.path.abspath(path) + (os.sep if directory else "")
