@@ -22,6 +22,7 @@ documents this process reads. Where outputs go is decided once, by
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import itertools
@@ -63,7 +64,16 @@ from dedup.document import CleanResult, Document
 from dedup.engines import Engine, InProcessEngine, make_engine
 from dedup.errors import ConfigError, InputError
 from dedup.io.plan import OutputPlan, check_output, plan_outputs
-from dedup.io.read import ReadOptions, Source, read_documents, read_stdin, seekable, sources_of, split_ranges
+from dedup.io.read import (
+    ReadOptions,
+    Source,
+    input_size,
+    read_documents,
+    read_stdin,
+    seekable,
+    sources_of,
+    split_ranges,
+)
 from dedup.io.remote import is_url
 from dedup.io.write import Outputs, RemovedWriter, atomic_writer
 from dedup.lifecycle import InputIdentity, private_tempdir
@@ -207,15 +217,33 @@ class Corpus:
         self._cleaning = cleaning_needed(config)
         self._cleaned = BlobCache(os.path.join(spill, "cleaned.cache"))
         self._raw: Fingerprints | None = None
+        #: The number of documents, once prepared.
+        self.documents = 0
         self._context = PassContext(config=config, read=self.read, batch_size=batch_size,
                                     spill=spill if engine.shares_files else None)
 
-    def prepare(self, tasks: Iterable[Batch | Shard]) -> None:
+    def prepare(self, tasks: Iterable[Batch | Shard], total_bytes: int | None = None) -> None:
         """Stage 1 over every task (a shard's ids and sizes come back with it; a batch's are
-        the caller's to add to :attr:`ids` and :attr:`bytes_in`)."""
+        the caller's to add to :attr:`ids` and :attr:`bytes_in`). ``total_bytes``: the size of
+        the inputs, for the progress bar."""
+        sent: collections.deque[Batch | Shard] = collections.deque()
+
+        def recorded() -> Iterator[Batch | Shard]:
+            for task in tasks:
+                sent.append(task)
+                yield task
+
         def parts() -> Iterator[Fingerprints]:
-            results = self.engine.map(prepare, tasks, self._context)
-            for result in _progress(results, self.progress, "prepare"):
+            with _Bar(self.progress, "prepare", total=total_bytes, unit="B") as bar:
+                yield from measured(bar)
+
+        def measured(bar: _Bar) -> Iterator[Fingerprints]:
+            for result in self.engine.map(prepare, recorded(), self._context):
+                task = sent.popleft()  # (the engine's map keeps the order of the tasks)
+                if isinstance(task, Batch):
+                    bar.update(len(task.texts), sum(len(t.encode("utf-8")) for t in task.texts))
+                else:
+                    bar.update(len(result.ids or ()), input_size(task.source) or result.size)
                 if result.ids is not None:
                     self.starts.append(len(self.ids))
                     self.ids.append(result.ids)
@@ -228,6 +256,7 @@ class Corpus:
                 yield result.fingerprints
 
         self._raw = Fingerprints.collect(parts(), self.config.fingerprint.num_perm, self.memory, self.spill)
+        self.documents = len(self.ids)
 
     def plan(self, corpus: bool = True) -> DocumentPlan | None:
         """Stage 2: the boilerplate set, every document cleaned, the clusters of the cleaned
@@ -285,12 +314,13 @@ class Corpus:
 
         def parts() -> Iterator[Fingerprints]:
             done = 0
-            for start, cleaned in zip(starts, _progress(self.engine.map(clean, work, context), self.progress,
-                                                        "clean")):
-                previous.copy_to(self._cleaned, done, start)
-                self._cleaned.extend(cleaned.results)
-                done = start + len(cleaned.results)
-                yield cleaned.fingerprints
+            with _Bar(self.progress, "plan", total=min(n, len(starts) * self.batch_size)) as bar:
+                for start, cleaned in zip(starts, self.engine.map(clean, work, context)):
+                    previous.copy_to(self._cleaned, done, start)
+                    self._cleaned.extend(cleaned.results)
+                    done = start + len(cleaned.results)
+                    bar.update(len(cleaned.results))
+                    yield cleaned.fingerprints
             previous.copy_to(self._cleaned, done, len(previous))
 
         return Fingerprints.collect(parts(), config.fingerprint.num_perm, self.memory, self.spill)
@@ -393,10 +423,12 @@ class _Run:
         pieces = [Shard(k, source) for k, source in enumerate(sources if shards else self._ranges_of(sources))]
         identity = InputIdentity.of([s.path for s in sources])  # the inputs as the prepare stage reads them
         try:
+            sizes = [input_size(s) for s in ([p.source for p in pieces] if pieces else sources)]
+            total = sum(size for size in sizes if size is not None) if None not in sizes else None
             if pieces:
-                stages.prepare(pieces)
+                stages.prepare(pieces, total)
             else:
-                stages.prepare(self._batches(sources))
+                stages.prepare(self._batches(sources), total)
             decisions = Decisions(stages.plan(corpus), stages.ids, self._check_unique_ids(stages.ids))
             identity.check()  # an input changed since it was read: nothing is written
             with contextlib.ExitStack() as stack:
@@ -472,33 +504,42 @@ class _Run:
         work = (dataclasses.replace(piece, first=bounds[k], results=stages.results(bounds[k], bounds[k + 1]))
                 for k, piece in enumerate(pieces))
         bytes_out = 0
-        for piece, output in zip(pieces, _progress(self.engine.map(write, work, context), self.options.progress,
-                                                   "write")):
-            assert isinstance(output, ShardOutput)
-            if joined is not None:
-                part = self.outputs.target(piece.source)
-                with open(part, "rb") as handle:
-                    shutil.copyfileobj(handle, joined, 1 << 20)
-                os.unlink(part)
-            self.tally.merge(output.tally)
-            stages.skipped_records.extend(output.skipped)
-            bytes_out += output.bytes_out
-            if report is not None:
-                report.documents(output.entries)
+        with _Bar(self.options.progress, "write", total=len(stages.ids)) as bar:
+            for k, (piece, output) in enumerate(zip(pieces, self.engine.map(write, work, context))):
+                assert isinstance(output, ShardOutput)
+                bar.update(bounds[k + 1] - bounds[k], output.bytes_out)
+                self._joined(piece, output, joined, report)
+                bytes_out += output.bytes_out
         return bytes_out
+
+    def _joined(self, piece: Shard, output: ShardOutput, joined: Any, report: ReportWriter | None) -> None:
+        """What a write task gives: its part joined into ``joined`` (a byte range's), its tally,
+        skipped records and report entries taken."""
+        if joined is not None:
+            part = self.outputs.target(piece.source)
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, joined, 1 << 20)
+            os.unlink(part)
+        self.tally.merge(output.tally)
+        self.corpus.skipped_records.extend(output.skipped)
+        if report is not None:
+            report.documents(output.entries)
 
     def _write_documents(self, sources: list[Source], decisions: Decisions, report: ReportWriter | None) -> int:
         """Stage 3 for documents this process reads; returns the bytes written."""
         read, options, stages = self.read, self.options, self.corpus
         seen: set[Source] = set()
-        with Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
+        with _Bar(options.progress, "write", total=stages.documents) as bar, \
+                Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
             for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
+                before = outputs.bytes_out
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
                               stages.skipped_records)
                 if report is not None and record is not None:
                     report.document(record)
+                bar.update(1, outputs.bytes_out - before)
             for source in sources:
                 if source not in seen and (source.format != "text" or read.doc_separator or read.lines):
                     outputs.touch(source)
@@ -594,12 +635,41 @@ def _range_cuts(size: int, jobs: int) -> list[int]:
         cuts.append(at)
 
 
-def _progress(iterable: Iterable[Any], enabled: bool, label: str) -> Iterable[Any]:
-    if not enabled:
-        return iterable
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return iterable
-    wrapped: Iterable[Any] = tqdm(iterable, desc=label, unit="batch", file=sys.stderr)
-    return wrapped
+class _Bar:
+    """A stage's progress bar on stderr (with tqdm, when ``enabled`` and tqdm is installed):
+    documents, or bytes (``unit="B"``), against ``total`` where it is known, the other count
+    shown beside it. Used as a context manager; a stage that ends completes its bar."""
+
+    def __init__(self, enabled: bool, label: str, *, total: int | None = None, unit: str = "docs") -> None:
+        self._bar: Any = None
+        self._bytes = unit == "B"
+        self.documents = self.size = 0
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self._bar = tqdm(desc=label, total=total, unit="B" if self._bytes else " docs", unit_scale=self._bytes,
+                             unit_divisor=1024, file=sys.stderr, dynamic_ncols=True)
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def update(self, documents: int, size: int = 0) -> None:
+        """``documents`` more done, of ``size`` bytes."""
+        self.documents += documents
+        self.size += size
+        if self._bar is None:
+            return
+        self._bar.update(size if self._bytes else documents)
+        if self._bytes:
+            self._bar.set_postfix_str(f"{self.documents:,} docs", refresh=False)
+        elif self.size:
+            self._bar.set_postfix_str(self._bar.format_sizeof(self.size, "B", 1024), refresh=False)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is None:
+            return
+        if exc[0] is None and self._bar.total is not None and self._bar.n < self._bar.total:
+            self._bar.update(self._bar.total - self._bar.n)  # (a batch's text is smaller than its file)
+        self._bar.close()

@@ -40,6 +40,7 @@ __all__ = [
     "seekable",
     "describe_error",
     "read_stdin",
+    "input_size",
 ]
 
 _BINARY_SNIFF = 8192
@@ -208,6 +209,25 @@ def _remote_sources(url: str, options: ReadOptions, skipped: list[str]) -> list[
             continue
         sources.append(Source(file, kind, relative))
     return sources
+
+
+def input_size(source: Source) -> int | None:
+    """The bytes of ``source`` as stored (a byte range's length; None for stdin, or when a store
+    does not say), for progress.
+
+    >>> input_size(Source("-", "text", "stdin")) is None
+    True
+    """
+    if source.path == "-":
+        return None
+    if source.stop is not None:
+        return source.stop - source.start
+    if remote.is_url(source.path):
+        return remote.size_of(source.path)
+    try:
+        return os.path.getsize(source.path)
+    except OSError:
+        return None
 
 
 def decode_bytes(data: bytes, name: str, encoding: str = "utf-8", errors: str = "strict") -> str:
