@@ -107,6 +107,11 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                 outputs.checked, output=_local(outputs.checked.output) or "-", report=_local(outputs.checked.report))))
         corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
         jobs = options.jobs if corpus or options.engine != "local" else 1
+        in_memory = [p for p in (*options.inputs, options.output, options.report, options.removed)
+                     if p is not None and p.startswith("memory://")]
+        if in_memory and (jobs != 1 or options.engine != "local"):
+            raise ConfigError(f"{in_memory[0]}: memory:// is this process's memory, which workers do not share; "
+                              "pass --jobs 1", setting="jobs")
         engine = make_engine(options.engine, jobs, options.ray_address)
         try:
             summary = _Run(options, read, config, spill, engine, outputs).go(sources, corpus, skipped_files, started)
@@ -240,9 +245,11 @@ class Corpus:
         def measured(bar: _Bar) -> Iterator[Fingerprints]:
             for result in self.engine.map(prepare, recorded(), self._context):
                 task = sent.popleft()  # (the engine's map keeps the order of the tasks)
-                if isinstance(task, Batch):
+                if not bar.shown:
+                    pass
+                elif isinstance(task, Batch):
                     bar.update(len(task.texts), sum(len(t.encode("utf-8")) for t in task.texts))
-                else:
+                else:  # (a size on a store is a request)
                     bar.update(len(result.ids or ()), input_size(task.source) or result.size)
                 if result.ids is not None:
                     self.starts.append(len(self.ids))
@@ -423,8 +430,10 @@ class _Run:
         pieces = [Shard(k, source) for k, source in enumerate(sources if shards else self._ranges_of(sources))]
         identity = InputIdentity.of([s.path for s in sources])  # the inputs as the prepare stage reads them
         try:
-            sizes = [input_size(s) for s in ([p.source for p in pieces] if pieces else sources)]
-            total = sum(size for size in sizes if size is not None) if None not in sizes else None
+            total = None
+            if options.progress:  # (a size on a store is a request per file)
+                sizes = [input_size(s) for s in ([p.source for p in pieces] if pieces else sources)]
+                total = sum(size for size in sizes if size is not None) if None not in sizes else None
             if pieces:
                 stages.prepare(pieces, total)
             else:
@@ -651,6 +660,11 @@ class _Bar:
                 return
             self._bar = tqdm(desc=label, total=total, unit="B" if self._bytes else " docs", unit_scale=self._bytes,
                              unit_divisor=1024, file=sys.stderr, dynamic_ncols=True)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar is shown."""
+        return self._bar is not None
 
     def __enter__(self) -> _Bar:
         return self

@@ -168,3 +168,14 @@ def test_missing_fsspec_is_one_line_naming_the_extra(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "dedup: error: s3://bucket/a.jsonl: remote paths need fsspec: pip install 'dedup-text[remote]'"]
+
+
+def test_memory_urls_with_workers_are_refused_in_one_line(tmp_path, memory):
+    fs, root = memory
+    shards = write_shards(tmp_path / "shards", shards=2)
+    for shard in shards:
+        _upload(fs, f"{root}/in/{shard.name}", shard)
+    result = CliRunner().invoke(main, ["clean", f"{root}/in", "-o", f"{root}/out/", "--jobs", "2"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "workers do not share; pass --jobs 1" in result.stderr
+    assert not fs.exists(f"{root.removeprefix('memory://')}/out")
