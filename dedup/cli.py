@@ -368,7 +368,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                   engine: str, ray_address: str | None, against: tuple[str, ...],
                   **settings: Any) -> None:
     from dedup.formats import plan_formats
-    from dedup.io import ReadOptions
+    from dedup.io import ReadOptions, is_directory
     from dedup.pipeline import RunOptions
     from dedup.run import run
 
@@ -381,9 +381,9 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
     config = build_config(settings, mode)
     inputs = inputs or ("-",)
     formats = plan_formats(inputs, output,
-                           directories=[given for given in inputs if given != "-" and os.path.isdir(given)],
+                           directories=[given for given in inputs if given != "-" and is_directory(given)],
                            input_format=input_format, output_format=output_format,
-                           output_is_directory=output != "-" and os.path.isdir(output))
+                           output_is_directory=output != "-" and is_directory(output))
     if annotate and formats.output_format == "text":
         raise ConfigError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
     if ray_address and engine != "ray":
@@ -408,7 +408,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
                          annotate=annotate, annotate_prefix=annotate_prefix, removed=removed_path,
                          jobs=jobs, memory=memory, engine=engine,
                          ray_address=ray_address, against=against,
-                         progress=(not quiet and sys.stderr.isatty()) if progress is None else progress)
+                         progress=not quiet and (sys.stderr.isatty() if progress is None else progress))
     summary = run(options, read, config)
     if summary_json is not None:
         from dedup.io import atomic_writer

@@ -22,6 +22,7 @@ documents this process reads. Where outputs go is decided once, by
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import itertools
@@ -63,7 +64,17 @@ from dedup.document import CleanResult, Document
 from dedup.engines import Engine, InProcessEngine, make_engine
 from dedup.errors import ConfigError, InputError
 from dedup.io.plan import OutputPlan, check_output, plan_outputs
-from dedup.io.read import ReadOptions, Source, read_documents, read_stdin, seekable, sources_of, split_ranges
+from dedup.io.read import (
+    ReadOptions,
+    Source,
+    input_size,
+    read_documents,
+    read_stdin,
+    seekable,
+    sources_of,
+    split_ranges,
+)
+from dedup.io.remote import is_url
 from dedup.io.write import Outputs, RemovedWriter, atomic_writer
 from dedup.lifecycle import InputIdentity, private_tempdir
 from dedup.outputs import output_lock
@@ -91,10 +102,16 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
                                force=options.force, annotate=options.annotate, temporary=spill)
         if options.removed is not None:
             _check_removed(options, outputs, {s.format for s in sources})
-        if outputs.checked is not None:
-            hold.enter_context(output_lock(outputs.checked))  # no second run writes these outputs
+        if outputs.checked is not None:  # no second run writes these outputs (a store has no locks)
+            hold.enter_context(output_lock(dataclasses.replace(
+                outputs.checked, output=_local(outputs.checked.output) or "-", report=_local(outputs.checked.report))))
         corpus = len(sources) > 1 or sources[0].format != "text" or bool(read.doc_separator) or read.lines
         jobs = options.jobs if corpus or options.engine != "local" else 1
+        in_memory = [p for p in (*options.inputs, options.output, options.report, options.removed)
+                     if p is not None and p.startswith("memory://")]
+        if in_memory and (jobs != 1 or options.engine != "local"):
+            raise ConfigError(f"{in_memory[0]}: memory:// is this process's memory, which workers do not share; "
+                              "pass --jobs 1", setting="jobs")
         engine = make_engine(options.engine, jobs, options.ray_address)
         try:
             summary = _Run(options, read, config, spill, engine, outputs).go(sources, corpus, skipped_files, started)
@@ -127,13 +144,18 @@ def _check_removed(options: RunOptions, outputs: OutputPlan, formats: set[str]) 
     check_output(removed, options.inputs, options.force)
 
 
+def _local(path: str | None) -> str | None:
+    """``path``, or ``-`` (nothing to lock) for a URL."""
+    return "-" if is_url(path) else path
+
+
 def _absolute_paths(options: RunOptions) -> RunOptions:
     """The run's input and output paths made absolute here, in the driver: Ray tasks run in
     another working directory (on a cluster, on another machine), where a relative path names
     nothing. The names recorded in outputs and reports are relative to the inputs as before."""
 
     def absolute(path: str) -> str:
-        if path == "-":
+        if path == "-" or is_url(path):
             return path
         directory = path.endswith(("/", os.sep))
         return os.path.abspath(path) + (os.sep if directory else "")
@@ -203,15 +225,35 @@ class Corpus:
         #: Boilerplate units known beforehand (from saved indexes, dedup.saved_index): hash ->
         #: (documents, -1), boilerplate here whatever their count in this corpus.
         self.known_boilerplate: dict[int, tuple[int, int]] = {}
+        #: The number of documents, once prepared.
+        self.documents = 0
         self._context = PassContext(config=config, read=self.read, batch_size=batch_size,
                                     spill=spill if engine.shares_files else None)
 
-    def prepare(self, tasks: Iterable[Batch | Shard]) -> None:
+    def prepare(self, tasks: Iterable[Batch | Shard], total_bytes: int | None = None) -> None:
         """Stage 1 over every task (a shard's ids and sizes come back with it; a batch's are
-        the caller's to add to :attr:`ids` and :attr:`bytes_in`)."""
+        the caller's to add to :attr:`ids` and :attr:`bytes_in`). ``total_bytes``: the size of
+        the inputs, for the progress bar."""
+        sent: collections.deque[Batch | Shard] = collections.deque()
+
+        def recorded() -> Iterator[Batch | Shard]:
+            for task in tasks:
+                sent.append(task)
+                yield task
+
         def parts() -> Iterator[Fingerprints]:
-            results = self.engine.map(prepare, tasks, self._context)
-            for result in _progress(results, self.progress, "prepare"):
+            with _Bar(self.progress, "prepare", total=total_bytes, unit="B") as bar:
+                yield from measured(bar)
+
+        def measured(bar: _Bar) -> Iterator[Fingerprints]:
+            for result in self.engine.map(prepare, recorded(), self._context):
+                task = sent.popleft()  # (the engine's map keeps the order of the tasks)
+                if not bar.shown:
+                    pass
+                elif isinstance(task, Batch):
+                    bar.update(len(task.texts), sum(len(t.encode("utf-8")) for t in task.texts))
+                else:  # (a size on a store is a request)
+                    bar.update(len(result.ids or ()), input_size(task.source) or result.size)
                 if result.ids is not None:
                     self.starts.append(len(self.ids))
                     self.ids.append(result.ids)
@@ -224,6 +266,7 @@ class Corpus:
                 yield result.fingerprints
 
         self._raw = Fingerprints.collect(parts(), self.config.fingerprint.num_perm, self.memory, self.spill)
+        self.documents = len(self.ids)
 
     def plan(self, corpus: bool = True) -> DocumentPlan | None:
         """Stage 2: the boilerplate set, every document cleaned, the clusters of the cleaned
@@ -283,12 +326,13 @@ class Corpus:
 
         def parts() -> Iterator[Fingerprints]:
             done = 0
-            for start, cleaned in zip(starts, _progress(self.engine.map(clean, work, context), self.progress,
-                                                        "clean")):
-                previous.copy_to(self._cleaned, done, start)
-                self._cleaned.extend(cleaned.results)
-                done = start + len(cleaned.results)
-                yield cleaned.fingerprints
+            with _Bar(self.progress, "plan", total=min(n, len(starts) * self.batch_size)) as bar:
+                for start, cleaned in zip(starts, self.engine.map(clean, work, context)):
+                    previous.copy_to(self._cleaned, done, start)
+                    self._cleaned.extend(cleaned.results)
+                    done = start + len(cleaned.results)
+                    bar.update(len(cleaned.results))
+                    yield cleaned.fingerprints
             previous.copy_to(self._cleaned, done, len(previous))
 
         return Fingerprints.collect(parts(), config.fingerprint.num_perm, self.memory, self.spill)
@@ -406,10 +450,14 @@ class _Run:
         pieces = [Shard(k, source) for k, source in enumerate(sources if shards else self._ranges_of(sources))]
         identity = InputIdentity.of([s.path for s in sources])  # the inputs as the prepare stage reads them
         try:
+            total = None
+            if options.progress:  # (a size on a store is a request per file)
+                sizes = [input_size(s) for s in ([p.source for p in pieces] if pieces else sources)]
+                total = sum(size for size in sizes if size is not None) if None not in sizes else None
             if pieces:
-                stages.prepare(pieces)
+                stages.prepare(pieces, total)
             else:
-                stages.prepare(self._batches(sources))
+                stages.prepare(self._batches(sources), total)
             if not len(stages.ids):  # before any output is written: a failed run leaves none
                 raise InputError(nothing_read(stages.skipped_records))
             decisions = Decisions(_planned(stages, corpus, options.against, self.engine), stages.ids,
@@ -489,33 +537,42 @@ class _Run:
         work = (dataclasses.replace(piece, first=bounds[k], results=stages.results(bounds[k], bounds[k + 1]))
                 for k, piece in enumerate(pieces))
         bytes_out = 0
-        for piece, output in zip(pieces, _progress(self.engine.map(write, work, context), self.options.progress,
-                                                   "write")):
-            assert isinstance(output, ShardOutput)
-            if joined is not None:
-                part = self.outputs.target(piece.source)
-                with open(part, "rb") as handle:
-                    shutil.copyfileobj(handle, joined, 1 << 20)
-                os.unlink(part)
-            self.tally.merge(output.tally)
-            stages.skipped_records.extend(output.skipped)
-            bytes_out += output.bytes_out
-            if report is not None:
-                report.documents(output.entries)
+        with _Bar(self.options.progress, "write", total=len(stages.ids)) as bar:
+            for k, (piece, output) in enumerate(zip(pieces, self.engine.map(write, work, context))):
+                assert isinstance(output, ShardOutput)
+                bar.update(bounds[k + 1] - bounds[k], output.bytes_out)
+                self._joined(piece, output, joined, report)
+                bytes_out += output.bytes_out
         return bytes_out
+
+    def _joined(self, piece: Shard, output: ShardOutput, joined: Any, report: ReportWriter | None) -> None:
+        """What a write task gives: its part joined into ``joined`` (a byte range's), its tally,
+        skipped records and report entries taken."""
+        if joined is not None:
+            part = self.outputs.target(piece.source)
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, joined, 1 << 20)
+            os.unlink(part)
+        self.tally.merge(output.tally)
+        self.corpus.skipped_records.extend(output.skipped)
+        if report is not None:
+            report.documents(output.entries)
 
     def _write_documents(self, sources: list[Source], decisions: Decisions, report: ReportWriter | None) -> int:
         """Stage 3 for documents this process reads; returns the bytes written."""
         read, options, stages = self.read, self.options, self.corpus
         seen: set[Source] = set()
-        with Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
+        with _Bar(options.progress, "write", total=stages.documents) as bar, \
+                Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
             for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
+                before = outputs.bytes_out
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
                               stages.skipped_records, self.config.segment.language)
                 if report is not None and record is not None:
                     report.document(record)
+                bar.update(1, outputs.bytes_out - before)
             for source in sources:
                 if source not in seen and (source.format != "text" or read.doc_separator or read.lines):
                     outputs.touch(source)
@@ -611,12 +668,46 @@ def _range_cuts(size: int, jobs: int) -> list[int]:
         cuts.append(at)
 
 
-def _progress(iterable: Iterable[Any], enabled: bool, label: str) -> Iterable[Any]:
-    if not enabled:
-        return iterable
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return iterable
-    wrapped: Iterable[Any] = tqdm(iterable, desc=label, unit="batch", file=sys.stderr)
-    return wrapped
+class _Bar:
+    """A stage's progress bar on stderr (with tqdm, when ``enabled`` and tqdm is installed):
+    documents, or bytes (``unit="B"``), against ``total`` where it is known, the other count
+    shown beside it. Used as a context manager; a stage that ends completes its bar."""
+
+    def __init__(self, enabled: bool, label: str, *, total: int | None = None, unit: str = "docs") -> None:
+        self._bar: Any = None
+        self._bytes = unit == "B"
+        self.documents = self.size = 0
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self._bar = tqdm(desc=label, total=total, unit="B" if self._bytes else " docs", unit_scale=self._bytes,
+                             unit_divisor=1024, file=sys.stderr, dynamic_ncols=True)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar is shown."""
+        return self._bar is not None
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def update(self, documents: int, size: int = 0) -> None:
+        """``documents`` more done, of ``size`` bytes."""
+        self.documents += documents
+        self.size += size
+        if self._bar is None:
+            return
+        self._bar.update(size if self._bytes else documents)
+        if self._bytes:
+            self._bar.set_postfix_str(f"{self.documents:,} docs", refresh=False)
+        elif self.size:
+            self._bar.set_postfix_str(self._bar.format_sizeof(self.size, "B", 1024), refresh=False)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is None:
+            return
+        if exc[0] is None and self._bar.total is not None and self._bar.n < self._bar.total:
+            self._bar.update(self._bar.total - self._bar.n)  # (a batch's text is smaller than its file)
+        self._bar.close()

@@ -312,7 +312,10 @@ def test_usage_errors_of_dedup_itself_are_one_line_and_exit_2(tmp_path):
 def test_progress_on_request_and_never_with_quiet(tmp_path):
     pytest.importorskip("tqdm")
     shown = run("clean", NEWSROOM, "-o", tmp_path / "a", "--progress")
-    assert shown.exit_code == 0 and "clean" in shown.stderr and shown.stdout == ""
+    assert shown.exit_code == 0 and shown.stdout == ""
+    assert all(f"{stage}: 100%" in shown.stderr for stage in ("prepare", "plan", "write")), shown.stderr
+    assert "docs" in shown.stderr and "B/s" in shown.stderr  # documents and bytes
+    assert run("clean", NEWSROOM, "-o", tmp_path / "d", "--progress", "-q").stderr == ""  # -q wins
     assert run("clean", NEWSROOM, "-o", tmp_path / "b").stderr == ""  # not a terminal: no progress
     assert run("clean", NEWSROOM, "-o", tmp_path / "c", "-q").stderr == ""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dedup.io.plan import OutputPlan, check_output, plan_outputs
 from dedup.io.read import ReadOptions, Source, decode_bytes, format_of, read_documents, sources_of
+from dedup.io.remote import is_url
 from dedup.io.write import PENDING_OUTPUTS, Outputs, atomic_writer, remove_pending
 
 __all__ = [
@@ -26,4 +27,21 @@ __all__ = [
     "atomic_writer",
     "remove_pending",
     "PENDING_OUTPUTS",
+    "is_url",
+    "is_directory",
 ]
+
+
+def is_directory(path: str) -> bool:
+    """Whether ``path`` is a directory: a local one, or a prefix of a store named by a URL.
+
+    >>> is_directory("."), is_directory("no-such-directory")
+    (True, False)
+    """
+    import os
+
+    if is_url(path):
+        from dedup.io.remote import is_directory as remote_directory
+
+        return remote_directory(path)
+    return os.path.isdir(path)

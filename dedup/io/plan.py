@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dedup.errors import DedupError, InputError
 from dedup.io.read import Source
+from dedup.io.remote import check_remote_outputs, is_directory, is_url, join_url
 from dedup.outputs import STDIN_NAME, OutputCheck, check_outputs
 
 __all__ = ["OutputPlan", "plan_outputs", "check_output"]
@@ -47,6 +48,8 @@ class OutputPlan:
         if self.single:
             return self.output
         relative = source.relative if source.path != "-" else STDIN_NAME
+        if is_url(self.output):
+            return join_url(self.output, relative)
         return str(Path(self.output) / relative)
 
 
@@ -55,6 +58,10 @@ def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
     existing output without ``force`` (a one-file output such as ``--summary-json``)."""
     if output == "-":
         return
+    if is_url(output) or any(is_url(path) for path in inputs):
+        check_remote_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False)
+        if is_url(output):
+            return
     check_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False)
 
 
@@ -69,10 +76,19 @@ def plan_outputs(sources: list[Source], inputs: Sequence[str], output: str, repo
         raise DedupError("--annotate needs record inputs (JSONL or Parquet): text has nowhere to put the fields")
     if len(sources) > 1 and output == "-":
         raise DedupError("several inputs need an output directory: pass -o DIR")
-    from_directory = any(given != "-" and Path(given).is_dir() for given in inputs)
+    from_directory = any(given != "-" and _is_dir(given) for given in inputs)
     single = len(sources) <= 1 and not from_directory and (
-        output == "-" or not (Path(output).is_dir() or output.endswith(("/", os.sep)))
+        output == "-" or not (_is_dir(output) or output.endswith(("/", os.sep)))
     )
+    if any(is_url(path) for path in (output, report, *inputs)):  # (URLs are checked through fsspec)
+        checked = check_remote_outputs(inputs=inputs, sources=[(s.path, s.relative) for s in sources],
+                                       output=output, report=report, force=force, directory=not single)
+        if is_url(output) or is_url(report):
+            return OutputPlan(output=output, report=report, single=single, checked=checked)
     checked = check_outputs(inputs=inputs, sources=[(s.path, s.relative) for s in sources], output=output,
                             report=report, force=force, directory=not single, temporary=temporary)
     return OutputPlan(output=output, report=report, single=single, checked=checked)
+
+
+def _is_dir(path: str) -> bool:
+    return is_directory(path) if is_url(path) else Path(path).is_dir()

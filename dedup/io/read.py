@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from dedup.document import Document
-from dedup.errors import InputError
+from dedup.errors import DedupError, InputError
+from dedup.io import remote
 from dedup.outputs import is_own_temporary
 from dedup.records import loads_record, lone_surrogate, record_id
 
@@ -39,6 +40,7 @@ __all__ = [
     "seekable",
     "describe_error",
     "read_stdin",
+    "input_size",
 ]
 
 _BINARY_SNIFF = 8192
@@ -144,8 +146,8 @@ def format_of(path: str) -> str:
     return "text"
 
 
-def _looks_binary(path: Path) -> bool:
-    with path.open("rb") as handle:
+def _looks_binary(path: Path | str) -> bool:
+    with (remote.open_input(path) if isinstance(path, str) else path.open("rb")) as handle:
         head = handle.read(_BINARY_SNIFF)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)):
         return False
@@ -164,6 +166,9 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
     for given in inputs:
         if given == "-":
             sources.append(Source("-", options.input_format or "text", "stdin"))
+            continue
+        if remote.is_url(given):
+            sources.extend(_remote_sources(given, options, skipped))
             continue
         path = Path(given)
         if path.is_dir():
@@ -189,6 +194,40 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
         else:
             raise InputError(f"{given}: not a regular file or directory")
     return sources, skipped
+
+
+def _remote_sources(url: str, options: ReadOptions, skipped: list[str]) -> list[Source]:
+    """The sources of a URL: one file, or every file below a prefix (as a directory's)."""
+    files = remote.list_files(url, hidden=options.hidden, include=options.include, exclude=options.exclude)
+    if files is None:
+        return [Source(url, options.input_format or format_of(url), url.rstrip("/").rsplit("/", 1)[-1])]
+    sources = []
+    for file, relative in files:
+        kind = options.input_format or format_of(relative)
+        if kind == "text" and _looks_binary(file):
+            skipped.append(file)
+            continue
+        sources.append(Source(file, kind, relative))
+    return sources
+
+
+def input_size(source: Source) -> int | None:
+    """The bytes of ``source`` as stored (a byte range's length; None for stdin, or when a store
+    does not say), for progress.
+
+    >>> input_size(Source("-", "text", "stdin")) is None
+    True
+    """
+    if source.path == "-":
+        return None
+    if source.stop is not None:
+        return source.stop - source.start
+    if remote.is_url(source.path):
+        return remote.size_of(source.path)
+    try:
+        return os.path.getsize(source.path)
+    except OSError:
+        return None
 
 
 def decode_bytes(data: bytes, name: str, encoding: str = "utf-8", errors: str = "strict") -> str:
@@ -263,7 +302,7 @@ def _open_binary(path: str) -> Iterator[IO[bytes]]:
         yield sys.stdin.buffer
         return
     lowered = path.lower()
-    with open(path, "rb") as raw:
+    with (remote.open_input(path) if remote.is_url(path) else open(path, "rb")) as raw:
         if lowered.endswith(".gz"):
             with gzip.GzipFile(fileobj=raw) as stream:
                 yield stream  # type: ignore[misc]
@@ -447,17 +486,34 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 def seekable(source: Source) -> bool:
     """Whether ``source`` is a plain JSONL file, whose records :func:`texts_at` can read by the
     byte offsets (``meta["offset"]``) a read of it gave."""
-    return (source.format == "jsonl" and source.path != "-"
+    return (source.format == "jsonl" and source.path != "-" and not remote.is_url(source.path)
             and not source.path.lower().endswith((".gz", ".zst", ".zstd")))
 
 
 def _parquet_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise InputError(f"{source.path}: reading Parquet needs pyarrow: pip install 'dedup-text[parquet]'") from None
+    with contextlib.ExitStack() as stack:
+        yield from _parquet_rows(source, options, stack)
+
+
+@contextlib.contextmanager
+def parquet_file(path: str) -> Iterator[Any]:
+    """``pyarrow.parquet.ParquetFile`` of a path or URL (opened through fsspec), closed after."""
+    import pyarrow.parquet as pq
+
+    with contextlib.ExitStack() as stack:
+        opened = stack.enter_context(remote.open_input(path)) if remote.is_url(path) else path
+        yield pq.ParquetFile(opened)
+
+
+def _parquet_rows(source: Source, options: ReadOptions, stack: contextlib.ExitStack) -> Iterator[Document]:
     try:
-        parquet = pq.ParquetFile(source.path)
+        parquet = stack.enter_context(parquet_file(source.path))
+    except DedupError:
+        raise
     except Exception as error:
         raise InputError(f"{source.path}: not a readable Parquet file: {error}") from None
     names = parquet.schema_arrow.names

@@ -22,8 +22,9 @@ from typing import IO, Any
 from dedup.document import Document
 from dedup.errors import InputError, OutputError
 from dedup.formats import format_of_name
+from dedup.io import remote
 from dedup.io.plan import OutputPlan
-from dedup.io.read import ReadOptions, Source, describe_error
+from dedup.io.read import ReadOptions, Source, describe_error, parquet_file
 from dedup.outputs import temporary_name
 from dedup.records import id_value
 
@@ -60,6 +61,11 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
                 raise
             raise OutputError(f"stdout: cannot write: {describe_error(error)}") from None
         return
+    if remote.is_url(path):
+        with remote.remote_writer(path) as raw:
+            with _encoded(raw, path, binary) as stream:
+                yield stream
+        return
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     for parent in (directory, *directory.parents):
@@ -82,25 +88,8 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
         except OSError as error:
             raise OutputError(f"{path}: cannot write: {describe_error(error)}") from None
         with os.fdopen(handle, "wb") as raw:
-            lowered = path.lower()
-            if lowered.endswith(".gz"):
-                stream: IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)  # type: ignore[assignment]
-            elif lowered.endswith((".zst", ".zstd")):
-                import zstandard
-
-                stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
-            else:
-                stream = raw
-            if binary:
+            with _encoded(raw, path, binary) as stream:
                 yield stream
-            else:
-                # A lone surrogate (from a file name) is written as its escape.
-                text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="")
-                yield text
-                text.flush()
-                text.detach()
-            if stream is not raw:
-                stream.close()
             raw.flush()
             if sync:
                 os.fsync(raw.fileno())
@@ -117,6 +106,30 @@ def atomic_writer(path: str, binary: bool = False, sync: bool = True) -> Iterato
         raise
     finally:
         PENDING_OUTPUTS.discard(temporary)
+
+
+@contextlib.contextmanager
+def _encoded(raw: IO[bytes], path: str, binary: bool) -> Iterator[IO[Any]]:
+    """A stream into ``raw`` compressed by the suffix of ``path``, text unless ``binary``."""
+    lowered = path.lower()
+    if lowered.endswith(".gz"):
+        stream: IO[bytes] = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)  # type: ignore[assignment]
+    elif lowered.endswith((".zst", ".zstd")):
+        import zstandard
+
+        stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
+    else:
+        stream = raw
+    if binary:
+        yield stream
+    else:
+        # A lone surrogate (from a file name) is written as its escape.
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="")
+        yield text
+        text.flush()
+        text.detach()
+    if stream is not raw:
+        stream.close()
 
 
 def _streams_into(path: str) -> bool:
@@ -270,7 +283,8 @@ class Outputs:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = pq.ParquetFile(source.path).schema_arrow
+        with parquet_file(source.path) as parquet:
+            schema = parquet.schema_arrow
         if self.annotate:
             for name, kind in ANNOTATION_COLUMNS:
                 column = self.prefix + name.removeprefix("dedup_")
@@ -351,7 +365,8 @@ class RemovedWriter:
                 import pyarrow.parquet as pq
 
                 sink = self._stack.enter_context(atomic_writer(self.path, binary=True))
-                self._writer = pq.ParquetWriter(sink, pq.ParquetFile(source.path).schema_arrow)
+                with parquet_file(source.path) as parquet:
+                    self._writer = pq.ParquetWriter(sink, parquet.schema_arrow)
             else:
                 self._handle = self._stack.enter_context(atomic_writer(self.path))
         elif source.format != self._format:
