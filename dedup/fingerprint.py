@@ -340,7 +340,8 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h * _U64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> _U64(33))
     h = h * _U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> _U64(33))
+    result: np.ndarray = h ^ (h >> _U64(33))
+    return result
 
 
 def shingle_hashes(hashes: np.ndarray, n: int) -> np.ndarray:
@@ -360,7 +361,8 @@ def shingle_hashes(hashes: np.ndarray, n: int) -> np.ndarray:
         for k in range(1, width):
             combined = combined + hashes[k : k + total] * _MIXERS[k]
         mixed = _fmix64(combined + _U64(width))
-    return (mixed >> _U64(32)).astype(np.uint32)
+    result: np.ndarray = (mixed >> _U64(32)).astype(np.uint32)
+    return result
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -475,7 +477,8 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    result: np.ndarray = h ^ (h >> np.uint32(16))
+    return result
 
 
 

@@ -63,7 +63,8 @@ def filesystem(url: str) -> tuple[Any, str]:
     except ImportError:
         raise DedupError(f"{url}: remote paths need fsspec: {_EXTRA}") from None
     try:
-        return url_to_fs(url)
+        fs, path = url_to_fs(url)
+        return fs, str(path)
     except ImportError as error:  # fsspec names the store's package ("Install s3fs to access S3")
         raise DedupError(f"{url}: {error}") from None
     except ValueError as error:
@@ -101,7 +102,8 @@ def is_directory(url: str) -> bool:
 def open_input(url: str) -> IO[bytes]:
     """``url`` opened for reading, as bytes (streamed, seekable where the store allows)."""
     fs, path = filesystem(url)
-    return fs.open(path, "rb")
+    stream: IO[bytes] = fs.open(path, "rb")
+    return stream
 
 
 def size_of(url: str) -> int | None:
