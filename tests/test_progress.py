@@ -8,9 +8,9 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_shards
 
 from dedup.cli import main
-from tests.conftest import write_shards
 
 pytest.importorskip("tqdm")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import invoke, read_jsonl, write_jsonl, write_shards
 
 from dedup.cli import main
-from tests.conftest import invoke, read_jsonl, write_jsonl, write_shards
 
 fsspec = pytest.importorskip("fsspec")
 pa = pytest.importorskip("pyarrow")
