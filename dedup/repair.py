@@ -407,6 +407,9 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
             continue  # config.INI, setup.EXE
         if len(left_word) == 1 and left_word.isalpha():
             continue  # an initial: U.S.Army, J.R.R.Tolkien, e.g.The
+        if rest[:1] == "(" or any(re.match(r"[A-Z][a-z]{3,}[A-Z]", w) for w in (right_word.group(), left_word)) or (
+                re.search(r"[^\W\d_]", left_word) and re.search(r"\d", left_word)):
+            continue  # code: httplib2.Http(, Console.WriteLine, a name holding digits (httplib2.Client)
         dotted = bare.lower()
         if dotted in abbreviations or left_word.lower() in abbreviations:
             continue
@@ -929,6 +932,9 @@ def _paragraph_joins(text: str) -> list[Edit]:
             continue
         if _LIST_MARKER.match(text, last.start) or _LIST_MARKER.match(text, first.start):
             continue
+        if text[block[0].start] in "#$%>" or text[block[0].start - block[0].indent : block[0].start] != \
+                text[first.start - first.indent : first.start]:
+            continue  # a command line or a block indented otherwise (code, a quotation): not prose cut in two
         info = MappingProxyType({"reason": "paragraph break inside a sentence"})
         edits.append(Edit(last.end, first.start, " ", "paragraph_rejoined", info))
     return edits

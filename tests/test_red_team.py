@@ -136,3 +136,18 @@ def test_inspect_html_never_replaces_the_report_an_input_or_a_file_without_force
 ])
 def test_the_same_words_with_other_figures_are_not_repeats(text):
     assert dedup.clean(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    'import httplib2\nh = httplib2.Http(".cache")\n',
+    "Call Console.WriteLine and DateTime.Now from C#.",
+    " note that as root you have to remove the output directories\n\n\t# rm -rf output diff\n\n"
+    " or run 'make clean' as root.\n",
+])
+def test_code_is_not_repaired_as_prose(text):
+    assert dedup.clean(text) == text
+
+
+def test_prose_is_still_repaired_next_to_the_code_rules():
+    assert dedup.clean("He met McDonald.The talks ended in 2005.Both left.") == \
+        "He met McDonald. The talks ended in 2005. Both left."
