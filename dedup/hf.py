@@ -37,7 +37,8 @@ def clean_batch(batch: dict[str, list[Any]], text_column: str = "text",
 
 def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | None = None,
                 annotate: bool = False, num_proc: int | None = None, batch_size: int = 256,
-                id_column: str | None = None, against: Sequence[str] = (), **overrides: Any) -> Any:
+                id_column: str | None = None, against: Sequence[str] = (), report: str | None = None,
+                **overrides: Any) -> Any:
     """Deduplicate a ``datasets.Dataset`` and return the cleaned dataset, with the decisions and
     texts of ``dedup clean`` on the same documents (the same driver, :mod:`dedup.run`).
 
@@ -46,11 +47,22 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
     of the kept copy) and ``dedup_similarity``, null where they do not apply, as
     ``dedup clean --annotate`` writes them. ``num_proc`` workers run the passes (a local process
     pool). ``against`` names saved indexes (``dedup index build``) to deduplicate against, as
-    ``dedup clean --against`` does; their settings are used.
+    ``dedup clean --against`` does; their settings are used. ``report`` writes the report of
+    every change and removed document there, as ``dedup clean --report`` (``.json``, ``.jsonl``,
+    ``.jsonl.gz``, ``.jsonl.zst``), written whole or not at all.
+
+    Raises:
+        InputError: a missing column, a text that is not a string, or a dedup column the dataset
+            already has (with ``annotate``).
     """
+    import contextlib
+
     from dedup.corpus.passes import Tally, decision_fields
     from dedup.document import Document
     from dedup.engines import make_engine
+    from dedup.errors import InputError
+    from dedup.io import atomic_writer
+    from dedup.report import ReportWriter, document_record, run_metadata
     from dedup.run import run_documents
 
     if against:
@@ -59,7 +71,18 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
         config = config_against(against, config, **overrides)
     else:
         config = make_config(config, **overrides)
+    for column in (text_column, *([id_column] if id_column else [])):
+        if column not in dataset.column_names:
+            raise InputError(f"no column {column!r} (columns: {', '.join(dataset.column_names)})")
+    if annotate:
+        taken = [name for name in ("dedup_cluster", "dedup_duplicate_of", "dedup_similarity")
+                 if name in dataset.column_names]
+        if taken:
+            raise InputError(f"the dataset already has a column {taken[0]!r}; annotate never overwrites one")
     texts = dataset[text_column]
+    for row, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(f"row {row}: column {text_column!r} is {type(text).__name__}, not text")
     ids = [str(value) for value in dataset[id_column]] if id_column else [str(k) for k in range(len(texts))]
 
     def stream() -> Any:
@@ -67,18 +90,35 @@ def deduplicate(dataset: Any, text_column: str = "text", config: DedupConfig | N
 
     engine = make_engine("local", num_proc or 1)
     try:
-        decisions, written = run_documents(stream, config, engine, annotate=annotate, batch_size=batch_size,
-                                           against=tuple(str(path) for path in against))
-        plan = decisions.plan
-        assert plan is not None
-        cleaned: list[str] = []
-        columns: dict[str, list[Any]] = {"dedup_cluster": [], "dedup_duplicate_of": [], "dedup_similarity": []}
-        for index, document, result in written:
-            cleaned.append(result.text if result is not None else document.text)
-            if annotate:
-                _, annotation = decision_fields(plan, index, decisions.ids, True, Tally())
-                for name in columns:
-                    columns[name].append(annotation.get(name))
+        with contextlib.ExitStack() as stack:  # a failed run leaves no report
+            writer = (ReportWriter(stack.enter_context(atomic_writer(report)), report, run_metadata(config))
+                      if report is not None else None)
+            tally = Tally()
+            decisions, written = run_documents(stream, config, engine, annotate=annotate, batch_size=batch_size,
+                                               against=tuple(str(path) for path in against))
+            plan = decisions.plan
+            assert plan is not None
+            cleaned: list[str] = []
+            columns: dict[str, list[Any]] = {"dedup_cluster": [], "dedup_duplicate_of": [], "dedup_similarity": []}
+            for index, document, result in written:
+                cleaned.append(result.text if result is not None else document.text)
+                fields, annotation = decision_fields(plan, index, decisions.ids, annotate, tally)
+                if annotate:
+                    for name in columns:
+                        columns[name].append(annotation.get(name))
+                if writer is not None:
+                    record: dict[str, Any] = {"id": document.id, **fields}
+                    if result is not None:
+                        tally.add(result)
+                        record.update(document_record(document.id, result))
+                    else:
+                        record.update(changes=[], flags=[])
+                    writer.document(record)
+            if writer is not None:
+                writer.close({"documents_in": len(texts),
+                              "documents_out": len(texts) if annotate else int((plan.duplicate_of < 0).sum()),
+                              "duplicate_documents": int((plan.duplicate_of >= 0).sum()),
+                              "changes": dict(sorted(tally.counts.items()))})
     finally:
         engine.close()
     out = dataset.map(lambda batch, indices: {text_column: [cleaned[k] for k in indices]}, batched=True,

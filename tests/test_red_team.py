@@ -151,3 +151,24 @@ def test_code_is_not_repaired_as_prose(text):
 def test_prose_is_still_repaired_next_to_the_code_rules():
     assert dedup.clean("He met McDonald.The talks ended in 2005.Both left.") == \
         "He met McDonald. The talks ended in 2005. Both left."
+
+
+def test_hugging_face_report_and_one_line_refusals(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from dedup.hf import deduplicate
+    from dedup.report import read_report
+
+    story = "The council approved the budget after a long debate about roads, schools and parks in town."
+    data = datasets.Dataset.from_dict({"text": [story, story + " It was late.", "Other news entirely today."],
+                                       "id": ["a", "b", "c"]})
+    report = tmp_path / "r.jsonl"
+    out = deduplicate(data, id_column="id", report=str(report), threshold=0.7, min_containment=0)
+    assert out["id"] == ["a", "c"]
+    documents = read_report(str(report))["documents"]
+    assert any(d["id"] == "b" and d.get("duplicate_of") == "a" for d in documents)
+    with pytest.raises(InputError, match="no column 'body'"):
+        deduplicate(data, text_column="body")
+    with pytest.raises(InputError, match="not text"):
+        deduplicate(datasets.Dataset.from_dict({"text": ["Hello there.It is me.", None]}))
+    with pytest.raises(InputError, match="already has a column 'dedup_cluster'"):
+        deduplicate(data.add_column("dedup_cluster", [1, 2, 3]), annotate=True)
