@@ -253,6 +253,10 @@ def human_summary(summary: Mapping[str, Any]) -> str:
             shown = "; ".join(skip_text(skip) for skip in value[:_SKIPS_SHOWN])
             rest = f"; and {len(value) - _SKIPS_SHOWN:,} more" if len(value) > _SKIPS_SHOWN else ""
             lines.append(f"{key}: {len(value):,}" + (f" ({shown}{rest})" if value else ""))
+        elif key == "near_misses":
+            shown = "; ".join(f"{m['id']} ~ {m['other']} {m['similarity']}" for m in value[:_SKIPS_SHOWN])
+            rest = f"; and {len(value) - _SKIPS_SHOWN:,} more" if len(value) > _SKIPS_SHOWN else ""
+            lines.append(f"{key}: {len(value):,}" + (f" ({shown}{rest})" if value else ""))
         elif isinstance(value, Mapping):
             lines.append(f"{key}: " + (", ".join(f"{k} {plain_value(v)}" for k, v in value.items()) or "none"))
         else:

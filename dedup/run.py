@@ -79,6 +79,7 @@ from dedup.io.write import Outputs, RemovedWriter, atomic_writer
 from dedup.lifecycle import InputIdentity, private_tempdir
 from dedup.outputs import output_lock
 from dedup.pipeline import RunOptions
+from dedup.records import id_value
 from dedup.report import ReportWriter, nothing_read, run_metadata
 
 __all__ = ["run", "run_documents", "Corpus"]
@@ -118,6 +119,21 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         finally:
             engine.close()
     return summary
+
+
+#: At most this many near-miss pairs are listed in a summary (the closest to the threshold first).
+NEAR_MISSES_LISTED = 10_000
+
+
+def _near_misses(plan: DocumentPlan | None, ids: IdTable) -> list[dict[str, Any]]:
+    """Pairs verified just below the threshold, closest first: ``id`` (the earlier document),
+    ``other`` (the later, which a lower threshold would remove) and ``similarity``."""
+    if plan is None or plan.near_misses is None or not len(plan.near_misses[0]):
+        return []
+    pairs, sims = plan.near_misses
+    order = np.argsort(-sims, kind="stable")[:NEAR_MISSES_LISTED]
+    return [{"id": id_value(ids[int(pairs[k, 0])]), "other": id_value(ids[int(pairs[k, 1])]),
+             "similarity": round(float(sims[k]), 4)} for k in order.tolist()]
 
 
 #: What :func:`result_for` is asked about when only whether a document is dropped matters.
@@ -621,6 +637,7 @@ class _Run:
             "top_boilerplate": [{"text": t, "documents": c} for t, c in tally.boilerplate.most_common(10)],
             "skipped_files": skipped_files,
             "skipped_records": self.corpus.skipped_records,
+            "near_misses": _near_misses(plan, self.corpus.ids),
             # Files already in the output directory that this run did not write (with --force).
             "stale_files": list(self.outputs.checked.stale) if self.outputs.checked is not None else [],
             "seconds": round(elapsed, 3),

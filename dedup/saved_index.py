@@ -726,8 +726,9 @@ def threshold_table(threshold: float, num_perm: int, bands: int | None = None,
 def report_thresholds(path: str, at: float | None = None) -> dict[str, Any]:
     """From a report of ``dedup clean``: the distribution of the verified similarities it holds
     (removed duplicates and near duplicates kept), and how many documents threshold ``at``
-    would remove. The report holds only pairs at or above the run's threshold, so for a lower
-    ``at`` the count is the run's (a lower bound)."""
+    would remove. Below the run's threshold the report's near misses (candidate pairs verified
+    within 0.12 under it) are added: the later document of each pair at or above ``at`` not
+    removed already; further below, or when the list was cut, the count is a lower bound."""
     from dedup.report import read_report
 
     report = read_report(path)
@@ -744,9 +745,17 @@ def report_thresholds(path: str, at: float | None = None) -> dict[str, Any]:
                           "kept_near": sum(low <= s < high for s in kept)})
     result: dict[str, Any] = {"threshold": run_threshold, "removed": len(removed), "kept_near": len(kept),
                               "histogram": histogram}
+    near = (report.get("summary") or {}).get("near_misses") or []
+    result["near_misses"] = len(near)
     if at is not None:
+        from dedup.corpus.cluster import VERIFY_MARGIN
+        from dedup.run import NEAR_MISSES_LISTED
+
         result["at"] = at
-        result["removed_at"] = sum(s >= at for s in removed)
-        result["lower_bound"] = at < run_threshold
+        gone = {json.dumps(d["id"]) for d in report["documents"] if d.get("duplicate_of") is not None}
+        more = {json.dumps(m["other"]) for m in near if float(m["similarity"]) >= at} - gone
+        result["removed_at"] = sum(s >= at for s in removed) + (len(more) if at < run_threshold else 0)
+        result["lower_bound"] = at < run_threshold - VERIFY_MARGIN or (
+            at < run_threshold and len(near) >= NEAR_MISSES_LISTED)
     return result
 

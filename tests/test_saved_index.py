@@ -245,8 +245,9 @@ def test_threshold_reads_a_report(tmp_path, halves, first_index):
     assert result.exit_code == 0, result.output
     assert f"{len(sims)} documents removed at 0.8" in result.stdout
     assert f"at {cut}: {sum(s >= cut for s in sims)} documents removed\n" in result.stdout
-    lower = run("threshold", "--report", report, "--at", "0.7").stdout
-    assert f"at 0.7: {len(sims)} documents removed at least" in lower
+    lower = run("threshold", "--report", report, "--at", "0.7").stdout  # near misses down to 0.68 counted
+    assert f"at 0.7: {len(sims)} documents removed\n" in lower
+    assert f"at 0.6: {len(sims)} documents removed at least" in run("threshold", "--report", report, "--at", "0.6").stdout
 
 
 @settings(max_examples=40, deadline=None)
@@ -380,3 +381,26 @@ def test_a_damaged_index_is_one_line(tmp_path, halves, damage):
         result = run(*args)
         assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
         assert result.stderr.startswith(f"dedup: error: {index}: segment 00000: ")
+
+
+def test_threshold_at_a_lower_value_counts_the_near_misses_the_report_holds(tmp_path):
+    """Pairs verified just below the run's threshold are in the summary (near_misses), so
+    `dedup threshold --report --at` answers for a lower threshold without running again."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    newsroom = Path(__file__).resolve().parent.parent / "corpora" / "newsroom"
+    report = tmp_path / "r.jsonl"
+    runner = CliRunner()
+    assert runner.invoke(main, ["clean", str(newsroom), "-o", str(tmp_path / "out"), "--report", str(report),
+                                "--threshold", "0.9"]).exit_code == 0
+    summary = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()][-1]
+    assert summary["near_misses"] == [{"id": "001-budget.txt", "other": "002-budget-reprint.txt",
+                                       "similarity": 0.8235}]
+    at = runner.invoke(main, ["threshold", "--report", str(report), "--at", "0.8"])
+    assert at.exit_code == 0 and "at 0.8: 1 documents removed" in at.stdout and "at least" not in at.stdout
+    low = runner.invoke(main, ["threshold", "--report", str(report), "--at", "0.5"])
+    assert "at least" in low.stdout

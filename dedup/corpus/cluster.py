@@ -49,6 +49,9 @@ class DocumentPlan:
     #: Near duplicates kept because they hold text their keeper lacks: document -> (keeper,
     #: similarity, containment).
     kept_near: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    #: Candidate pairs verified just below the threshold (within VERIFY_MARGIN), each ``i < j``,
+    #: and their similarities: what a lower threshold would add (``dedup threshold --at``).
+    near_misses: tuple[np.ndarray, np.ndarray] | None = None
     #: Documents matched in saved indexes (``dedup clean --against``): document ->
     #: :class:`dedup.saved_index.AgainstMatch`.
     against: dict[int, Any] = field(default_factory=dict)
@@ -227,7 +230,10 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
         empty = fingerprints.lengths == 0
         if len(pairs):
             pairs = pairs[~empty[pairs[:, 0]] & ~empty[pairs[:, 1]]]
-            pairs = pairs[measure.resolve(pairs) >= match.threshold]
+            sims = measure.resolve(pairs)
+            close = (sims < match.threshold) & (sims >= match.threshold - VERIFY_MARGIN)
+            plan.near_misses = (pairs[close], sims[close])
+            pairs = pairs[sims >= match.threshold]
         parent = np.arange(n, dtype=np.int64)
         for i, j in pairs.tolist():
             ri, rj = _find(parent, i), _find(parent, j)
