@@ -125,11 +125,17 @@ def _latin_language(sample: str) -> str:
     if total < _MIN_WORDS:
         return "english"
     scores = dict.fromkeys(_WORDS_OF, 0)
+    distinct = dict.fromkeys(_WORDS_OF, 0)
     for word, count in Counter(found).items():
+        if len(word) < 2:
+            continue  # a, o, e, y: function words of many languages, and of junk (not evidence)
         for language in _LANGUAGES_OF.get(word, ()):
             scores[language] += count
+            distinct[language] += 1
     best = max(sorted(scores), key=lambda k: scores[k])
-    if (best == "english" or scores[best] < _MIN_HITS or scores[best] < _MIN_SHARE * total
+    # Evidence is several different function words (a text repeating two short words is not
+    # written in a language; cleaning it must not flip its language and so its rules).
+    if (best == "english" or distinct[best] < 4 or scores[best] < _MIN_HITS or scores[best] < _MIN_SHARE * total
             or scores[best] < _MARGIN * scores["english"]):
         return "english"
     return best

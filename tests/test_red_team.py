@@ -172,3 +172,12 @@ def test_hugging_face_report_and_one_line_refusals(tmp_path):
         deduplicate(datasets.Dataset.from_dict({"text": ["Hello there.It is me.", None]}))
     with pytest.raises(InputError, match="already has a column 'dedup_cluster'"):
         deduplicate(data.add_column("dedup_cluster", [1, 2, 3]), annotate=True)
+
+
+def test_a_removal_does_not_flip_the_language_and_its_rules():
+    """Found by hypothesis in CI: junk repeating two Portuguese function words was Portuguese
+    before a repeated line was removed and English after, so a second cleaning dehyphenated."""
+    text = ('00"A""O-\no0ON"000:A"0M"A:COM"000:A#0?"COM"NO.\r'
+            '00#A#O:O0ON#000:A"0M"A:COM"000:A"0M"A:COM"NO')
+    once = dedup.clean(text)
+    assert dedup.clean(once) == once
