@@ -132,20 +132,20 @@ def test_private_tempdir_and_sweep(tmp_path):
 
 def test_input_changed_between_the_passes_writes_nothing(tmp_path, monkeypatch):
     """The plan between the passes is where a concurrent writer strikes: pass 2 then refuses."""
-    import dedup.run
+    import dedup.corpus.stages
 
     corpus, out, report = tmp_path / "in", tmp_path / "out", tmp_path / "r.json"
     corpus.mkdir()
     for i in range(3):
         (corpus / f"s{i}.jsonl").write_text(json.dumps({"text": f"Shard {i} says hello.Twice."}) + "\n")
-    original = dedup.run.plan_corpus
+    original = dedup.corpus.stages.plan_corpus
 
     def plan_then_append(*args, **kwargs):
         with open(corpus / "s1.jsonl", "a") as handle:
             handle.write(json.dumps({"text": "A late record."}) + "\n")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(dedup.run, "plan_corpus", plan_then_append)
+    monkeypatch.setattr(dedup.corpus.stages, "plan_corpus", plan_then_append)
     result = CliRunner().invoke(main, ["clean", str(corpus), "-o", str(out), "--report", str(report), "--jobs", "1"])
     assert result.exit_code == 1, (result.stderr, result.exception)
     message = result.stderr.strip()
