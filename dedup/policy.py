@@ -80,7 +80,7 @@ _CREDIT = re.compile(
 )
 # Labels that start a caption: "Image caption …", "Pictured: …", "Main image: …".
 _LABEL = re.compile(
-    r"(?:©\s?)?(?:(?:Image|Media) (?:caption|copyright|source)\b"
+    r"(?:©\s?)?(?:(?:Image|Media) (?:caption|copyright|source)\b(?=[\s,:]*(?:[A-Z\"“(]|$))"
     r"|(?:Pictured|Main image|Top image|Caption|Photo illustration)\s?:)"
 )
 _FILE_PREFIX = re.compile(r"^(?:FILE|File)(?:\s(?:PHOTO|photo|Photo))?\s?[-–—:]\s")
@@ -195,8 +195,10 @@ def caption_score(sentence: str, glued: bool, *, credited: bool = False) -> tupl
     if _FILE_PREFIX.match(head):
         score += 0.6
         reasons.append("'FILE -' prefix")
-    if not credit and _ATTRIBUTION.search(sentence):
-        return 0.0, ""
+    if (not credit or credit.re is _LABEL) and _ATTRIBUTION.search(sentence):
+        return 0.0, ""  # reported speech: prose, even after a label ("Pictured: …, officials said.")
+    if not credit and _PAST.search(sentence):
+        return 0.0, ""  # captions describe a scene in the present tense; "…was in Dresden, Aug. 17, 2002." is prose
     tail = re.sub(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$", "", tail)  # a credit in brackets
     for pattern, weight, why in _DATE_ENDINGS if credit or not _SCHEDULE.search(sentence) else ():
         if pattern.search(tail):

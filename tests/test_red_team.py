@@ -181,3 +181,17 @@ def test_a_removal_does_not_flip_the_language_and_its_rules():
             '00#A#O:O0ON#000:A"0M"A:COM"000:A"0M"A:COM"NO')
     once = dedup.clean(text)
     assert dedup.clean(once) == once
+
+
+@pytest.mark.parametrize("text", [
+    "Floods came again. The last time the river flooded was in Dresden, Germany, Aug. 17, 2002. The damage ran high.",
+    "She lives in Boston, Massachusetts. Image caption contests are popular there.",
+    "Pictured: the new stadium will open next year, officials said. It cost $300 million.",
+])
+def test_prose_is_not_a_caption(text):
+    assert dedup.clean(text) == text
+
+
+def test_a_labelled_present_tense_caption_still_goes():
+    assert dedup.clean("Image caption Police patrol the streets of the capital. The vote was delayed.") == \
+        "The vote was delayed."
