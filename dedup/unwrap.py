@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["line_joins", "paragraph_joins"]
 
+#: A Markdown link reference definition: ``[label]: https://…``.
+_LINK_DEFINITION = re.compile(r"\[[^\]\n]{1,200}\]:\s")
+
 
 # --------------------------------------------------------------------------- lines
 
@@ -215,6 +218,8 @@ def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
                 continue  # ``_____`` above a list footer, ``---- Yahoo! Groups Sponsor ----``
             if text[following.start] == ">":
                 continue  # quoted mail (``>text``): joining would leave the marker mid-sentence
+            if _LINK_DEFINITION.match(text, following.start) or _LINK_DEFINITION.match(text, line.start):
+                continue  # Markdown ``[label]: url`` lines: one per line, or they define nothing
             if text[line.end - 1] == ":" and not _SPACE.search(text, following.start, following.end):
                 continue  # ``send an email to:`` above the address, ``Discuss it at:`` above a link
             first_word = re.match(r"\S+", text[following.start : following.start + 100])

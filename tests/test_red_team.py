@@ -195,3 +195,10 @@ def test_prose_is_not_a_caption(text):
 def test_a_labelled_present_tense_caption_still_goes():
     assert dedup.clean("Image caption Police patrol the streets of the capital. The vote was delayed.") == \
         "The vote was delayed."
+
+
+def test_markdown_link_definitions_keep_their_lines():
+    text = ("[Request for Comments]: https://en.wikipedia.org/wiki/Request_for_Comments\n"
+            "[Resident Set Size]: https://en.wikipedia.org/wiki/Resident_set_size\n"
+            "[Resource Acquisition Is Initialization]: https://en.wikipedia.org/wiki/RAII\n")
+    assert dedup.clean(text) == text
