@@ -157,14 +157,6 @@ def unpack_segments(packed: np.ndarray) -> list[tuple[int, tuple[Paragraph, ...]
     return result
 
 
-def prepared_from(source: str, segment: tuple[int, tuple[Paragraph, ...]] | None) -> Prepared | None:
-    """The :class:`Prepared` of a document repair leaves unchanged, from its packed segments
-    (None when there are none or they belong to a text of another length)."""
-    if segment is None or segment[0] != len(source):
-        return None
-    return Prepared(source, source, (), segment[1], ())
-
-
 def changes_nothing(config: DedupConfig, boilerplate: Boilerplate | None) -> bool:
     """True when a config can change no document (document-level dedup only)."""
     policy = config.policy

@@ -9,8 +9,6 @@ scheme (signatures of datasketch 1.x and 2.x differ).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
@@ -122,18 +120,6 @@ class ReportWriter:
             text = ("" if self.first else ",\n") + text
             self.first = False
         self.handle.write(text)
-
-    def documents_file(self, path: str) -> None:
-        """Entries encoded by :func:`encode_documents` and written to the file ``path`` as
-        UTF-8 (by a worker), in input order."""
-        if not os.path.getsize(path):
-            return
-        if not self.jsonl:
-            self.handle.write("" if self.first else ",\n")
-            self.first = False
-        self.handle.flush()
-        with open(path, "rb") as part:
-            shutil.copyfileobj(part, self.handle.buffer, 1 << 20)
 
     def close(self, summary: Mapping[str, Any]) -> None:
         """The summary, and the end of the report."""

@@ -240,7 +240,7 @@ class Outputs:
             ending = own[len(own.rstrip("\r\n")):] or "\n"  # the record's own line end (CRLF stays)
             if text == document.text and not self.annotate:
                 # Unchanged: the record's own line, byte for byte (formatting and escapes kept).
-                line = own.rstrip("\r\n") + ending
+                line = own_line(document)
             else:
                 # The new text (and the annotation) patched into the record's own bytes: every
                 # other field is written exactly as read.
@@ -295,12 +295,24 @@ class Outputs:
 
     def _flush_parquet(self, writer: Any) -> None:
         """Write the rows held as one row group."""
-        import pyarrow as pa
-
-        if self._rows:
-            writer.write_table(pa.Table.from_pylist(self._rows, schema=writer.schema))
+        write_rows(writer, self._rows)
         self._rows = []
         self._row_bytes = 0
+
+
+def own_line(document: Document) -> str:
+    """A JSONL record's line as read, with its own line end (``\\r\\n`` stays; none becomes ``\\n``)."""
+    own: str = document.meta["line_text"]
+    body = own.rstrip("\r\n")
+    return body + (own[len(body):] or "\n")
+
+
+def write_rows(writer: Any, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` (when there are any) as one row group of a Parquet ``writer``."""
+    import pyarrow as pa
+
+    if rows:
+        writer.write_table(pa.Table.from_pylist(rows, schema=writer.schema))
 
 
 #: A Parquet output's row group holds at most this many rows or bytes of text (decided by the
@@ -377,11 +389,10 @@ class RemovedWriter:
             self._handle.write(json.dumps({"id": id_value(document.id), "text": document.text},
                                           ensure_ascii=False) + "\n")
         elif source.format == "jsonl":
-            own = document.meta["line_text"]
-            self._handle.write(own.rstrip("\r\n") + (own[len(own.rstrip("\r\n")):] or "\n"))
+            self._handle.write(own_line(document))
         elif source.format == "parquet":
             self._rows.append(document.meta["record"])
-            if len(self._rows) >= 4096:
+            if len(self._rows) >= PARQUET_GROUP_ROWS:
                 self._flush()
         else:
             separator = document.meta.get("separator")
@@ -391,8 +402,5 @@ class RemovedWriter:
                 self._handle.write(document.text if document.text.endswith("\n") else document.text + "\n")
 
     def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._writer.schema))
+        write_rows(self._writer, self._rows)
         self._rows = []
