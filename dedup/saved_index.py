@@ -584,6 +584,7 @@ def match_against(plan: DocumentPlan | None, texts: Iterator[str], indexes: Sequ
     ``indexes`` and record it in ``plan.against``: removed (``plan.duplicate_of[d] = d``) when
     its exact Jaccard similarity with an indexed document is at least the threshold and its words
     are in it (``min_containment``), else kept as a near duplicate."""
+    from dedup.corpus.arrays import jaccard
     from dedup.corpus.cluster import containment
     from dedup.corpus.lsh import band_keys
     from dedup.corpus.passes import batches
@@ -616,7 +617,7 @@ def match_against(plan: DocumentPlan | None, texts: Iterator[str], indexes: Sequ
                     if not len(mine):
                         continue
                     theirs = segment.shingles_of(doc)
-                    sim = _jaccard(mine, theirs)
+                    sim = jaccard(mine, theirs)
                     if sim < threshold:
                         continue
                     new = signed.first + local
@@ -660,17 +661,6 @@ def _candidates(keys: np.ndarray, segment: Segment) -> np.ndarray:
     from dedup.corpus.arrays import unique_pairs
 
     return unique_pairs(found)
-
-
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Exact Jaccard of two sorted unique arrays."""
-    if not len(a) and not len(b):
-        return 1.0
-    if len(a) > len(b):
-        a, b = b, a
-    at = np.searchsorted(b, a)
-    shared = int(np.count_nonzero(b[np.minimum(at, len(b) - 1)] == a))
-    return shared / (len(a) + len(b) - shared)
 
 
 def against_fields(match: AgainstMatch, annotate: bool, counts: Any) -> tuple[dict[str, Any], dict[str, Any]]:

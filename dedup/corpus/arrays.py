@@ -10,7 +10,7 @@ import numpy as np
 
 from dedup.fingerprint import sorted_unique
 
-__all__ = ["stable_argsort", "unique_pairs", "sorted_unique"]
+__all__ = ["stable_argsort", "unique_pairs", "sorted_unique", "jaccard"]
 
 
 def stable_argsort(values: np.ndarray) -> np.ndarray:
@@ -45,3 +45,19 @@ def unique_pairs(parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.unique(pairs, axis=0)
     codes = sorted_unique(pairs[:, 0] * bound + pairs[:, 1])
     return np.stack([codes // bound, codes % bound], axis=1)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two sorted unique arrays (1.0 when both are empty).
+
+    >>> jaccard(np.array([1, 2, 3]), np.array([2, 3, 4]))
+    0.5
+    """
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0.0 if len(b) else 1.0
+    # Each of the shorter set's values looked up in the longer (both sorted and unique).
+    found = np.searchsorted(b, a)
+    shared = int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a))
+    return shared / (len(a) + len(b) - shared)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.corpus.arrays import stable_argsort, unique_pairs
+from dedup.corpus.arrays import jaccard, stable_argsort, unique_pairs
 from dedup.corpus.lsh import CandidatePairs, local_candidates, spilled_candidates
 from dedup.corpus.store import Fingerprints, IdTable, SignatureFile
 from dedup.fingerprint import sorted_unique
@@ -398,14 +398,6 @@ def containment(copy: np.ndarray, keeper: np.ndarray, size: int) -> float:
     return int(np.count_nonzero(covered)) / len(covered)
 
 
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Exact Jaccard of two sorted unique shingle arrays."""
-    if not len(a) or not len(b):
-        return float(len(a) == len(b))
-    shared = int(np.count_nonzero(np.isin(a, b, assume_unique=True)))
-    return shared / (len(a) + len(b) - shared)
-
-
 def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], dict[int, np.ndarray]],
                        size: int, minimum: float, threshold: float) -> None:
     """Check every removal against its keeper on the text that will be written.
@@ -435,11 +427,11 @@ def verify_containment(plan: DocumentPlan, shingles_of: Callable[[list[int]], di
             continue
         others = kept.setdefault(int(plan.cluster[d]), [])
         for other in others:
-            jaccard = _jaccard(unique[d], unique[other])
+            similar = jaccard(unique[d], unique[other])
             share = containment(sets[d], unique[other], size)
-            if jaccard >= threshold and share >= minimum:
+            if similar >= threshold and share >= minimum:
                 plan.duplicate_of[d] = other
-                plan.similarity[d] = round(jaccard, 4)
+                plan.similarity[d] = round(similar, 4)
                 plan.containment[d] = round(share, 4)
                 break
         else:

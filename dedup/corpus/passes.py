@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from dedup.config import DedupConfig
-from dedup.corpus.arrays import sorted_unique
+from dedup.corpus.arrays import jaccard, sorted_unique
 from dedup.corpus.cluster import Decisions
 from dedup.corpus.store import (
     BlobFile,
@@ -323,19 +323,7 @@ def shingle_sets(results: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]) -
 
 def pair_jaccard(pairs: np.ndarray, shingles: Mapping[int, np.ndarray]) -> np.ndarray:
     """Exact Jaccard of document ``pairs`` from each document's sorted unique shingles."""
-    result = np.zeros(len(pairs))
-    for k, (i, j) in enumerate(pairs.tolist()):
-        a, b = shingles[i], shingles[j]
-        if len(a) > len(b):
-            a, b = b, a
-        if not len(a):
-            result[k] = 0.0 if len(b) else 1.0
-            continue
-        # Each of the shorter set's shingles looked up in the longer (both sorted and unique).
-        found = np.searchsorted(b, a)
-        shared = int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a))
-        result[k] = shared / (len(a) + len(b) - shared)
-    return result
+    return np.array([jaccard(shingles[i], shingles[j]) for i, j in pairs.tolist()], dtype=np.float64)
 
 
 
