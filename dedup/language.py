@@ -79,6 +79,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_OTHER_SCRIPTS = re.compile("|".join(p.pattern for p in (_KANA, _HAN, _HANGUL, _THAI, _CYRILLIC, _GREEK)))
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # Latin text is another language than English only on this much evidence: enough function
 # words, a share of the words like a real text's, and clearly more than English's.
@@ -99,8 +100,8 @@ def detect_language(text: str) -> str:
     'english'
     """
     sample = text[:_SAMPLE]
-    if sample.isascii():
-        return _latin_language(sample)
+    if sample.isascii() or not _OTHER_SCRIPTS.search(sample):
+        return _latin_language(sample)  # (what the counts below would conclude)
     kana, han = len(_KANA.findall(sample)), len(_HAN.findall(sample))
     if kana + han and kana + han >= len(_LATIN_WORD.findall(sample)):
         # A character of these scripts against a word of Latin ones (technical Chinese and
@@ -126,11 +127,12 @@ def _latin_language(sample: str) -> str:
         return "english"
     scores = dict.fromkeys(_WORDS_OF, 0)
     distinct = dict.fromkeys(_WORDS_OF, 0)
-    for word, count in Counter(found).items():
-        if len(word) < 2:
-            continue  # a, o, e, y: function words of many languages, and of junk (not evidence)
-        for language in _LANGUAGES_OF.get(word, ()):
-            scores[language] += count
+    counts = Counter(found)
+    # (Function words have two letters or more: a, o, e, y are words of many languages and of
+    # junk, not evidence.)
+    for word in counts.keys() & _LANGUAGES_OF.keys():
+        for language in _LANGUAGES_OF[word]:
+            scores[language] += counts[word]
             distinct[language] += 1
     best = max(sorted(scores), key=lambda k: scores[k])
     # Evidence is several different function words (a text repeating two short words is not

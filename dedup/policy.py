@@ -288,8 +288,9 @@ def _number_parts(unit: str) -> int:
     >>> _number_parts("Duluth 1.34 1.75 1.50 1.85 4.68 --"), _number_parts("It rose 3 pct.")
     (5, 0)
     """
-    return sum(len(_ALNUM_RUN.findall(token)) - 1 for token in unit.split()
-               if any(c.isdigit() for c in token) and len(_ALNUM_RUN.findall(token)) > 1)
+    if not any(map(str.isdigit, unit)):
+        return 0
+    return sum(max(len(_ALNUM_RUN.findall(token)) - 1, 0) for token in unit.split() if any(map(str.isdigit, token)))
 
 
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
@@ -336,9 +337,13 @@ def unit_hash(text: str, config: DedupConfig) -> int:
 
 # Template text that carries a number and is still boilerplate: a copyright line.
 _COPYRIGHT = re.compile(r"©|\(c\)\s\d|\b(?:[Cc]opyright|All rights reserved)\b")
-# Data: a digit, or a date written in words ("Record March Two", "Pay April one").
-_DATA = re.compile(
-    r"\d|\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s"
+# (What every match of it contains: a unit without any of these is not a copyright line.)
+_COPYRIGHT_PARTS = ("©", "(c)", "opyright", "All rights reserved")
+# Data: a digit, or a date written in words ("Record March Two", "Pay April one"). (The
+# lookahead only lets the search skip positions where no month can start.)
+_DIGIT = re.compile(r"\d")
+_DATE_IN_WORDS = re.compile(
+    r"\b(?=(?i:[adfjmnos]))(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s"
     r"(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     r"sixteen|seventeen|eighteen|nineteen|twenty|thirty)\b"
 )
@@ -364,9 +369,9 @@ def boilerplate_form(unit: str) -> str:
     >>> [boilerplate_form(u) for u in ("Year", "Pay March 31", "Record March Two", "Shr 18 cts vs 15 cts")]
     ['short', 'data', 'data', 'data']
     """
-    if _COPYRIGHT.search(unit):
+    if any(part in unit for part in _COPYRIGHT_PARTS) and _COPYRIGHT.search(unit):
         return "template" if len(unit.split()) >= 2 else "short"
-    if _DATA.search(unit):
+    if _DIGIT.search(unit) or _DATE_IN_WORDS.search(unit):
         return "data"
     return "template" if len(unit.split()) >= BOILERPLATE_MIN_WORDS else "short"
 

@@ -256,8 +256,7 @@ def decode_prepared(blob: bytes) -> Prepared:
 
 def encode_result(result: CleanResult) -> bytes:
     """A cleaned document (text, changes, flags) as JSON bytes for the cache."""
-    record = [result.text, [dataclasses.astuple(c) for c in result.changes],
-              [dataclasses.astuple(f) for f in result.flags]]
+    record = [result.text, [_values(c) for c in result.changes], [_values(f) for f in result.flags]]
     return _ENCODE(record).encode("utf-8")
 
 
@@ -266,6 +265,11 @@ def decode_result(blob: bytes) -> CleanResult:
     text, changes, flags = json.loads(blob)
     return CleanResult(text, tuple(dataclasses.replace(Change(*c), absorbed=tuple(c[-1])) for c in changes),
                        tuple(Flag(*f) for f in flags))
+
+
+def _values(record: Change | Flag) -> list[Any]:
+    """A flat dataclass's field values in order (``dataclasses.astuple`` without its deep copy)."""
+    return [getattr(record, f.name) for f in dataclasses.fields(record)]
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
