@@ -112,3 +112,32 @@ def test_output_and_removed_hold_every_document_once(tmp_path_factory, seed, cop
             for line in f.read_text(encoding="utf-8").splitlines()]
     removed = [json.loads(line)["id"] for line in gone.read_text(encoding="utf-8").splitlines()]
     assert sorted(kept + removed) == sorted(r["id"] for r in records)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), copies=st.integers(0, 3), trailing=st.booleans())
+def test_dump_output_and_removed_read_back_as_their_documents(tmp_path_factory, seed, copies, trailing):
+    # A dump's documents are joined by the separators between them: whichever documents are
+    # dropped (the last one too), the output and --removed read back with the same separator as
+    # exactly the documents written, with no empty document from a dangling separator.
+    folder = tmp_path_factory.mktemp("dump")
+    records = _corpus(seed, copies)
+    texts = [str(r["text"]).strip() for r in records]
+    dump = folder / "dump.txt"
+    dump.write_text("\n===\n".join(texts) + ("\n===\n" if trailing else "\n"), encoding="utf-8")
+    out, gone = folder / "out.txt", folder / "gone.txt"
+    result = invoke("clean", dump, "--doc-separator", "^===$", "--mode", "documents", "-o", out,
+                    "--removed", gone, "--summary-json", folder / "s.json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((folder / "s.json").read_text(encoding="utf-8"))
+
+    def documents(path: Path) -> list[str]:
+        written = path.read_text(encoding="utf-8")
+        return [part.strip() for part in written.split("\n===\n")] if written.strip() else []
+
+    kept, removed = documents(out), documents(gone)
+    expected = texts + ([""] if trailing else [])
+    assert len(kept) == summary["documents_out"] and len(removed) == summary["removed_documents"]
+    assert sorted(kept + removed) == sorted(expected)
+    if not summary["removed_documents"]:
+        assert out.read_bytes() == dump.read_bytes()

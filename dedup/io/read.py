@@ -378,12 +378,15 @@ def _text_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
             pattern = re.compile(options.doc_separator, re.MULTILINE)
         except re.error as error:
             raise InputError(f"--doc-separator {options.doc_separator!r} is not a valid pattern: {error}") from None
-        position, number = 0, 1
+        # Each document keeps the separator before it (None for the first): written before it
+        # when an earlier document of the file was written too, so a dropped last document
+        # leaves no separator dangling at the end.
+        position, number, before = 0, 1, None
         for match in pattern.finditer(text):
             yield Document(f"{name}#{number}", text[position : match.start()],
-                           {"source": source.path, "separator": match.group()})
-            position, number = match.end(), number + 1
-        yield Document(f"{name}#{number}", text[position:], {"source": source.path, "separator": None})
+                           {"source": source.path, "separator_before": before})
+            position, number, before = match.end(), number + 1, match.group()
+        yield Document(f"{name}#{number}", text[position:], {"source": source.path, "separator_before": before})
         return
     yield Document(name, text, {"source": source.path})
 

@@ -186,6 +186,7 @@ class Outputs:
         self._row_bytes = 0
         self._stack = contextlib.ExitStack()
         self._current: tuple[str, Any, Source] | None = None
+        self._joined = False  # a document was written to the current text output
         self._rows: list[dict[str, Any]] = []
         self.bytes_out = 0
 
@@ -214,6 +215,7 @@ class Outputs:
         if self._current is not None and self._current[2] == source:
             return self._current[1]
         self._finish()
+        self._joined = False
         target = self.plan.target(source)
         if source.format == "parquet":
             # Row groups are written as records arrive: memory stays bounded.
@@ -265,8 +267,9 @@ class Outputs:
         else:
             if text is None:
                 return
-            separator = document.meta.get("separator")
-            out = text + "\n" if self.read.lines else text + (separator if separator else "")
+            separator = document.meta.get("separator_before") if self._joined else None
+            out = text + "\n" if self.read.lines else (separator or "") + text
+            self._joined = True
             self.bytes_out += len(out.encode("utf-8"))
             handle.write(out)
 
@@ -353,6 +356,8 @@ class RemovedWriter:
         self._writer: Any = None
         self._rows: list[dict[str, Any]] = []
         self._format: str | None = None
+        self._separator: str | None = None  # in a dump: the last separator seen
+        self._ended = True  # in a dump: the last document written ended with a line break
 
     def __enter__(self) -> RemovedWriter:
         self._stack.__enter__()
@@ -394,12 +399,17 @@ class RemovedWriter:
             self._rows.append(document.meta["record"])
             if len(self._rows) >= PARQUET_GROUP_ROWS:
                 self._flush()
-        else:
-            separator = document.meta.get("separator")
-            if separator and not self.read.lines:
-                self._handle.write(document.text + separator)
-            else:  # a document per line, or a whole file: each ends with a line break
-                self._handle.write(document.text if document.text.endswith("\n") else document.text + "\n")
+        elif self.read.doc_separator and not self.read.lines:
+            # A dump: documents joined by the separator each had before it (the first of a file
+            # has none: the last separator written joins it to the previous file's).
+            separator = document.meta.get("separator_before") or self._separator
+            if self.count > 1:
+                self._handle.write(separator if separator is not None else ("" if self._ended else "\n"))
+            self._separator = separator
+            self._handle.write(document.text)
+            self._ended = document.text.endswith("\n")
+        else:  # a document per line, or a whole file: each ends with a line break
+            self._handle.write(document.text if document.text.endswith("\n") else document.text + "\n")
 
     def _flush(self) -> None:
         write_rows(self._writer, self._rows)
