@@ -209,7 +209,8 @@ def time_trees(args: argparse.Namespace) -> int:
                     env = {**os.environ, "PYTHONPATH": str(tree)}
                     started = time.perf_counter()
                     subprocess.run([sys.executable, "-m", "dedup", "clean", str(corpus.jsonl), "-o", str(out),
-                                    "--force", "--mode", mode, "--jobs", jobs], env=env, check=True)
+                                    "--force", "--mode", mode, "--jobs", jobs], env=env, check=True,
+                                   cwd=tree)  # (python -m puts the working directory first on the path)
                     times[tree].append(time.perf_counter() - started)
             cells = "  ".join(f"{tree.name} {statistics.median(t):.2f} s ({', '.join(f'{x:.1f}' for x in t)})"
                               for tree, t in times.items())
