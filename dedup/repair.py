@@ -71,6 +71,10 @@ _FILE_EXTENSIONS = frozenset(
 )
 _BANG_NAMES = frozenset({"yahoo", "jeopardy", "wham"})
 _TECH_SUFFIXES = frozenset({"Net", "Js", "NET", "Io"})
+#: Conventional names of a project's files, which take a capitalised suffix (``README.Debian``,
+#: ``Makefile.PL``, ``ChangeLog.Old``): a dotted name, not a sentence end.
+_FILE_STEMS = frozenset({"README", "INSTALL", "COPYING", "LICENSE", "LICENCE", "ChangeLog", "HACKING",
+                         "CONTRIBUTING", "Makefile", "Dockerfile", "Gemfile", "Rakefile", "Vagrantfile"})
 
 _GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[\"“‘]?[^\W\d_])")
 _SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
@@ -407,6 +411,8 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
             continue  # config.INI, setup.EXE
         if len(left_word) == 1 and left_word.isalpha():
             continue  # an initial: U.S.Army, J.R.R.Tolkien, e.g.The
+        if left_word in _FILE_STEMS and bare == left_word:
+            continue  # README.Debian, Makefile.PL: a file name
         if rest[:1] == "(" or any(re.match(r"[A-Z][a-z]{3,}[A-Z]", w) for w in (right_word.group(), left_word)) or (
                 re.search(r"[^\W\d_]", left_word) and re.search(r"\d", left_word)):
             continue  # code: httplib2.Http(, Console.WriteLine, a name holding digits (httplib2.Client)

@@ -200,6 +200,26 @@ def _is_rule(text: str, line: _Line) -> bool:
             or _RULE_END.search(words) is not None)
 
 
+#: Small words a line of names may hold in lower case (``Department of Water and Power``).
+_NAME_JOINERS = frozenset({"of", "and", "the", "for", "de", "la", "le", "du", "van", "von", "der", "in", "on",
+                           "at", "to", "y", "e", "di", "da", "&"})
+
+
+def _is_name_line(words: str) -> bool:
+    """A line of names and numbers in title case: every word capitalised, a number or a small
+    joining word (``1234 Northwest Parkway, Suite 500``, ``Department of Water Resources``).
+    Lines in capitals are not (a wire headline wraps over two of them).
+
+    >>> _is_name_line("Springfield Metropolitan Area, Illinois 62704-1234")
+    True
+    >>> _is_name_line("the Federal Reserve said on Tuesday"), _is_name_line("U.S. SENATE PASSES")
+    (False, False)
+    """
+    tokens = words.split()
+    return (len(tokens) >= 2 and any(c.islower() for c in words)
+            and all(token[0].isupper() or token[0].isdigit() or token in _NAME_JOINERS for token in tokens))
+
+
 def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
     blocks = _blocks(text)
     judged = [_Block(text, lines) for lines in blocks if len(lines) >= 2]
@@ -222,6 +242,8 @@ def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
                 continue  # Markdown ``[label]: url`` lines: one per line, or they define nothing
             if text[line.end - 1] == ":" and not _SPACE.search(text, following.start, following.end):
                 continue  # ``send an email to:`` above the address, ``Discuss it at:`` above a link
+            if _is_name_line(text[line.start : line.end]) and _is_name_line(text[following.start : following.end]):
+                continue  # an address or a letterhead: a line each (names, a street, a town)
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
