@@ -176,9 +176,6 @@ class Segmenter:
         self.language = language
         self.abbreviations: frozenset[str] = frozenset(params.abbrev_types)
         self._tokenizer: Any = punkt.PunktSentenceTokenizer(params)
-        # Lines recur (a further cleaning round reads again the lines the first left alone;
-        # banners and captions recur across documents): each distinct line is cut once.
-        self._line_sentences = functools.lru_cache(maxsize=16384)(self._cut_line)
 
     def paragraphs(self, text: str) -> list[Span]:
         """Blocks separated by blank lines, without their surrounding whitespace."""
@@ -208,7 +205,7 @@ class Segmenter:
             spans = _split_at(text, spans, forced)
         return spans
 
-    def _cut_line(self, line: str) -> tuple[tuple[int, int], ...]:
+    def _line_sentences(self, line: str) -> list[tuple[int, int]]:
         """Sentence spans of one trimmed line: Punkt's, then the rules of the module docstring."""
         seen, cuts = _masked_ellipses(line)
         cuts.extend(_list_cuts(line))
@@ -217,7 +214,7 @@ class Segmenter:
         if _POSSIBLE_BREAK.search(seen):
             spans = list(self._tokenizer.span_tokenize(seen))
         elif not cuts:
-            return ((0, len(line)),)
+            return [(0, len(line))]
         else:
             spans = [(0, len(line))]
         pieces = _split_at(line, [Span(s, e) for s, e in spans], cuts)
@@ -231,7 +228,7 @@ class Segmenter:
                     sentences[-1] = (start, piece.end)
                     continue
             sentences.append((piece.start, piece.end))
-        return tuple(sentences)
+        return sentences
 
 
 def _continues_quote(line: str, end: re.Match[str]) -> bool:
