@@ -2,8 +2,11 @@
 
 Peak RSS is reported two ways:
 
-- ``peak_rss_kb``: the largest resident set of any single process of the run (``os.wait4`` on
-  the child; Linux folds in the children it waited for, so a worker pool's largest worker counts);
+- ``peak_rss_kb``: the largest resident set of any single process of the run: the largest
+  ``VmHWM`` (high-water mark) of the child and its descendants, sampled from ``/proc`` every
+  20 ms. (Not ``os.wait4``'s ``ru_maxrss``: Linux carries a process's high-water mark across
+  fork and exec, so a child of a benchmark holding 150 MB reported at least 150 MB, even for
+  ``--help``. It is the fallback only for a run too short to sample.)
 - ``peak_tree_rss_kb``: the largest *sum* of resident sets over the child and all its
   descendants, sampled from ``/proc`` every 20 ms. This is what a machine must hold for a
   multi-process run; it can miss a spike shorter than the sampling interval.
@@ -55,15 +58,19 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int) -> tuple[int, int]:
+    """VmRSS and VmHWM of a process, in kB (0 when it is gone)."""
+    rss = hwm = 0
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return rss, hwm
 
 
 def _children_of(pid: int) -> list[int] | None:
@@ -88,20 +95,22 @@ def _children_of(pid: int) -> list[int] | None:
     return children
 
 
-def tree_rss_kb(root: int) -> int:
-    """Sum of VmRSS over ``root`` and all its descendants, now."""
+def tree_rss_kb(root: int) -> tuple[int, int]:
+    """Sum of VmRSS over ``root`` and all its descendants, now, and the largest VmHWM of one."""
     children_map: dict[int, list[int]] | None = None
-    total, stack = 0, [root]
+    total, largest, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
-        total += _rss_kb(pid)
+        rss, hwm = _rss_kb(pid)
+        total += rss
+        largest = max(largest, hwm)
         children = _children_of(pid)
         if children is None:  # no children files: one scan of /proc
             if children_map is None:
                 children_map = _children_map()
             children = children_map.get(pid, [])
         stack.extend(children)
-    return total
+    return total, largest
 
 
 def run(cmd: list[str], *, cwd: str | Path | None = None, env: dict | None = None,
@@ -113,13 +122,14 @@ def run(cmd: list[str], *, cwd: str | Path | None = None, env: dict | None = Non
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        peak_tree = 0
+        peak_tree = peak_one = 0
         stop = threading.Event()
 
         def sampler() -> None:
-            nonlocal peak_tree
+            nonlocal peak_tree, peak_one
             while not stop.is_set():
-                peak_tree = max(peak_tree, tree_rss_kb(proc.pid))
+                tree, one = tree_rss_kb(proc.pid)
+                peak_tree, peak_one = max(peak_tree, tree), max(peak_one, one)
                 stop.wait(0.02)
 
         thread = threading.Thread(target=sampler, daemon=True) if sample_tree else None
@@ -147,8 +157,8 @@ def run(cmd: list[str], *, cwd: str | Path | None = None, env: dict | None = Non
             wall_s=wall,
             user_s=usage.ru_utime,
             sys_s=usage.ru_stime,
-            peak_rss_kb=usage.ru_maxrss,
-            peak_tree_rss_kb=max(peak_tree, usage.ru_maxrss),
+            peak_rss_kb=peak_one or usage.ru_maxrss,
+            peak_tree_rss_kb=max(peak_tree, peak_one) or usage.ru_maxrss,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
         )
