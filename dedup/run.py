@@ -376,7 +376,7 @@ class _Run:
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
-                              stages.skipped_records, self.config.segment.language)
+                              stages.skipped_records, self.config.segment.language, report=report is not None)
                 if report is not None and record is not None:
                     report.document(record)
                 bar.update(1, outputs.bytes_out - before)

@@ -363,6 +363,7 @@ class Tally:
 def write(task: Shard, context: WriteContext) -> ShardOutput:
     """Write a shard's documents, as cleaned, to its output; its report entries come back."""
     decisions = context.decisions
+    report = context.outputs.report
     tally = Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -378,11 +379,10 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
             cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
-                          outputs, skipped, context.config.segment.language)
+                          outputs, skipped, context.config.segment.language, report=report is not None)
             if record is not None:
                 records.append(record)
         outputs.touch(task.source)
-    report = context.outputs.report
     entries = encode_documents(records, is_jsonl(report)) if report else ""
     return ShardOutput(entries, tally, outputs.bytes_out, skipped)
 
@@ -434,23 +434,24 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
 
 def emit(document: Document, source: Source, result: CleanResult | None, index: int, decisions: Decisions,
          annotate: bool, tally: Tally, outputs: Outputs | None,
-         skipped_records: list[dict[str, Any]], language: str = "auto") -> dict[str, Any] | None:
-    """Write document ``index`` (or drop it) and return its report record (None when skipped
-    for a repeated id); ``language`` is the setting (the record gets the document's language
-    and shingle mode)."""
+         skipped_records: list[dict[str, Any]], language: str = "auto", *, report: bool = True
+         ) -> dict[str, Any] | None:
+    """Write document ``index`` (or drop it) and, when a ``report`` is written, return its
+    report record (None when skipped for a repeated id, or without a report); ``language`` is
+    the setting (the record gets the document's language and shingle mode)."""
     tally.documents_in += 1
     if index in decisions.repeated:
         where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
         skipped_records.append({"source": where[0], "line": where[1], "problem": f"duplicate id {document.id!r}"})
         return None
     fields, annotation = decision_fields(decisions.plan, index, decisions.ids, annotate, tally)
-    record: dict[str, Any] = {"id": document.id, **fields, **language_fields(document.text, language)}
     if result is not None:
         tally.add(result)
-        record.update(document_record(document.id, result))
-    else:
-        record.update(changes=[], flags=[])
-    record["id"] = id_value(document.id)  # the report's ids keep their JSON type
     if outputs is not None:
         outputs.write(source, document, result.text if result is not None else None, annotation)
+    if not report:
+        return None
+    record: dict[str, Any] = {"id": document.id, **fields, **language_fields(document.text, language)}
+    record.update(document_record(document.id, result) if result is not None else {"changes": [], "flags": []})
+    record["id"] = id_value(document.id)  # the report's ids keep their JSON type
     return record
