@@ -420,7 +420,7 @@ def shingle_size_of(key: str, n: int) -> int:
     >>> shingle_size_of("the cat sat", 5), shingle_size_of("東 京 の 火 事", 5), shingle_size_of("中 国 人", 5)
     (5, 10, 7)
     """
-    if key.isascii():
+    if key.isascii() or _UNSPACED.search(key) is None:
         return n
     characters = _UNSPACED.findall(key)
     if 2 * len(characters) < key.count(" ") + 1:

@@ -105,6 +105,9 @@ _CREDIT_RUN_ON = re.compile(
     r"Rex Features|NurPhoto|SOPA Images|ZUMA Wire)(?:\s?/\s?(?:File(?: Photo)?|Pool|Handout))?))"
     r"[ \t]*(?!(?:Photo|PHOTO|Images|Pool|Handout|File)\b)(?=[A-Z“\"‘'][a-z]|[A-Z][A-Z]?\s)"
 )
+# What a credit run on without a slash starts with (the other forms all hold a "/").
+_CREDIT_PAREN = re.compile(r"\((?:AP|AFP|EPA|Reuters|REUTERS|Xinhua|Bloomberg|PA|Getty|UPI|Photo|Photograph|Image|"
+                           r"Picture|Illustration|Credit)")
 # Reported speech and attribution: a sentence that says who said or reported something is prose,
 # whatever date or agency it mentions ("…, Agence France Presse (AFP) reported.").
 _ATTRIBUTION = re.compile(
@@ -158,7 +161,7 @@ def credit_boundaries(text: str) -> list[int]:
     >>> credit_boundaries("A Reuters/Ipsos poll found (in March) That was all.")
     []
     """
-    if "/" not in text and "(" not in text:
+    if "/" not in text and not _CREDIT_PAREN.search(text):
         return []
     return [match.end() for match in _CREDIT_RUN_ON.finditer(text)]
 
@@ -276,6 +279,7 @@ def _figures(text: str, span: Span) -> list[str]:
 
 
 _ALNUM_RUN = re.compile(r"[^\W_]+")
+_DIGIT_TOKEN = re.compile(r"(?<!\S)\S*\d\S*")  # a whitespace-separated token holding a digit
 
 
 def _number_parts(unit: str) -> int:
@@ -288,9 +292,12 @@ def _number_parts(unit: str) -> int:
     >>> _number_parts("Duluth 1.34 1.75 1.50 1.85 4.68 --"), _number_parts("It rose 3 pct.")
     (5, 0)
     """
-    if not any(map(str.isdigit, unit)):
-        return 0
-    return sum(max(len(_ALNUM_RUN.findall(token)) - 1, 0) for token in unit.split() if any(map(str.isdigit, token)))
+    if unit.isascii():
+        tokens = _DIGIT_TOKEN.findall(unit)  # (in ASCII, \d is str.isdigit and \S what split() keeps)
+    else:
+        tokens = [token for token in unit.split() if any(map(str.isdigit, token))]
+    # (A token of letters and digits only is one run: it adds nothing.)
+    return sum(len(runs) - 1 for token in tokens if not token.isalnum() and len(runs := _ALNUM_RUN.findall(token)) > 1)
 
 
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
@@ -542,7 +549,10 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
             after = bisect_left(boundaries, end)  # boundaries are sorted
             glued = after < len(boundaries) and boundaries[after] <= end + 2
             credited = number + 1 < len(units) and strong[number + 1] and not credit_only[number]
-            scored.append(caption_score(text[unit[0].start : end], glued, credited=credited))
+            chunk = text[unit[0].start : end]
+            # (A unit without any hint scores zero unless a credit line follows it.)
+            scored.append(caption_score(chunk, glued, credited=credited) if credited or _caption_hint(chunk)
+                          else (0.0, ""))
         captions = [score >= policy.caption_confidence for score, _ in scored]
         # Other text in the paragraph: the caption was glued onto it, or stands in front of it.
         shares = not all(captions)
