@@ -247,11 +247,14 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
 
     want_units = config.policy.boilerplate != "keep"
     segment = want_units or cleaning_needed(config)
+    # A document's language picks its repairs and sentence rules: without either (document
+    # mode) it changes nothing here.
+    per_language = segment or config.repair.enabled
     prepared = []
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
     for index, text in enumerate(texts):
-        resolved = config_for_language(text, config)
+        resolved = config_for_language(text, config) if per_language else config
         repaired, edits, boundaries = repaired_text(text, resolved)
         paragraphs = paragraphs_of(repaired, segmenter_for(resolved.segment), boundaries) if segment else ()
         prepared.append(Prepared(text, repaired, tuple(edits), paragraphs, boundaries))
