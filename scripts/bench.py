@@ -57,10 +57,8 @@ STAGE_ROWS = [
 
 
 def child_env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env = measure.tree_env(REPO)
     env.setdefault("PYTHONHASHSEED", "0")
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # dedup runs as installed: its bytecode cached
     return env
 
 

@@ -29,6 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import measure  # noqa: E402
 from measure_wrapped_news import articles  # noqa: E402
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def dedup(*arguments: str) -> measure.RunResult:
+    """``python -m dedup ARGUMENTS`` of this tree, measured."""
+    return measure.run([sys.executable, "-m", "dedup", *arguments], cwd=REPO, env=measure.tree_env(REPO))
+
 
 def build(directory: Path, docs: int, reprints: float, seed: int) -> tuple[Path, Path, dict[str, str]]:
     rng = random.Random(seed)
@@ -109,19 +116,18 @@ def main() -> int:
             a, b, planted = build(root, args.docs, args.reprints, args.seed)
         index = root / "first.idx"
         common = ["--mode", args.mode, "--jobs", str(args.jobs)]
-        built = measure.run([sys.executable, "-m", "dedup", "index", "build", str(a), "-o", str(index), *common])
+        built = dedup("index", "build", str(a), "-o", str(index), *common)
         if built.returncode:
             print(built.stderr, file=sys.stderr)
             return 1
-        info = json.loads(measure.run([sys.executable, "-m", "dedup", "index", "info", str(index), "--json"]).stdout)
+        info = json.loads(dedup("index", "info", str(index), "--json").stdout)
         report = root / "report.jsonl"
-        queried = measure.run([sys.executable, "-m", "dedup", "clean", str(b), "--against", str(index), "-o",
-                               str(root / "second.clean.jsonl"), "--report", str(report), *common])
+        queried = dedup("clean", str(b), "--against", str(index), "-o",
+                        str(root / "second.clean.jsonl"), "--report", str(report), *common)
         if queried.returncode:
             print(queried.stderr, file=sys.stderr)
             return 1
-        alone = measure.run([sys.executable, "-m", "dedup", "clean", str(b), "-o", str(root / "alone.jsonl"),
-                             *common])
+        alone = dedup("clean", str(b), "-o", str(root / "alone.jsonl"), *common)
         found = {}
         with report.open(encoding="utf-8") as handle:
             for line in handle:
@@ -147,7 +153,8 @@ def main() -> int:
             "planted": len(planted), "planted_at_jaccard_0.8": len(at_threshold),
             "removed_with_first_half_id": removed_right,
             "removed_naming_another_indexed_id": sum(found.get(i, (None, None))[0] not in (None, planted[i])
-                                                     for i in at_threshold), "kept_near": sum(v[1] is not None for v in found.values()),
+                                                     for i in at_threshold),
+            "kept_near": sum(v[1] is not None for v in found.values()),
             "missed_at_jaccard_0.8": sum(i not in found for i in at_threshold),
             "removed_not_planted": len(other),
             "build_s": round(built.wall_s, 1), "build_peak_rss_mb": round(built.peak_tree_rss_kb / 1024),

@@ -41,12 +41,10 @@ BANDS, ROWS = 9, 13
 
 
 def child_env(extra: dict | None = None) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env = measure.tree_env(REPO)
     env.update({"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1",
                 "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"})
     env.update(extra or {})
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed (pip compiles the peers' bytecode too)
     return env
 
 

@@ -31,6 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchkit import measure  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TREE_ENV = measure.tree_env(REPO)  # dedup runs from this tree
 from measure_wrapped_news import articles  # noqa: E402
 
 
@@ -82,7 +85,7 @@ def main() -> int:
         return ceiling(args, corpus)
     out, report = args.work / "out.jsonl", args.work / "report.jsonl"
     command = clean_command(args, corpus, out, report, args.jobs)
-    run = measure.run(command)
+    run = measure.run(command, cwd=REPO, env=TREE_ENV)
     if run.returncode != 0:
         raise SystemExit(f"bench_scale: dedup clean exited with {run.returncode}: {run.stderr.strip()[-500:]}")
     seconds, peak_kb = run.wall_s, run.peak_rss_kb
@@ -115,7 +118,7 @@ def ceiling(args: argparse.Namespace, corpus: Path) -> int:
     def timed(source: Path, runs: int) -> list[float]:
         started = time.perf_counter()
         processes = [subprocess.Popen(clean_command(args, source, args.work / f"ceiling-out-{k}.jsonl",
-                                                    args.work / f"ceiling-report-{k}.jsonl", 1))
+                                                    args.work / f"ceiling-report-{k}.jsonl", 1), cwd=REPO, env=TREE_ENV)
                      for k in range(runs)]
         seconds = []
         for process in processes:

@@ -193,7 +193,7 @@ def time_trees(args: argparse.Namespace) -> int:
 
     sys.path.insert(0, str(HERE))
     from benchkit import corpus as corpus_mod
-    from benchkit import faulty
+    from benchkit import faulty, measure
 
     if args.corpus == "grown":
         corpus = corpus_mod.build(mb=args.mb, seed=0, cache=args.work / "cache")
@@ -206,8 +206,7 @@ def time_trees(args: argparse.Namespace) -> int:
             times: dict[Path, list[float]] = {tree: [] for tree in args.trees}
             for _ in range(args.repeat):
                 for tree in args.trees:
-                    env = {**os.environ, "PYTHONPATH": str(tree)}
-                    env.pop("PYTHONDONTWRITEBYTECODE", None)  # each tree's bytecode cached, as installed
+                    env = measure.tree_env(tree)
                     started = time.perf_counter()
                     subprocess.run([sys.executable, "-m", "dedup", "clean", str(corpus.jsonl), "-o", str(out),
                                     "--force", "--mode", mode, "--jobs", jobs], env=env, check=True,

@@ -41,6 +41,16 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
+def tree_env(repo: Path) -> dict:
+    """The environment to run ``python -m dedup`` of the tree ``repo`` in (with ``cwd=repo``:
+    ``python -m`` puts the working directory first on the path): ``repo`` first on
+    ``PYTHONPATH``, and its bytecode cached, as an installed package has it."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH", "")) if p)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
