@@ -197,13 +197,18 @@ def _resolved(config: DedupConfig, language: str) -> DedupConfig:
     )
 
 
-def language_fields(text: str, setting: str = "auto") -> dict[str, str]:
+def language_fields(text: str, setting: str | None = "auto") -> dict[str, str]:
     """What the report records of a document's language: the language and the shingles its
-    matching key is cut into (``words``, ``characters`` or ``mixed``).
+    matching key is cut into (``words``, ``characters`` or ``mixed``). With ``setting`` None (a
+    run where no rule depends on the language, such as document mode) only the shingles.
 
     >>> language_fields("火事がありました。")
     {'language': 'japanese', 'shingles': 'characters'}
+    >>> language_fields("火事がありました。", None)
+    {'shingles': 'characters'}
     """
     from dedup.fingerprint import shingle_mode
 
+    if setting is None:
+        return {"shingles": shingle_mode(text)}
     return {"language": document_language(text, setting), "shingles": shingle_mode(text)}

@@ -43,6 +43,7 @@ from dedup.corpus.passes import (
     WriteContext,
     batches,
     emit,
+    reported_language,
     result_for,
     write,
 )
@@ -376,7 +377,8 @@ class _Run:
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
-                              stages.skipped_records, self.config.segment.language, report=report is not None)
+                              stages.skipped_records, reported_language(self.config),
+                              report=report is not None)
                 if report is not None and record is not None:
                     report.document(record)
                 bar.update(1, outputs.bytes_out - before)

@@ -97,6 +97,20 @@ def test_report_records_detected_language_subprocess(tmp_path):
         ("0", "japanese", "characters"), ("2", "japanese", "mixed")]
 
 
+def test_document_mode_reports_shingles_but_no_language(tmp_path):
+    # Document mode only compares documents: no rule depends on the language, so none is
+    # detected or reported; the shingles (what the comparison uses) still are.
+    source = tmp_path / "docs.jsonl"
+    source.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate([JAPANESE, ENGLISH])) + "\n",
+                      encoding="utf-8")
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["clean", str(source), "-o", str(tmp_path / "out.jsonl"), "--mode", "documents",
+                                       "--report", str(report)])
+    assert result.exit_code == 0, result.stderr
+    documents = json.loads(report.read_text(encoding="utf-8"))["documents"]
+    assert [("language" in d, d["shingles"]) for d in documents] == [(False, "characters"), (False, "words")]
+
+
 def test_keys_fold_width_and_split_unspaced_scripts():
     assert normalize_key("ＡＢＣ１２３ ｶﾀｶﾅ") == "abc123 カ タ カ ナ"
     assert normalize_key("東京で、火事。") == "東 京 で 火 事"

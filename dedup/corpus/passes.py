@@ -73,6 +73,7 @@ __all__ = [
     "pair_jaccard",
     "batches",
     "cleaning_needed",
+    "reported_language",
 ]
 
 _T = TypeVar("_T")
@@ -100,6 +101,17 @@ def cleaning_needed(config: DedupConfig) -> bool:
     from dedup.pipeline import changes_nothing
 
     return not changes_nothing(config, Boilerplate({0: (0, 0)}))
+
+
+def language_matters(config: DedupConfig) -> bool:
+    """Whether a document's language decides anything in a run: its repairs, sentence rules and
+    boilerplate units (not in document mode, where documents are only compared)."""
+    return config.repair.enabled or config.policy.boilerplate != "keep" or cleaning_needed(config)
+
+
+def reported_language(config: DedupConfig) -> str | None:
+    """The language setting the report's document entries are given (None: no ``language``)."""
+    return config.segment.language if language_matters(config) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,9 +259,7 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
 
     want_units = config.policy.boilerplate != "keep"
     segment = want_units or cleaning_needed(config)
-    # A document's language picks its repairs and sentence rules: without either (document
-    # mode) it changes nothing here.
-    per_language = segment or config.repair.enabled
+    per_language = language_matters(config)
     prepared = []
     unit_hashes: list[np.ndarray] = []
     unit_docs: list[np.ndarray] = []
@@ -382,7 +392,7 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
             cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
-                          outputs, skipped, context.config.segment.language, report=report is not None)
+                          outputs, skipped, reported_language(context.config), report=report is not None)
             if record is not None:
                 records.append(record)
         outputs.touch(task.source)
@@ -437,11 +447,11 @@ def decision_fields(plan: Any, index: int, ids: IdTable, annotate: bool,
 
 def emit(document: Document, source: Source, result: CleanResult | None, index: int, decisions: Decisions,
          annotate: bool, tally: Tally, outputs: Outputs | None,
-         skipped_records: list[dict[str, Any]], language: str = "auto", *, report: bool = True
+         skipped_records: list[dict[str, Any]], language: str | None = "auto", *, report: bool = True
          ) -> dict[str, Any] | None:
     """Write document ``index`` (or drop it) and, when a ``report`` is written, return its
     report record (None when skipped for a repeated id, or without a report); ``language`` is
-    the setting (the record gets the document's language and shingle mode)."""
+    the setting (the record gets the document's language, unless None, and its shingle mode)."""
     tally.documents_in += 1
     if index in decisions.repeated:
         where = document.meta.get("source"), document.meta.get("line") or document.meta.get("row")
