@@ -208,7 +208,11 @@ _NAME_JOINERS = frozenset({"of", "and", "the", "for", "de", "la", "le", "du", "v
 def _is_name_line(words: str) -> bool:
     """A line of names and numbers in title case: every word capitalised, a number or a small
     joining word (``1234 Northwest Parkway, Suite 500``, ``Department of Water Resources``).
-    Lines in capitals are not (a wire headline wraps over two of them).
+    Lines in capitals are not (a wire headline wraps over two of them), nor lines ending in a
+    comma or a semicolon (a list of names going on: a team's line-up). A block of such lines
+    only is an address or a letterhead; prose wraps lines of names too (``…Hoechst Celanese
+    Corporation and Trade Mountain Pipe Line`` / ``Company Ltd, of Vancouver, B.C.``), but not
+    every line of a paragraph.
 
     >>> _is_name_line("Springfield Metropolitan Area, Illinois 62704-1234")
     True
@@ -216,7 +220,7 @@ def _is_name_line(words: str) -> bool:
     (False, False)
     """
     tokens = words.split()
-    return (len(tokens) >= 2 and any(c.islower() for c in words)
+    return (len(tokens) >= 2 and any(c.islower() for c in words) and not words.endswith((",", ";"))
             and all(token[0].isupper() or token[0].isdigit() or token in _NAME_JOINERS for token in tokens))
 
 
@@ -232,6 +236,8 @@ def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
         # A mail signature (from the ``-- `` line to the end of its block) is laid out line by
         # line: a name, an address, a list footer's ``Group: list@host`` above its link.
         lines = list(itertools.takewhile(lambda line: text[line.start : line.end] != "--", block.lines))
+        if all(_is_name_line(text[line.start : line.end]) for line in block.lines):
+            continue  # an address or a letterhead: a line each (names, a street, a town)
         width = block.width(document_width)
         for line, following in zip(lines, lines[1:]):
             if _is_rule(text, line) or _is_rule(text, following):
@@ -242,8 +248,6 @@ def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
                 continue  # Markdown ``[label]: url`` lines: one per line, or they define nothing
             if text[line.end - 1] == ":" and not _SPACE.search(text, following.start, following.end):
                 continue  # ``send an email to:`` above the address, ``Discuss it at:`` above a link
-            if _is_name_line(text[line.start : line.end]) and _is_name_line(text[following.start : following.end]):
-                continue  # an address or a letterhead: a line each (names, a street, a town)
             first_word = re.match(r"\S+", text[following.start : following.start + 100])
             next_word = first_word.group() if first_word else ""
             hyphen = re.search(r"(?<![\s-])-$", text[max(line.start, line.end - 2) : line.end])
