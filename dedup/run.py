@@ -370,6 +370,7 @@ class _Run:
         """Stage 3 for documents this process reads; returns the bytes written."""
         read, options, stages = self.read, self.options, self.corpus
         seen: set[Source] = set()
+        language = reported_language(self.config)
         with Bar(options.progress, "write", total=stages.documents) as bar, \
                 Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
             for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
@@ -377,8 +378,7 @@ class _Run:
                 seen.add(source)
                 result = result_for(index, stages.result(index), decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
-                              stages.skipped_records, reported_language(self.config),
-                              report=report is not None)
+                              stages.skipped_records, language, report=report is not None)
                 if report is not None and record is not None:
                     report.document(record)
                 bar.update(1, outputs.bytes_out - before)

@@ -377,6 +377,7 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
     """Write a shard's documents, as cleaned, to its output; its report entries come back."""
     decisions = context.decisions
     report = context.outputs.report
+    language = reported_language(context.config)
     tally = Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -392,7 +393,7 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
             cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
-                          outputs, skipped, reported_language(context.config), report=report is not None)
+                          outputs, skipped, language, report=report is not None)
             if record is not None:
                 records.append(record)
         outputs.touch(task.source)
