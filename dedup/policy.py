@@ -293,7 +293,8 @@ def _number_parts(unit: str) -> int:
     (5, 0)
     """
     if unit.isascii():
-        tokens = _DIGIT_TOKEN.findall(unit)  # (in ASCII, \d is str.isdigit and \S what split() keeps)
+        # (In ASCII, \d is str.isdigit and \S what split() keeps; most units hold no digit.)
+        tokens = _DIGIT_TOKEN.findall(unit) if _DIGIT.search(unit) else []
     else:
         tokens = [token for token in unit.split() if any(map(str.isdigit, token))]
     # (A token of letters and digits only is one run: it adds nothing.)
@@ -581,8 +582,14 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
 #: A list item (``1.``, ``2)``, ``d)``, a bullet) or a tab-separated table row: content in its
 #: place even when another list or table repeats it, never removed as a repeated sentence or
 #: paragraph. (Rows aligned with spaces are not told from text with doubled spaces here.)
-_LIST_OR_ROW = re.compile(r"[ \t]*(?:(?:\d{1,3}|[A-Za-z])[.)][ \t]|[-*\u2022\u00b7\u2013][ \t])"
-                          r"|[^\n]*\S\t[^\n]*\S\t\S")
+_LIST_ITEM = re.compile(r"[ \t]*(?:(?:\d{1,3}|[A-Za-z])[.)][ \t]|[-*\u2022\u00b7\u2013][ \t])")
+_TAB_ROW = re.compile(r"[^\n]*\S\t[^\n]*\S\t\S")
+
+
+def _list_or_row(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a list item or a tab-separated row (a row has a tab)."""
+    return bool(_LIST_ITEM.match(text, start, end)
+                or (text.find("\t", start, end) >= 0 and _TAB_ROW.match(text, start, end)))
 
 #: A sentence ends with one of these, perhaps followed by closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\uff61]"
@@ -637,7 +644,7 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
         candidates = [
             p.span for p in paragraphs
             if not all((s.start, s.end) in removed for s in p.sentences)
-            and not _LIST_OR_ROW.match(text, p.span.start, p.span.end)
+            and not _list_or_row(text, p.span.start, p.span.end)
         ]
         paragraph_removals = _dedup_level(text, candidates, "paragraph", config, True)
         decision.removals.extend(paragraph_removals)
@@ -645,7 +652,7 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
         kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
     if policy.dedup_sentences:
         units = [unit for unit in _sentences_as_read(text, kept_paragraphs, boundaries, removed)
-                 if not _LIST_OR_ROW.match(text, unit[0].start, unit[-1].end)]
+                 if not _list_or_row(text, unit[0].start, unit[-1].end)]
         pieces = {(unit[0].start, unit[-1].end): unit for unit in units}
         for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True):
             decision.removals.extend(
