@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dedup.config import DedupConfig
 
-__all__ = ["LANGUAGES", "detect_language", "document_language", "config_for_language", "language_fields",
-           "UNCASED", "punkt_model"]
+__all__ = ["LANGUAGES", "detect_language", "document_language", "config_for_language", "language_config",
+           "language_fields", "UNCASED", "punkt_model"]
 
 #: Languages whose words are scored in Latin text, with their most frequent function words
 #: (short closed-class words; words shared by several languages count for each).
@@ -176,7 +176,17 @@ def config_for_language(text: str, config: DedupConfig) -> DedupConfig:
     ...                     DedupConfig()).repair.split_splices
     False
     """
-    language = document_language(text, config.segment.language)
+    return language_config(document_language(text, config.segment.language), config)
+
+
+def language_config(language: str, config: DedupConfig) -> DedupConfig:
+    """The config of a document found to be in ``language`` (as :func:`config_for_language`
+    resolved it: a document prepared once keeps its language through every later stage).
+
+    >>> from dedup.config import DedupConfig
+    >>> language_config("german", DedupConfig()).segment.language
+    'german'
+    """
     if language == config.segment.language == "english":
         return config
     return _resolved(config, language)

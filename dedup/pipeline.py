@@ -17,7 +17,7 @@ import numpy as np
 from dedup.config import DedupConfig
 from dedup.document import Change, CleanResult, Flag
 from dedup.edits import Edit, OffsetMap, apply_edits, compose
-from dedup.language import config_for_language
+from dedup.language import config_for_language, language_config
 from dedup.policy import Boilerplate, Paragraph, credit_boundaries, decide_document
 from dedup.render import removal_edits
 from dedup.repair import fix_encoding, repair
@@ -35,6 +35,8 @@ class Prepared:
     edits: tuple[Edit, ...]  # input → text
     paragraphs: tuple[Paragraph, ...]
     boundaries: tuple[int, ...]
+    #: The language it was prepared in (:func:`dedup.language.config_for_language` of ``source``).
+    language: str
 
 
 def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) -> tuple[Paragraph, ...]:
@@ -105,7 +107,7 @@ def prepare(source: str, config: DedupConfig) -> Prepared:
     config = config_for_language(source, config)
     text, edits, boundaries = repaired_text(source, config)
     paragraphs = paragraphs_of(text, segmenter_for(config.segment), boundaries)
-    return Prepared(source, text, tuple(edits), paragraphs, boundaries)
+    return Prepared(source, text, tuple(edits), paragraphs, boundaries, config.segment.language)
 
 
 def pack_segments(segments: list[tuple[int, tuple[Paragraph, ...]] | None]) -> np.ndarray:
@@ -232,7 +234,8 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     """
     if changes_nothing(config, boilerplate):
         return CleanResult(source, (), ())
-    config = config_for_language(source, config)  # decided once, on the input
+    # Decided once, on the input (by prepare, when the document comes prepared).
+    config = config_for_language(source, config) if prepared is None else language_config(prepared.language, config)
     output, edits, flags = _round(source, config, boilerplate, prepared)
     latest = edits
     for _ in range(_MAX_ROUNDS - 1):

@@ -43,6 +43,7 @@ from dedup.corpus.passes import (
     WriteContext,
     batches,
     emit,
+    reported,
     reported_language,
     result_for,
     write,
@@ -229,7 +230,7 @@ def run_documents(stream: Stream, config: DedupConfig, engine: Engine | None = N
     def written() -> Iterator[tuple[int, Document, CleanResult | None]]:
         try:
             for index, document in enumerate(stream()):
-                yield index, document, result_for(index, corpus.result(index), decisions, annotate)
+                yield index, document, result_for(index, corpus.result(index)[0], decisions, annotate)
         finally:
             corpus.close()
             spill.cleanup()
@@ -370,15 +371,16 @@ class _Run:
         """Stage 3 for documents this process reads; returns the bytes written."""
         read, options, stages = self.read, self.options, self.corpus
         seen: set[Source] = set()
-        language = reported_language(self.config)
+        setting = reported_language(self.config)
         with Bar(options.progress, "write", total=stages.documents) as bar, \
                 Outputs(self.outputs, read, options.annotate, options.annotate_prefix) as outputs:
             for index, (source, document) in enumerate(self._sourced(sources, record_skips=False)):
                 before = outputs.bytes_out
                 seen.add(source)
-                result = result_for(index, stages.result(index), decisions, options.annotate)
+                cleaned, language = stages.result(index)
+                result = result_for(index, cleaned, decisions, options.annotate)
                 record = emit(document, source, result, index, decisions, options.annotate, self.tally, outputs,
-                              stages.skipped_records, language, report=report is not None)
+                              stages.skipped_records, reported(setting, language), report=report is not None)
                 if report is not None and record is not None:
                     report.document(record)
                 bar.update(1, outputs.bytes_out - before)

@@ -74,6 +74,7 @@ __all__ = [
     "batches",
     "cleaning_needed",
     "reported_language",
+    "reported",
 ]
 
 _T = TypeVar("_T")
@@ -112,6 +113,12 @@ def language_matters(config: DedupConfig) -> bool:
 def reported_language(config: DedupConfig) -> str | None:
     """The language setting the report's document entries are given (None: no ``language``)."""
     return config.segment.language if language_matters(config) else None
+
+
+def reported(setting: str | None, language: str | None) -> str | None:
+    """What :func:`emit` is given for a document's language: the ``language`` it was prepared in
+    (as the setting would detect it again) when known and the report has languages."""
+    return language if setting is not None and language is not None else setting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,7 +274,7 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
         resolved = config_for_language(text, config) if per_language else config
         repaired, edits, boundaries = repaired_text(text, resolved)
         paragraphs = paragraphs_of(repaired, segmenter_for(resolved.segment), boundaries) if segment else ()
-        prepared.append(Prepared(text, repaired, tuple(edits), paragraphs, boundaries))
+        prepared.append(Prepared(text, repaired, tuple(edits), paragraphs, boundaries, resolved.segment.language))
         if want_units:
             units = np.array(boilerplate_units(repaired, paragraphs, config), dtype=np.uint64)
             unit_hashes.append(units)
@@ -300,12 +307,13 @@ def clean(task: CleanTask, context: CleanContext) -> Cleaned:
     from dedup.pipeline import explain_text
 
     config, units = context.config, context.boilerplate
-    results = []
+    results, blobs = [], []
     for index, blob in enumerate(task.prepared, start=task.first):
         prepared = decode_prepared(blob)
         results.append(explain_text(prepared.source, config, Boilerplate(units, index) if units else None,
                                     prepared))
-    return Cleaned([encode_result(r) for r in results], sign([r.text for r in results], config))
+        blobs.append(encode_result(results[-1], prepared.language))
+    return Cleaned(blobs, sign([r.text for r in results], config))
 
 
 # --------------------------------------------------------------------------- exact checks
@@ -377,7 +385,7 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
     """Write a shard's documents, as cleaned, to its output; its report entries come back."""
     decisions = context.decisions
     report = context.outputs.report
-    language = reported_language(context.config)
+    setting = reported_language(context.config)
     tally = Tally()
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -390,10 +398,10 @@ def write(task: Shard, context: WriteContext) -> ShardOutput:
             if blob is None:
                 raise InputError(f"{task.source.path}: changed while dedup was reading it (document {offset + 1} "
                                  "is new); run again once it is complete")
-            cleaned = decode_result(blob) if blob else CleanResult(document.text, (), ())
+            cleaned, language = decode_result(blob) if blob else (CleanResult(document.text, (), ()), None)
             result = result_for(index, cleaned, decisions, context.annotate)
             record = emit(document, task.source, result, index, decisions, context.annotate, tally,
-                          outputs, skipped, language, report=report is not None)
+                          outputs, skipped, reported(setting, language), report=report is not None)
             if record is not None:
                 records.append(record)
         outputs.touch(task.source)

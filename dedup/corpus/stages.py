@@ -180,10 +180,11 @@ class Corpus:
 
         return Fingerprints.collect(parts(), config.fingerprint.num_perm, self.memory, self.spill)
 
-    def result(self, index: int) -> CleanResult:
-        """Document ``index`` as cleaned."""
+    def result(self, index: int) -> tuple[CleanResult, str | None]:
+        """Document ``index`` as cleaned, and the language it was cleaned in (None when no
+        document can change)."""
         if not self._cleaning:
-            return CleanResult(next(self._prepared.take([index]))[1].decode("utf-8"), (), ())
+            return CleanResult(next(self._prepared.take([index]))[1].decode("utf-8"), (), ()), None
         return decode_result(next(self._cleaned.take([index]))[1])
 
     def results(self, start: int, stop: int) -> tuple[bytes, ...] | BlobFile:
@@ -207,7 +208,7 @@ class Corpus:
         return ((i, decode_prepared(blob).text) for i, blob in self._prepared.take(indices))
 
     def _cleaned_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:
-        return ((i, decode_result(blob).text) for i, blob in self._cleaned.take(indices))
+        return ((i, decode_result(blob)[0].text) for i, blob in self._cleaned.take(indices))
 
     def _shingles(self, texts: _Texts, ordered: bool = False) -> Callable[[list[int]], dict[int, np.ndarray]]:
         def shingles_of(indices: list[int]) -> dict[int, np.ndarray]:
@@ -235,7 +236,7 @@ def planned(corpus: Corpus, whole: bool, against: tuple[str, ...], engine: Engin
 
     corpus.known_boilerplate = indexed_boilerplate(against, corpus.config)
     plan = corpus.plan(whole)
-    match_against(plan, (corpus.result(i).text for i in range(len(corpus.ids))), against, corpus.config, engine)
+    match_against(plan, (corpus.result(i)[0].text for i in range(len(corpus.ids))), against, corpus.config, engine)
     return plan
 
 

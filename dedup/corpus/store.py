@@ -223,7 +223,7 @@ class IdTable:
 
 
 def encode_prepared(prepared: Prepared) -> bytes:
-    """A prepared document (source, repaired text, edits, boundaries, paragraphs) as compact
+    """A prepared document (source, repaired text, edits, boundaries, paragraphs, language) as compact
     JSON bytes for the cache; :func:`decode_prepared` gives it back exactly."""
     from dedup.pipeline import pack_segments
 
@@ -232,6 +232,7 @@ def encode_prepared(prepared: Prepared) -> bytes:
         "t": prepared.text if prepared.text != prepared.source else None,
         "e": [[e.start, e.end, e.after, e.kind, dict(e.info)] for e in prepared.edits],
         "b": list(prepared.boundaries),
+        "l": prepared.language,
         "p": pack_segments([(len(prepared.text), prepared.paragraphs)]).tolist(),
     }
     return _ENCODE(record).encode("utf-8")
@@ -251,20 +252,21 @@ def decode_prepared(blob: bytes) -> Prepared:
                   for start, end, after, kind, info in record["e"])
     segment = unpack_segments(np.asarray(record["p"], dtype=np.int64))[0]
     paragraphs = segment[1] if segment is not None else ()
-    return Prepared(source, text, edits, paragraphs, tuple(record["b"]))
+    return Prepared(source, text, edits, paragraphs, tuple(record["b"]), record["l"])
 
 
-def encode_result(result: CleanResult) -> bytes:
-    """A cleaned document (text, changes, flags) as JSON bytes for the cache."""
-    record = [result.text, [_values(c) for c in result.changes], [_values(f) for f in result.flags]]
+def encode_result(result: CleanResult, language: str) -> bytes:
+    """A cleaned document (text, changes, flags) and the language it was cleaned in, as JSON
+    bytes for the cache."""
+    record = [result.text, [_values(c) for c in result.changes], [_values(f) for f in result.flags], language]
     return _ENCODE(record).encode("utf-8")
 
 
-def decode_result(blob: bytes) -> CleanResult:
-    """The inverse of :func:`encode_result`."""
-    text, changes, flags = json.loads(blob)
+def decode_result(blob: bytes) -> tuple[CleanResult, str]:
+    """The inverse of :func:`encode_result`: the result and its language."""
+    text, changes, flags, language = json.loads(blob)
     return CleanResult(text, tuple(dataclasses.replace(Change(*c), absorbed=tuple(c[-1])) for c in changes),
-                       tuple(Flag(*f) for f in flags))
+                       tuple(Flag(*f) for f in flags)), language
 
 
 def _values(record: Change | Flag) -> list[Any]:
