@@ -18,7 +18,7 @@ from dedup.config import DedupConfig
 from dedup.document import Change, CleanResult, Flag
 from dedup.edits import Edit, OffsetMap, apply_edits, compose
 from dedup.language import config_for_language, language_config
-from dedup.policy import Boilerplate, Paragraph, credit_boundaries, decide_document
+from dedup.policy import Boilerplate, Paragraph, UnitKeys, credit_boundaries, decide_document
 from dedup.render import removal_edits
 from dedup.repair import fix_encoding, repair
 from dedup.segment import Segmenter, Span, segmenter_for
@@ -39,18 +39,50 @@ class Prepared:
     language: str
 
 
-def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...]) -> tuple[Paragraph, ...]:
-    """Paragraphs of repaired text with their lines and sentences (``boundaries`` sorted)."""
+def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...],
+                  previous: Prepared | None = None) -> tuple[Paragraph, ...]:
+    """Paragraphs of repaired text with their lines and sentences (``boundaries`` sorted). A
+    paragraph's lines and sentences depend on its text and the boundaries inside it alone: one
+    the ``previous`` round's text has too, with the same boundaries, keeps those found there."""
+    known = {key: paragraph for key, paragraph in _keyed(previous)} if previous is not None else {}
     result = []
-    ordered = tuple(sorted(boundaries))
-    for span in segmenter.paragraphs(text):
-        forced = ordered[bisect.bisect_right(ordered, span.start) : bisect.bisect_left(ordered, span.end)]
+    for key, span in _keyed_spans(text, segmenter.paragraphs(text), boundaries):
+        found = known.get(key)
+        if found is not None:
+            result.append(_moved(found, span.start - found.span.start))
+            continue
+        forced = [span.start + b for b in key[1]]
         result.append(Paragraph(
             span,
             tuple(segmenter.lines(text, span.start, span.end)),
             tuple(segmenter.sentences(text, span.start, span.end, forced)),
         ))
     return tuple(result)
+
+
+def _keyed_spans(text: str, spans: list[Span] | tuple[Span, ...],
+                 boundaries: tuple[int, ...]) -> list[tuple[tuple[str, tuple[int, ...]], Span]]:
+    """Each paragraph span with its key: its text and the boundaries inside it, from its start."""
+    ordered = sorted(boundaries)
+    keyed = []
+    for span in spans:
+        forced = ordered[bisect.bisect_right(ordered, span.start) : bisect.bisect_left(ordered, span.end)]
+        keyed.append(((text[span.start : span.end], tuple(b - span.start for b in forced)), span))
+    return keyed
+
+
+def _keyed(prepared: Prepared) -> list[tuple[tuple[str, tuple[int, ...]], Paragraph]]:
+    spans = [p.span for p in prepared.paragraphs]
+    return [(key, paragraph) for (key, _), paragraph in
+            zip(_keyed_spans(prepared.text, spans, prepared.boundaries), prepared.paragraphs)]
+
+
+def _moved(paragraph: Paragraph, delta: int) -> Paragraph:
+    def move(spans: tuple[Span, ...]) -> tuple[Span, ...]:
+        return tuple(Span(s.start + delta, s.end + delta) for s in spans)
+
+    return Paragraph(Span(paragraph.span.start + delta, paragraph.span.end + delta), move(paragraph.lines),
+                     move(paragraph.sentences))
 
 
 def repaired_text(source: str, config: DedupConfig) -> tuple[str, list[Edit], tuple[int, ...]]:
@@ -102,11 +134,12 @@ def _carry(boundaries: tuple[int, ...], edits: tuple[Edit, ...]) -> tuple[int, .
     return tuple(moved)
 
 
-def prepare(source: str, config: DedupConfig) -> Prepared:
-    """Fix encoding, repair and segment one document."""
+def prepare(source: str, config: DedupConfig, previous: Prepared | None = None) -> Prepared:
+    """Fix encoding, repair and segment one document (``previous``: an earlier round's, whose
+    segmentation of the paragraphs it shares is kept)."""
     config = config_for_language(source, config)
     text, edits, boundaries = repaired_text(source, config)
-    paragraphs = paragraphs_of(text, segmenter_for(config.segment), boundaries)
+    paragraphs = paragraphs_of(text, segmenter_for(config.segment), boundaries, previous)
     return Prepared(source, text, tuple(edits), paragraphs, boundaries, config.segment.language)
 
 
@@ -204,10 +237,10 @@ def _to_source(edit: Edit, to_source: OffsetMap) -> Edit:
     return Edit(edit.start, edit.end, edit.after, edit.kind, MappingProxyType(info))
 
 
-def _round(source: str, config: DedupConfig, boilerplate: Boilerplate | None,
-           prepared: Prepared | None) -> tuple[str, list[Edit], list[Flag]]:
-    prepared = prepared if prepared is not None else prepare(source, config)
-    decision = decide_document(prepared.text, prepared.paragraphs, prepared.boundaries, config, boilerplate)
+def _round(source: str, config: DedupConfig, boilerplate: Boilerplate | None, prepared: Prepared,
+           unit_keys: UnitKeys) -> tuple[str, list[Edit], list[Flag]]:
+    decision = decide_document(prepared.text, prepared.paragraphs, prepared.boundaries, config, boilerplate,
+                               unit_keys)
     removals = removal_edits(prepared.paragraphs, decision.removals)
     output = apply_edits(prepared.text, removals)
     to_source = OffsetMap(prepared.edits)
@@ -236,12 +269,15 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
         return CleanResult(source, (), ())
     # Decided once, on the input (by prepare, when the document comes prepared).
     config = config_for_language(source, config) if prepared is None else language_config(prepared.language, config)
-    output, edits, flags = _round(source, config, boilerplate, prepared)
+    prepared = prepared if prepared is not None else prepare(source, config)
+    unit_keys = UnitKeys(config)
+    output, edits, flags = _round(source, config, boilerplate, prepared, unit_keys)
     latest = edits
     for _ in range(_MAX_ROUNDS - 1):
         if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in latest):
             break
-        following, more, more_flags = _round(output, config, boilerplate, None)
+        prepared = prepare(output, config, prepared)
+        following, more, more_flags = _round(output, config, boilerplate, prepared, unit_keys)
         if not more:
             break
         latest = more

@@ -27,12 +27,14 @@ from dedup.index import UnitIndex
 from dedup.segment import Span
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from dedup.config import DedupConfig
 
 __all__ = [
-    "Paragraph", "Removal", "Decision", "Boilerplate", "caption_score", "credit_boundaries", "decide_document",
-    "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible", "unit_hash",
-    "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
+    "Paragraph", "Removal", "Decision", "Boilerplate", "UnitKeys", "caption_score", "credit_boundaries",
+    "decide_document", "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible",
+    "unit_hash", "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
 ]
 
 _MONTH = (
@@ -301,15 +303,32 @@ def _number_parts(unit: str) -> int:
     return sum(len(runs) - 1 for token in tokens if not token.isalnum() and len(runs := _ALNUM_RUN.findall(token)) > 1)
 
 
+class UnitKeys:
+    """The matching key of each unit text of one document, with its number of words, its words
+    less its number parts and its shingles: a unit met again (a one-sentence paragraph is also
+    a sentence; a further cleaning round meets the units the first left alone) is keyed once."""
+
+    def __init__(self, config: DedupConfig) -> None:
+        self.fingerprint = config.fingerprint
+        self._known: dict[str, tuple[str, int, int, np.ndarray]] = {}
+
+    def of(self, units: Sequence[str]) -> list[tuple[str, int, int, np.ndarray]]:
+        """``(key, words, near words, shingles)`` of each unit."""
+        known, fp = self._known, self.fingerprint
+        new = [unit for unit in dict.fromkeys(units) if unit not in known]
+        keys = [key_for(unit, fp) for unit in new]
+        for unit, key, shingles in zip(new, keys, document_shingles(keys, fp.unit_shingle_size) if new else ()):
+            words = key.count(" ") + 1 if key else 0
+            known[unit] = (key, words, words - _number_parts(unit), shingles)
+        return [known[unit] for unit in units]
+
+
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
-                 protect_short: bool) -> list[Removal]:
+                 protect_short: bool, unit_keys: UnitKeys) -> list[Removal]:
     if not spans:
         return []
-    policy, fp = config.policy, config.fingerprint
-    keys = [key_for(text[span.start : span.end], fp) for span in spans]
-    words = [key.count(" ") + 1 if key else 0 for key in keys]
-    shingles = document_shingles(keys, fp.unit_shingle_size)
-    near_words = [n - _number_parts(text[span.start : span.end]) for span, n in zip(spans, words)]
+    policy = config.policy
+    keys, words, near_words, shingles = zip(*unit_keys.of([text[span.start : span.end] for span in spans]))
     index = UnitIndex(config.match.unit_threshold,
                       [s if n >= policy.near_min_words else None for s, n in zip(shingles, near_words)])
     removals: list[Removal] = []
@@ -630,9 +649,12 @@ def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: S
 
 
 def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
-                    config: DedupConfig, boilerplate: Boilerplate | None = None) -> Decision:
-    """Decide removals and flags for one repaired document."""
+                    config: DedupConfig, boilerplate: Boilerplate | None = None,
+                    unit_keys: UnitKeys | None = None) -> Decision:
+    """Decide removals and flags for one repaired document (``unit_keys``: the keys of its units
+    found so far, by an earlier round over it)."""
     policy = config.policy
+    unit_keys = unit_keys if unit_keys is not None else UnitKeys(config)
     decision = Decision()
     removed: set[tuple[int, int]] = set()
     if boilerplate is not None and boilerplate.units and policy.boilerplate != "keep":
@@ -646,7 +668,7 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
             if not all((s.start, s.end) in removed for s in p.sentences)
             and not _list_or_row(text, p.span.start, p.span.end)
         ]
-        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, True)
+        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, True, unit_keys)
         decision.removals.extend(paragraph_removals)
         gone = {(r.start, r.end) for r in paragraph_removals}
         kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
@@ -654,7 +676,8 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
         units = [unit for unit in _sentences_as_read(text, kept_paragraphs, boundaries, removed)
                  if not _list_or_row(text, unit[0].start, unit[-1].end)]
         pieces = {(unit[0].start, unit[-1].end): unit for unit in units}
-        for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True):
+        for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True,
+                                    unit_keys):
             decision.removals.extend(
                 dataclasses.replace(removal, start=piece.start, end=piece.end)
                 for piece in pieces[(removal.start, removal.end)]
