@@ -587,7 +587,7 @@ def quote_spaces(text: str) -> list[Edit]:
     return edits
 
 
-_APOSTROPHE_QUOTE = re.compile(r'(?<=[A-Za-z])"(?:s|t|d|m|ll|re|ve)(?![A-Za-z])')
+_APOSTROPHE_QUOTE = re.compile(r'"(?<=[A-Za-z]")(?:s|t|d|m|ll|re|ve)(?![A-Za-z])')  # (quote first: see _CURLY_OPEN)
 
 
 def straight_quote_roles(text: str) -> tuple[dict[int, bool], set[int]]:
