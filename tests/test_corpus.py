@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,6 +40,28 @@ def test_jsonl_removes_reprints_and_boilerplate(tmp_path):
     summary = lines[-1]
     assert summary["type"] == "summary" and summary["boilerplate_units"] >= 2
     assert lines[0]["type"] == "run" and lines[0]["lsh"]["bands"] * lines[0]["lsh"]["rows"] <= 128
+
+
+@pytest.mark.parametrize("mode", ["keep_first", "flag"])
+def test_boilerplate_kept_or_flagged_still_finds_reprints(tmp_path, mode):
+    # corpora/newsroom: the budget story and its reprint differ in their boilerplate. The first copy
+    # of each unit stays (keep_first), or every copy stays, flagged (flag); the reprint is found
+    # all the same, on the text without boilerplate, and a second run changes nothing.
+    newsroom = Path(__file__).resolve().parent.parent / "corpora" / "newsroom"
+    out, report = tmp_path / "out", tmp_path / "report.jsonl"
+    result = invoke("clean", newsroom, "-o", out, "--report", report, "--boilerplate", mode, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    removed = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()
+               if '"duplicate_of"' in line]
+    assert [(r["id"], r["duplicate_of"]) for r in removed] == [("002-budget-reprint.txt", "001-budget.txt")]
+    newsletter = "Sign up for our morning newsletter"
+    holding = sorted(p.name for p in out.iterdir() if newsletter in p.read_text(encoding="utf-8"))
+    written = sorted(p.name for p in newsroom.iterdir() if newsletter in p.read_text(encoding="utf-8")
+                     and p.name != "002-budget-reprint.txt")
+    assert holding == (written[:1] if mode == "keep_first" else written) and len(written) > 1
+    again = tmp_path / "again"
+    assert invoke("clean", out, "-o", again, "--boilerplate", mode, "--jobs", "1").exit_code == 0
+    assert {p.name: p.read_bytes() for p in again.iterdir()} == {p.name: p.read_bytes() for p in out.iterdir()}
 
 
 def test_same_bytes_whatever_jobs(tmp_path):

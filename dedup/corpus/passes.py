@@ -139,6 +139,8 @@ class CleanContext:
 
     config: DedupConfig
     boilerplate: Mapping[int, tuple[int, int]]
+    #: With ``--boilerplate keep_first``: the documents that hold the first copy of a unit.
+    first_copies: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,17 +305,26 @@ def sign(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
 
 
 def clean(task: CleanTask, context: CleanContext) -> Cleaned:
-    """Clean prepared documents with the boilerplate set and sign what will be written."""
+    """Clean prepared documents with the boilerplate set and sign what will be written, without
+    its boilerplate: where ``--boilerplate`` keeps some (``keep_first``'s first copies,
+    ``flag``), documents are compared on the text with it removed, so that two copies of a story
+    match whatever boilerplate each kept."""
     from dedup.pipeline import explain_text
 
     config, units = context.config, context.boilerplate
-    results, blobs = [], []
+    removing = config.replace(boilerplate="remove")
+    blobs, compared = [], []
     for index, blob in enumerate(task.prepared, start=task.first):
         prepared = decode_prepared(blob)
-        results.append(explain_text(prepared.source, config, Boilerplate(units, index) if units else None,
-                                    prepared))
-        blobs.append(encode_result(results[-1], prepared.language))
-    return Cleaned(blobs, sign([r.text for r in results], config))
+        view = Boilerplate(units, index) if units else None
+        result = explain_text(prepared.source, config, view, prepared)
+        text = result.text
+        if view is not None and (index in context.first_copies
+                                 or any(flag.kind == "boilerplate" for flag in result.flags)):
+            text = explain_text(prepared.source, removing, view, prepared).text
+        blobs.append(encode_result(result, prepared.language, text if text != result.text else None))
+        compared.append(text)
+    return Cleaned(blobs, sign(compared, config))
 
 
 # --------------------------------------------------------------------------- exact checks

@@ -31,7 +31,15 @@ from dedup.corpus.passes import (
     shingle_sets,
     shingles,
 )
-from dedup.corpus.store import BlobCache, BlobFile, Fingerprints, IdTable, decode_prepared, decode_result
+from dedup.corpus.store import (
+    BlobCache,
+    BlobFile,
+    Fingerprints,
+    IdTable,
+    compared_text,
+    decode_prepared,
+    decode_result,
+)
 from dedup.document import CleanResult
 from dedup.engines import Engine
 from dedup.io.read import (
@@ -162,7 +170,8 @@ class Corpus:
                   if only is None or only[start : start + self.batch_size].any()]
         work = (CleanTask(start, tuple(self._prepared.range(start, min(n, start + self.batch_size))))
                 for start in starts)
-        context = CleanContext(config=config, boilerplate=boilerplate)
+        context = CleanContext(config=config, boilerplate=boilerplate, first_copies=frozenset(
+            first for _, first in boilerplate.values()) if config.policy.boilerplate == "keep_first" else frozenset())
         previous = self._cleaned
         previous.close()
         self._cleaned = BlobCache(os.path.join(self.spill, f"cleaned-{next(self._rounds)}.cache"))
@@ -208,7 +217,7 @@ class Corpus:
         return ((i, decode_prepared(blob).text) for i, blob in self._prepared.take(indices))
 
     def _cleaned_texts(self, indices: list[int]) -> Iterator[tuple[int, str]]:
-        return ((i, decode_result(blob)[0].text) for i, blob in self._cleaned.take(indices))
+        return ((i, compared_text(blob)) for i, blob in self._cleaned.take(indices))
 
     def _shingles(self, texts: _Texts, ordered: bool = False) -> Callable[[list[int]], dict[int, np.ndarray]]:
         def shingles_of(indices: list[int]) -> dict[int, np.ndarray]:

@@ -38,6 +38,7 @@ __all__ = [
     "decode_prepared",
     "encode_result",
     "decode_result",
+    "compared_text",
 ]
 
 
@@ -255,18 +256,25 @@ def decode_prepared(blob: bytes) -> Prepared:
     return Prepared(source, text, edits, paragraphs, tuple(record["b"]), record["l"])
 
 
-def encode_result(result: CleanResult, language: str) -> bytes:
-    """A cleaned document (text, changes, flags) and the language it was cleaned in, as JSON
-    bytes for the cache."""
-    record = [result.text, [_values(c) for c in result.changes], [_values(f) for f in result.flags], language]
+def encode_result(result: CleanResult, language: str, compared: str | None = None) -> bytes:
+    """A cleaned document (text, changes, flags), the language it was cleaned in and, when it
+    differs from the text, the text the plan compares it on, as JSON bytes for the cache."""
+    record = [result.text, [_values(c) for c in result.changes], [_values(f) for f in result.flags], language,
+              compared]
     return _ENCODE(record).encode("utf-8")
 
 
 def decode_result(blob: bytes) -> tuple[CleanResult, str]:
     """The inverse of :func:`encode_result`: the result and its language."""
-    text, changes, flags, language = json.loads(blob)
+    text, changes, flags, language, _ = json.loads(blob)
     return CleanResult(text, tuple(dataclasses.replace(Change(*c), absorbed=tuple(c[-1])) for c in changes),
                        tuple(Flag(*f) for f in flags)), language
+
+
+def compared_text(blob: bytes) -> str:
+    """The text the plan compares a cleaned document on (see :func:`encode_result`)."""
+    record = json.loads(blob)
+    return record[4] if record[4] is not None else record[0]
 
 
 def _values(record: Change | Flag) -> list[Any]:
