@@ -170,8 +170,9 @@ class Corpus:
                   if only is None or only[start : start + self.batch_size].any()]
         work = (CleanTask(start, tuple(self._prepared.range(start, min(n, start + self.batch_size))))
                 for start in starts)
-        context = CleanContext(config=config, boilerplate=boilerplate, first_copies=frozenset(
-            first for _, first in boilerplate.values()) if config.policy.boilerplate == "keep_first" else frozenset())
+        first_copies = (frozenset(first for _, first in boilerplate.values())
+                        if config.policy.boilerplate == "keep_first" else frozenset())
+        context = CleanContext(config=config, boilerplate=boilerplate, first_copies=first_copies)
         previous = self._cleaned
         previous.close()
         self._cleaned = BlobCache(os.path.join(self.spill, f"cleaned-{next(self._rounds)}.cache"))

@@ -273,8 +273,9 @@ def decode_result(blob: bytes) -> tuple[CleanResult, str]:
 
 def compared_text(blob: bytes) -> str:
     """The text the plan compares a cleaned document on (see :func:`encode_result`)."""
-    record = json.loads(blob)
-    return record[4] if record[4] is not None else record[0]
+    text, _, _, _, compared = json.loads(blob)
+    found: str = compared if compared is not None else text
+    return found
 
 
 def _values(record: Change | Flag) -> list[Any]:
