@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from dedup.config import DedupConfig
+from dedup.corpus.arrays import jaccard
 from dedup.document import CleanResult, Document
 from dedup.errors import InputError
-from dedup.fingerprint import document_shingles, exact_hash, key_for, signatures
+from dedup.fingerprint import document_shingles, exact_hash, key_for, key_shingles, signatures, sorted_unique
 from dedup.policy import Boilerplate, boilerplate_units
 from dedup.run import run_documents
 
@@ -116,13 +117,22 @@ class Deduplicator:
         return CorpusResult(tuple(results), plan.clusters, plan.boilerplate_threshold, len(plan.boilerplate))
 
     def stream(self, documents: Iterable[Document | str]) -> Iterator[DocumentResult]:
-        """One pass: yield each document's outcome as soon as it is decided."""
+        """One pass: yield each document's outcome as soon as it is decided.
+
+        Each document is cleaned (boilerplate being a unit already seen in K kept documents) and
+        compared on its cleaned text with the documents kept so far, by the rule of :meth:`run`:
+        a candidate from LSH is the document's copy when their exact Jaccard similarity is at
+        least ``threshold`` and at least ``min_containment`` of the document's words are in it
+        (a near duplicate that adds text stays). Holds each kept document's signature and
+        shingles (4 bytes per distinct word 5-gram).
+        """
         if self.against:
             from dedup.errors import ConfigError
 
             raise ConfigError("Deduplicator(against=...) works with run(), not stream()")
         from datasketch import MinHashLSH
 
+        from dedup.corpus.cluster import containment
         from dedup.fingerprint import Signature
         from dedup.index import lsh_for
         from dedup.pipeline import explain_text, prepare
@@ -131,37 +141,43 @@ class Deduplicator:
         fp, match = config.fingerprint, config.match
         bands, rows = lsh_for(match.threshold, fp.num_perm, match.bands, match.rows)
         lsh = MinHashLSH(num_perm=fp.num_perm, params=(bands, rows))
-        kept_signatures: dict[int, np.ndarray] = {}
-        kept_ids: dict[int, str] = {}
+        kept: dict[int, tuple[str, int, np.ndarray, np.ndarray]] = {}  # id, hash, shingle set, in-order set
         exact: dict[int, int] = {}
         unit_counts: dict[int, tuple[int, int]] = {}  # unit hash -> (documents, first document)
         threshold = config.policy.boilerplate_threshold(0)
         for position, item in enumerate(documents):
             doc = _as_document(item, position)
             prepared = prepare(doc.text, config)
-            key = key_for(prepared.text, fp)
-            doc_hash = exact_hash(key)
-            signature = signatures(document_shingles([key], fp.shingle_size), fp.num_perm, fp.seed)[0]
-            keeper, similarity = exact.get(doc_hash), 1.0
-            if keeper is None and config.policy.dedup_documents and key:
-                best = -1.0
-                for candidate in sorted(lsh.query(Signature(signature, fp.seed))):
-                    sim = float((kept_signatures[candidate] == signature).mean())
-                    if sim >= match.threshold and sim > best:
-                        keeper, best = candidate, sim
-                similarity = best
-            if keeper is not None and config.policy.dedup_documents:
-                yield DocumentResult(doc.id, None, None, kept_ids[keeper], round(similarity, 4))
-                continue
             units = boilerplate_units(prepared.text, prepared.paragraphs, config)
             seen = {u: unit_counts[u] for u in units if u in unit_counts and unit_counts[u][0] + 1 >= threshold}
             cleaned = explain_text(doc.text, config, Boilerplate(seen, position), prepared)
+            key = key_for(cleaned.text, fp)
+            keeper, similarity = None, 0.0
+            compared = config.policy.dedup_documents and bool(key)
+            if compared:
+                doc_hash = exact_hash(key)
+                shingled = document_shingles([key], fp.shingle_size)
+                signature = signatures(shingled, fp.num_perm, fp.seed)[0]
+                own = sorted_unique(shingled[0])
+                ordered = key_shingles([key], fp.shingle_size)[0]  # (in reading order, for containment)
+                candidates = set(lsh.query(Signature(signature, fp.seed)))
+                if doc_hash in exact:
+                    candidates.add(exact[doc_hash])
+                for candidate in sorted(candidates):
+                    _, hashed, shingle_set, in_order = kept[candidate]
+                    sim = 1.0 if hashed == doc_hash else jaccard(own, shingle_set)
+                    if (sim >= match.threshold and sim > similarity
+                            and containment(ordered, in_order, fp.shingle_size) >= match.min_containment):
+                        keeper, similarity = candidate, sim
+            if keeper is not None:
+                yield DocumentResult(doc.id, None, None, kept[keeper][0], round(similarity, 4))
+                continue
             for unit in units:
                 count, first = unit_counts.get(unit, (0, position))
                 unit_counts[unit] = (count + 1, first)
-            exact.setdefault(doc_hash, position)
-            if key:
+            if compared:
+                exact.setdefault(doc_hash, position)
                 lsh.insert(position, Signature(signature, fp.seed), check_duplication=False)
-            kept_signatures[position] = signature
-            kept_ids[position] = doc.id
+                in_order = sorted_unique(ordered)
+                kept[position] = (doc.id, doc_hash, own, own if np.array_equal(in_order, own) else in_order)
             yield DocumentResult(doc.id, cleaned.text, cleaned)

@@ -160,6 +160,33 @@ def test_deduplicator_matches_cli(tmp_path):
     assert [d.id for d in streamed if d.text is not None] == [d.id for d in result.kept]
 
 
+BUDGET = [
+    "The city council approved a $48 million budget on Tuesday after a three-hour debate that ran past midnight.",
+    "The plan raises spending on road repairs by 12 percent and adds six new police officers to the downtown patrol.",
+    "Council member Janet Burke, who voted against the plan, said higher parking fees would hurt small businesses.",
+    "Mayor Luis Ortega defended the plan, saying the city had delayed repairs for far too long to wait another year.",
+    "The budget takes effect on July 1 and will be reviewed in the autumn when new revenue figures are available.",
+    "Residents who spoke at the meeting were divided, some praising the road work and others objecting to the fees.",
+    "The council also voted to extend library hours on weekends, a measure that passed without debate late at night.",
+    "Officials said the new officers would be hired by September and sent to the neighborhoods with the most calls.",
+]
+
+
+def test_stream_removes_only_what_run_removes():
+    # A copy with a paragraph the kept story lacks stays in both (containment below 95%); an
+    # edited copy and an exact one go in both, as duplicates of the first.
+    story = "\n\n".join(BUDGET)
+    added = story + "\n\nIn a separate vote, the council approved a new contract for the city's sanitation workers."
+    edited = story.replace("six new police", "six police")
+    documents = [dedup.Document(str(k), text) for k, text in enumerate([story, added, edited, story])]
+    rng = random.Random(7)
+    documents += [dedup.Document(f"other-{topic}", article(rng, topic)) for topic in TOPICS[3:6]]
+    ran = [(d.id, d.duplicate_of) for d in dedup.Deduplicator().run(documents).documents]
+    streamed = [(d.id, d.duplicate_of) for d in dedup.Deduplicator().stream(documents)]
+    assert streamed == ran
+    assert ran[:4] == [("0", None), ("1", None), ("2", "0"), ("3", "0")]
+
+
 def test_order_does_not_change_clusters():
     records = make_corpus()
     forward = dedup.Deduplicator().run([dedup.Document(r["id"], r["text"]) for r in records])

@@ -28,6 +28,7 @@ __all__ = [
     "Decisions",
     "plan_corpus",
     "verify_containment",
+    "containment",
     "boilerplate_set",
     "ExactJaccard",
     "VERIFY_MARGIN",
