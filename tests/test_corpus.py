@@ -187,6 +187,41 @@ def test_stream_removes_only_what_run_removes():
     assert ran[:4] == [("0", None), ("1", None), ("2", "0"), ("3", "0")]
 
 
+def test_keep_first_keeps_the_first_copy_of_the_documents_kept(tmp_path):
+    # The first document holding the banner is a reprint removed as a copy of the story, which
+    # lacks it: the banner's first copy is then the next document holding it, not none.
+    banner = "Sign up for our daily newsletter to get the top stories delivered to your inbox every morning."
+    story = "\n\n".join(BUDGET)
+    rng = random.Random(3)
+    texts = [("1-story", story), ("2-reprint", banner + "\n\n" + story.replace("six new police", "six police"))]
+    texts += [(f"{k}-other", banner + "\n\n" + article(rng, topic)) for k, topic in zip((3, 4, 5), TOPICS[3:6])]
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(source, [{"id": i, "text": t} for i, t in texts])
+    result = invoke("clean", source, "-o", out, "--id-field", "id", "--jobs", "1", "--boilerplate", "keep_first")
+    assert result.exit_code == 0, result.output
+    kept = read_jsonl(out)
+    assert [r["id"] for r in kept] == ["1-story", "3-other", "4-other", "5-other"]
+    assert [r["id"] for r in kept if banner in r["text"]] == ["3-other"]
+
+
+def test_documents_of_boilerplate_only_are_not_copies_of_each_other(tmp_path):
+    # c, d, e and f hold only boilerplate, each other units: with it removed they have no words
+    # to compare (a line break is left), so none is a copy of another, and B, F and G (in 5 of 6
+    # documents each) go.
+    B = "Sign up for our daily newsletter to get the top stories delivered to your inbox every morning."
+    F = "Copyright 2025 Westhaven Gazette Media Group. All rights reserved. This material may not be republished."
+    G = "Follow us on social media for breaking news updates and live coverage from our reporters."
+    texts = {"a": [BUDGET[0], B, F, G], "b": [BUDGET[1], B, F, G], "c": [B, F], "d": [G, B], "e": [F, G],
+             "f": [B, G, F]}
+    source, out, report = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "report.json"
+    write_jsonl(source, [{"id": i, "text": "\n\n".join(parts) + "\n"} for i, parts in texts.items()])
+    result = invoke("clean", source, "-o", out, "--id-field", "id", "--jobs", "1", "--report", report)
+    assert result.exit_code == 0, result.output
+    assert {r["id"]: r["text"] for r in read_jsonl(out)} == {
+        "a": BUDGET[0] + "\n", "b": BUDGET[1] + "\n", "c": "\n", "d": "\n", "e": "\n", "f": "\n"}
+    assert not [d for d in json.loads(report.read_text(encoding="utf-8"))["documents"] if d.get("duplicate_of")]
+
+
 def test_order_does_not_change_clusters():
     records = make_corpus()
     forward = dedup.Deduplicator().run([dedup.Document(r["id"], r["text"]) for r in records])

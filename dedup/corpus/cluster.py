@@ -247,21 +247,35 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     threshold = policy.boilerplate_threshold(n)
     plan.boilerplate_threshold = threshold
     if policy.boilerplate != "keep":
-        plan.boilerplate = boilerplate_set(units, docs, duplicate_of < 0, threshold)
+        story = np.where(duplicate_of >= 0, duplicate_of, np.arange(n))
+        plan.boilerplate = boilerplate_set(units, docs, story, duplicate_of < 0, threshold)
     return plan
 
 
-def boilerplate_set(units: np.ndarray, docs: np.ndarray, counted: np.ndarray,
+def boilerplate_set(units: np.ndarray, docs: np.ndarray, story: np.ndarray, kept: np.ndarray,
                     threshold: int) -> dict[int, tuple[int, int]]:
-    """Unit hashes found in at least ``threshold`` of the documents ``counted`` (a mask), each
-    with its number of documents and the first of them."""
-    mask = counted[docs]
-    units, docs = units[mask], docs[mask]
-    order = np.lexsort((docs, units))
-    units, docs = units[order], docs[order]
-    values, first, counts = np.unique(units, return_index=True, return_counts=True)
+    """Unit hashes found in at least ``threshold`` stories, each with that number and the first
+    ``kept`` document (a mask) holding it (-1 when none does). A document and the copies of it
+    found in the corpus are one story (``story``: each document's keeper, itself when it has
+    none), which counts once, whichever of them holds the unit: a banner one site added to its
+    reprint counts, a story's own sentence repeated in its reprints does not.
+
+    >>> units, docs = np.array([7, 7, 7, 9], dtype=np.uint64), np.array([0, 1, 2, 1])
+    >>> story, kept = np.array([0, 0, 2]), np.array([True, False, True])
+    >>> boilerplate_set(units, docs, story, kept, 2)  # unit 7: stories 0 and 2
+    {7: (2, 0)}
+    """
+    order = np.lexsort((story[docs], units))
+    by_unit, by_story = units[order], story[docs][order]
+    distinct = np.ones(len(by_unit), dtype=bool)
+    distinct[1:] = (by_unit[1:] != by_unit[:-1]) | (by_story[1:] != by_story[:-1])
+    values, counts = np.unique(by_unit[distinct], return_counts=True)
     frequent = counts >= threshold
-    return {int(v): (int(c), int(docs[f])) for v, f, c in zip(values[frequent], first[frequent], counts[frequent])}
+    held = kept[docs]
+    order = np.lexsort((docs[held], units[held]))
+    holders, first = np.unique(units[held][order], return_index=True)
+    first_kept = dict(zip(holders.tolist(), docs[held][order][first].tolist()))
+    return {int(v): (int(c), first_kept.get(int(v), -1)) for v, c in zip(values[frequent], counts[frequent])}
 
 
 def _roots(parent: np.ndarray) -> np.ndarray:

@@ -295,7 +295,8 @@ def sign(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
     return Fingerprints(
         signatures(document_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
         np.array([exact_hash(key) for key in keys], dtype=np.uint64),
-        np.array([len(text) for text in texts], dtype=np.int64),
+        # (A text with nothing to compare, no word in its key, has length 0: never a copy.)
+        np.array([len(text) if key else 0 for text, key in zip(texts, keys)], dtype=np.int64),
         np.empty(0, np.uint64),
         np.empty(0, np.int64),
     )

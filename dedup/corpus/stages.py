@@ -146,16 +146,21 @@ class Corpus:
         final.boilerplate_threshold = first.boilerplate_threshold
         final.boilerplate = boilerplate
         if config.policy.boilerplate != "keep":
-            # Boilerplate is counted over the documents the final clustering keeps, near duplicates
-            # kept for their extra text counted once (with their keeper), as a second run over
-            # the output counts them. Cleaned again when that changes the set.
-            counted = final.duplicate_of < 0
-            counted[list(final.kept_near)] = False
+            # Boilerplate is counted again over the stories of the final clustering, near
+            # duplicates kept for their extra text counted with their keeper (a second run over
+            # the output counts no more). Cleaned again when that changes the set.
+            written = final.duplicate_of < 0
+            story = np.where(written, np.arange(len(written)), final.duplicate_of)
+            for near, (keeper, _, _) in final.kept_near.items():
+                story[near] = keeper
             final.boilerplate = {**self.known_boilerplate,
-                                 **boilerplate_set(units, docs, counted, first.boilerplate_threshold)}
+                                 **boilerplate_set(units, docs, story, written, first.boilerplate_threshold)}
             changed = set(final.boilerplate).symmetric_difference(boilerplate)
+            if config.policy.boilerplate == "keep_first":  # (and units whose first copy was removed)
+                changed |= {u for u, (_, holder) in final.boilerplate.items()
+                            if u in boilerplate and boilerplate[u][1] != holder}
             if changed:
-                affected = np.zeros(len(counted), dtype=bool)
+                affected = np.zeros(len(written), dtype=bool)
                 affected[docs[np.isin(units, np.fromiter(changed, dtype=np.uint64, count=len(changed)))]] = True
                 self._clean(final.boilerplate, affected)
         return final
