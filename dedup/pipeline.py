@@ -267,7 +267,8 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     """
     if changes_nothing(config, boilerplate):
         return CleanResult(source, (), ())
-    # Decided once, on the input (by prepare, when the document comes prepared).
+    setting = config
+    # Decided on the input (by prepare, when the document comes prepared).
     config = config_for_language(source, config) if prepared is None else language_config(prepared.language, config)
     prepared = prepared if prepared is not None else prepare(source, config)
     unit_keys = UnitKeys(config)
@@ -276,7 +277,14 @@ def explain_text(source: str, config: DedupConfig, boilerplate: Boilerplate | No
     for _ in range(_MAX_ROUNDS - 1):
         if not any(e.kind in _REMOVALS or e.info.get("absorbed") for e in latest):
             break
-        prepared = prepare(output, config, prepared)
+        # A removal can change the language a text reads as (a document in two languages losing
+        # its repeats in one): a further round cleans the text in the language it has now, as
+        # cleaning the output again would.
+        now = config_for_language(output, setting)
+        if now.segment.language != config.segment.language:
+            config, prepared, unit_keys = now, prepare(output, now), UnitKeys(now)
+        else:
+            prepared = prepare(output, config, prepared)
         following, more, more_flags = _round(output, config, boilerplate, prepared, unit_keys)
         if not more:
             break

@@ -184,3 +184,15 @@ def test_cjk_and_mixed_text_is_idempotent_and_accounted(text):
     assert dedup.clean(once.text) == once.text
     for change in once.changes:
         assert text[change.start : change.end] == change.before
+
+
+def test_a_document_whose_removals_change_its_language_is_cleaned_in_the_new_one():
+    # Read as Japanese (more CJK characters than Latin words), until its repeated Japanese line
+    # goes; then it reads as French, and a further round cleans it as French: the glued French
+    # repeat is split and removed in the same run, so a second run changes nothing.
+    french = "L’explosion a secoué le port peu après minuit, ont raconté des habitants."
+    japanese = "東京の港で火事があった。消防が三時間で消し止めた。"
+    text = f"{french}{french} Les pompiers sont restés toute la nuit.\n\n{japanese}\n{japanese}\n"
+    once = dedup.clean(text)
+    assert once.count("L’explosion") == 1 and once.count("東京") == 1
+    assert dedup.clean(once) == once
