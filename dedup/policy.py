@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dedup.fingerprint import document_shingles, exact_hash, key_for
+from dedup.fingerprint import document_shingles, exact_hash, key_for, normalize_key, shingle_mode
 from dedup.index import UnitIndex
 from dedup.segment import Span
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Paragraph", "Removal", "Decision", "Boilerplate", "UnitKeys", "caption_score", "credit_boundaries",
     "decide_document", "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible",
-    "unit_hash", "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
+    "unit_hash", "word_count", "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
 ]
 
 _MONTH = (
@@ -381,6 +381,18 @@ BOILERPLATE_MIN_WORDS = 3
 BOILERPLATE_EDGE = 2
 
 
+def word_count(unit: str) -> int:
+    """The words of a unit: those between spaces, and in a script written without spaces
+    (Chinese, Japanese, Thai) each character, as its matching key counts them.
+
+    >>> word_count("All rights reserved."), word_count("本文版权归新华社所有。")
+    (3, 10)
+    """
+    if unit.isascii() or shingle_mode(unit) == "words":
+        return len(unit.split())
+    return len(normalize_key(unit).split())
+
+
 def boilerplate_form(unit: str) -> str:
     """What a unit looks like, for deciding whether it can be boilerplate.
 
@@ -397,10 +409,10 @@ def boilerplate_form(unit: str) -> str:
     ['short', 'data', 'data', 'data']
     """
     if any(part in unit for part in _COPYRIGHT_PARTS) and _COPYRIGHT.search(unit):
-        return "template" if len(unit.split()) >= 2 else "short"
+        return "template" if word_count(unit) >= 2 else "short"
     if _DIGIT.search(unit) or _DATE_IN_WORDS.search(unit):
         return "data"
-    return "template" if len(unit.split()) >= BOILERPLATE_MIN_WORDS else "short"
+    return "template" if word_count(unit) >= BOILERPLATE_MIN_WORDS else "short"
 
 
 def boilerplate_eligible(unit: str) -> bool:
@@ -459,7 +471,7 @@ def boilerplate_unit_forms(text: str, paragraphs: Sequence[Paragraph],
                 add(text[line.start : line.end], edge)
         for sentence in paragraph.sentences:
             chunk = text[sentence.start : sentence.end]
-            if len(chunk.split()) >= config.policy.min_sentence_words:
+            if word_count(chunk) >= config.policy.min_sentence_words:
                 add(chunk, edge)
     return units
 
@@ -514,7 +526,7 @@ def _boilerplate(text: str, paragraphs: Sequence[Paragraph], boilerplate: Boiler
             if (sentence.start, sentence.end) in removed:
                 continue
             chunk = text[sentence.start : sentence.end]
-            if len(chunk.split()) < config.policy.min_sentence_words:
+            if word_count(chunk) < config.policy.min_sentence_words:
                 continue
             found = boilerplate.verdict(chunk, config)
             if found is not None:

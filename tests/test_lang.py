@@ -196,3 +196,23 @@ def test_a_document_whose_removals_change_its_language_is_cleaned_in_the_new_one
     once = dedup.clean(text)
     assert once.count("L’explosion") == 1 and once.count("東京") == 1
     assert dedup.clean(once) == once
+
+
+def test_chinese_boilerplate_is_found_and_a_reprint_without_it(tmp_path):
+    # Words of a script written without spaces are counted by character (as its key counts them),
+    # so a Chinese notice in five stories is boilerplate like an English one, and the reprint of
+    # a story without it is found.
+    notice = "本文版权归新华社所有，未经许可不得转载。欢迎关注我们的微信公众号获取更多新闻。"
+    stories = [CHINESE, "东京港发生大火，消防部门花了三个小时才将其扑灭。据警方称，没有人受伤。",
+               "大阪市议会以多数票通过了新桥的建设预算。工程将于明年春天开始，预计两年后完工。",
+               "受台风影响，九州和四国的机场有许多航班被取消。铁路公司也宣布部分列车停运。",
+               "上海的一家博物馆今天重新开放，展出了三百多件来自世界各地的古代艺术品。"]
+    records = [{"id": f"z{k}", "text": f"{story}\n\n{notice}\n"} for k, story in enumerate(stories)]
+    records.append({"id": "reprint", "text": stories[0] + "\n"})
+    source, out = tmp_path / "zh.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    result = CliRunner().invoke(main, ["clean", str(source), "-o", str(out), "--id-field", "id", "--jobs", "1"])
+    assert result.exit_code == 0, result.stderr
+    kept = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in kept] == ["z0", "z1", "z2", "z3", "z4"]
+    assert [r["text"] for r in kept] == [story + "\n" for story in stories]
