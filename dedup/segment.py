@@ -14,7 +14,9 @@ Punkt decides each period from the two words around it. A few rules on top of it
 - spaced ellipses (``. . .``) are one mark: they end a sentence only as four dots before a
   capital, and a run of four or more dots before a capital ends one too;
 - what Punkt would start with a lower-case letter continues the sentence before it (``"This is
-  great." she said.``, ``Yahoo! in the accounting department``, a parenthetical ending in a period).
+  great." she said.``, ``Yahoo! in the accounting department``, a parenthetical ending in a period);
+- an opening mark that Punkt leaves at the end of a sentence, set apart by a space (French
+  ``travaux. « Nous sommes prêts »``), opens the next one.
 
 This stage changes no text. It never lets a sentence cross a line break (line structure that
 survived repair is real) and it splits where the repairer found a glued boundary. Its time is
@@ -115,6 +117,8 @@ _BULLETS = "•‣⁃◦▪●∙"
 _MARKER = re.compile(rf"(?<!\S)([{_BULLETS}]\s*)?(?:(\d{{1,3}})|([a-z]))(\.\)|\)|\.)(?=\s)")
 _ONLY_MARKER = re.compile(rf"[{_BULLETS}]\s*|[{_BULLETS}]?\s*(?:\d{{1,3}}|[a-zA-Z])(?:\.\)|\)|\.)")
 _INNER_BULLET = re.compile(rf"(?<=\s)[{_BULLETS}]")
+# An opening quotation mark or bracket standing alone at the end of a sentence.
+_LONE_OPENER = re.compile(r"\s+([«‹„“‘(\[])$")
 _SPACED_DOTS = re.compile(r"\.(?: \.){2,}")
 _MANY_DOTS = re.compile(r"\.{4,}")
 # What follows an ellipsis that ends a sentence: closing marks, space, opening marks, a capital.
@@ -223,6 +227,11 @@ class Segmenter:
         for piece in pieces:
             if sentences:
                 start, end = sentences[-1]
+                opener = _LONE_OPENER.search(line, start, end)
+                if opener is not None and opener.start() > start:
+                    end = opener.start()
+                    sentences[-1] = (start, end)
+                    piece = Span(opener.start(1), piece.end)
                 if (_ONLY_MARKER.fullmatch(line, start, end)
                         or (line[piece.start].islower() and piece.start not in starts)):
                     sentences[-1] = (start, piece.end)

@@ -78,3 +78,13 @@ def test_hostile_text_takes_time_linear_in_its_size(kind):
     seconds(3_000)  # load the models
     small, large = seconds(20_000), seconds(400_000)
     assert large < 60 * small + 0.3, (kind, small, large)
+
+
+def test_an_opening_mark_set_apart_opens_the_next_sentence():
+    # French typography puts a space inside guillemets; Punkt left the « on the sentence before,
+    # so the repeat of that sentence was not found.
+    text = ("Le maire a annoncé que le pont rouvrira vendredi après les travaux. « Nous sommes prêts », "
+            "a-t-il dit. Le maire a annoncé que le pont rouvrira vendredi après les travaux.")
+    assert dedup.sentences(text)[:2] == ["Le maire a annoncé que le pont rouvrira vendredi après les travaux.",
+                                         "« Nous sommes prêts », a-t-il dit."]
+    assert dedup.clean(text) == text[: text.rindex(" Le maire")]
