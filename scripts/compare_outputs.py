@@ -7,8 +7,8 @@ much faster or slower is it (``speed``: runs alternate between the trees, median
 
 Usage (run the same matrix on two trees, then compare)::
 
-    PYTHONPATH=/path/to/old python scripts/compare_outputs.py run --work /tmp/cmp --out old.json
-    PYTHONPATH=/path/to/new python scripts/compare_outputs.py run --work /tmp/cmp --out new.json
+    python scripts/compare_outputs.py run --tree /path/to/old --work /tmp/cmp --out old.json
+    python scripts/compare_outputs.py run --tree /path/to/new --work /tmp/cmp --out new.json
     python scripts/compare_outputs.py diff old.json new.json
     python scripts/compare_outputs.py speed /path/to/old /path/to/new --repeat 3   # times, side by side
     python scripts/compare_outputs.py speed OLD NEW --corpus faulty --modes full   # on faulty news
@@ -156,7 +156,7 @@ def report_digest(path: Path) -> str:
 
 
 def run_cell(work: Path, paths: dict[str, Path], name: str, key: str, extra: list[str],
-             directory: bool) -> dict[str, object]:
+             directory: bool, env: dict[str, str]) -> dict[str, object]:
     where = work / "runs" / name
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
@@ -168,7 +168,7 @@ def run_cell(work: Path, paths: dict[str, Path], name: str, key: str, extra: lis
         stdin = paths["text"].read_bytes()
     else:
         command.insert(4, str(paths[key]))
-    done = subprocess.run(command, input=stdin, capture_output=True, cwd=where)
+    done = subprocess.run(command, input=stdin, capture_output=True, cwd=where, env=env)
     result: dict[str, object] = {"exit": done.returncode}
     if done.returncode:
         result["stderr"] = done.stderr.decode("utf-8", "replace")[-400:]
@@ -226,6 +226,7 @@ def main() -> int:
     run.add_argument("--out", type=Path, required=True)
     run.add_argument("--mb", type=float, default=6.0, help="size of the generated corpus (> 4 MB)")
     run.add_argument("--skip-ray", action="store_true")
+    run.add_argument("--tree", type=Path, default=ROOT, help="the tree whose dedup runs (default: this one)")
     run.add_argument("-k", default="", help="only cells whose name holds this")
     diff = sub.add_parser("diff", help="compare two hash files")
     diff.add_argument("old", type=Path)
@@ -252,13 +253,17 @@ def main() -> int:
         print(f"{len(same)} cells identical, {len(differ)} differ, "
               f"{len(set(old) ^ set(new))} only in one file")
         return 1 if differ else 0
+    sys.path.insert(0, str(HERE))
+    from benchkit import measure
+
+    env = measure.tree_env(args.tree.resolve())  # (dedup of that tree, whatever is installed)
     args.work.mkdir(parents=True, exist_ok=True)
     paths = build_inputs(args.work, args.mb)
     results: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() and args.k else {}
     for name, key, extra, directory in cells(paths, not args.skip_ray):
         if args.k and args.k not in name:
             continue
-        results[name] = run_cell(args.work, paths, name, key, extra, directory)
+        results[name] = run_cell(args.work, paths, name, key, extra, directory, env)
         print(name, "ok" if results[name]["exit"] == 0 else f"exit {results[name]['exit']}",  # type: ignore[index]
               file=sys.stderr, flush=True)
         args.out.write_text(json.dumps(results, indent=1, sort_keys=True))
