@@ -76,7 +76,7 @@ _TECH_SUFFIXES = frozenset({"Net", "Js", "NET", "Io"})
 _FILE_STEMS = frozenset({"README", "INSTALL", "COPYING", "LICENSE", "LICENCE", "ChangeLog", "HACKING",
                          "CONTRIBUTING", "Makefile", "Dockerfile", "Gemfile", "Rakefile", "Vagrantfile"})
 
-_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[\"“‘]?[^\W\d_])")
+_GLUED = re.compile(r"[.!?][\"'’”)\]]?(?=[\"“‘„«]?[^\W\d_])")  # (German „, French « open quotes too)
 _SPLICE = re.compile(r"(?<![\w.@/\-'’])([a-z]{2,})\.([a-z]{2,})(?=[\s,;:!?)]|$)")
 _DOT_BEFORE_LOWER = re.compile(r"\.(?=[a-z]{2})")
 _STRAIGHT_QUOTE = re.compile(r'"')
@@ -375,7 +375,7 @@ def glued_boundaries(text: str, abbreviations: Collection[str]) -> list[Edit]:
     for match in reversed(list(_GLUED.finditer(text))):
         punct = match.start()
         insert_at = match.end()
-        opening = text[insert_at] in '"“‘'  # the next sentence opens with a quote
+        opening = text[insert_at] in '"“‘„«'  # the next sentence opens with a quote
         word_at = insert_at + 1 if opening else insert_at
         if not _starts_sentence(text, word_at, punct):
             continue
