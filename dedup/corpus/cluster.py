@@ -265,6 +265,11 @@ def boilerplate_set(units: np.ndarray, docs: np.ndarray, story: np.ndarray, kept
     >>> boilerplate_set(units, docs, story, kept, 2)  # unit 7: stories 0 and 2
     {7: (2, 0)}
     """
+    for _ in range(64):  # a copy of a copy (of a near duplicate kept beside its keeper) is its story too
+        followed = story[story]
+        if np.array_equal(followed, story):
+            break
+        story = followed
     order = np.lexsort((story[docs], units))
     by_unit, by_story = units[order], story[docs][order]
     distinct = np.ones(len(by_unit), dtype=bool)
