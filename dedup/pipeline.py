@@ -44,7 +44,7 @@ def paragraphs_of(text: str, segmenter: Segmenter, boundaries: tuple[int, ...],
     """Paragraphs of repaired text with their lines and sentences (``boundaries`` sorted). A
     paragraph's lines and sentences depend on its text and the boundaries inside it alone: one
     the ``previous`` round's text has too, with the same boundaries, keeps those found there."""
-    known = {key: paragraph for key, paragraph in _keyed(previous)} if previous is not None else {}
+    known = dict(_keyed(previous)) if previous is not None else {}
     result = []
     for key, span in _keyed_spans(text, segmenter.paragraphs(text), boundaries):
         found = known.get(key)

@@ -9,7 +9,7 @@ documents become boilerplate. Deterministic: the same fingerprints give the same
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -247,24 +247,27 @@ def plan_corpus(fingerprints: Fingerprints, config: DedupConfig,
     threshold = policy.boilerplate_threshold(n)
     plan.boilerplate_threshold = threshold
     if policy.boilerplate != "keep":
-        story = np.where(duplicate_of >= 0, duplicate_of, np.arange(n))
-        plan.boilerplate = boilerplate_set(units, docs, story, duplicate_of < 0, threshold)
+        plan.boilerplate = boilerplate_set(units, docs, duplicate_of, threshold)
     return plan
 
 
-def boilerplate_set(units: np.ndarray, docs: np.ndarray, story: np.ndarray, kept: np.ndarray,
-                    threshold: int) -> dict[int, tuple[int, int]]:
+def boilerplate_set(units: np.ndarray, docs: np.ndarray, duplicate_of: np.ndarray, threshold: int,
+                    near: Mapping[int, int] | None = None) -> dict[int, tuple[int, int]]:
     """Unit hashes found in at least ``threshold`` stories, each with that number and the first
-    ``kept`` document (a mask) holding it (-1 when none does). A document and the copies of it
-    found in the corpus are one story (``story``: each document's keeper, itself when it has
-    none), which counts once, whichever of them holds the unit: a banner one site added to its
-    reprint counts, a story's own sentence repeated in its reprints does not.
+    document written (``duplicate_of`` -1) holding it (-1 when none is). A document and the
+    copies of it found in the corpus are one story (``duplicate_of``: each document's keeper;
+    ``near``: near duplicates kept beside their keeper, document -> keeper), which counts once,
+    whichever of them holds the unit: a banner one site added to its reprint counts, a story's
+    own sentence repeated in its reprints does not.
 
     >>> units, docs = np.array([7, 7, 7, 9], dtype=np.uint64), np.array([0, 1, 2, 1])
-    >>> story, kept = np.array([0, 0, 2]), np.array([True, False, True])
-    >>> boilerplate_set(units, docs, story, kept, 2)  # unit 7: stories 0 and 2
+    >>> boilerplate_set(units, docs, np.array([-1, 0, -1]), 2)  # unit 7: stories 0 and 2
     {7: (2, 0)}
     """
+    kept = duplicate_of < 0
+    story = np.where(kept, np.arange(len(duplicate_of)), duplicate_of)
+    for document, keeper in (near or {}).items():
+        story[document] = keeper
     for _ in range(64):  # a copy of a copy (of a near duplicate kept beside its keeper) is its story too
         followed = story[story]
         if np.array_equal(followed, story):

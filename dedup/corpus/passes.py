@@ -313,7 +313,6 @@ def clean(task: CleanTask, context: CleanContext) -> Cleaned:
     from dedup.pipeline import explain_text
 
     config, units = context.config, context.boilerplate
-    removing = config.replace(boilerplate="remove")
     blobs, compared = [], []
     for index, blob in enumerate(task.prepared, start=task.first):
         prepared = decode_prepared(blob)
@@ -322,7 +321,7 @@ def clean(task: CleanTask, context: CleanContext) -> Cleaned:
         text = result.text
         if view is not None and (index in context.first_copies
                                  or any(flag.kind == "boilerplate" for flag in result.flags)):
-            text = explain_text(prepared.source, removing, view, prepared).text
+            text = explain_text(prepared.source, config.replace(boilerplate="remove"), view, prepared).text
         blobs.append(encode_result(result, prepared.language, text if text != result.text else None))
         compared.append(text)
     return Cleaned(blobs, sign(compared, config))

@@ -149,18 +149,15 @@ class Corpus:
             # Boilerplate is counted again over the stories of the final clustering, near
             # duplicates kept for their extra text counted with their keeper (a second run over
             # the output counts no more). Cleaned again when that changes the set.
-            written = final.duplicate_of < 0
-            story = np.where(written, np.arange(len(written)), final.duplicate_of)
-            for near, (keeper, _, _) in final.kept_near.items():
-                story[near] = keeper
-            final.boilerplate = {**self.known_boilerplate,
-                                 **boilerplate_set(units, docs, story, written, first.boilerplate_threshold)}
+            near = {document: keeper for document, (keeper, _, _) in final.kept_near.items()}
+            final.boilerplate = {**self.known_boilerplate, **boilerplate_set(
+                units, docs, final.duplicate_of, first.boilerplate_threshold, near)}
             changed = set(final.boilerplate).symmetric_difference(boilerplate)
             if config.policy.boilerplate == "keep_first":  # (and units whose first copy was removed)
                 changed |= {u for u, (_, holder) in final.boilerplate.items()
                             if u in boilerplate and boilerplate[u][1] != holder}
             if changed:
-                affected = np.zeros(len(written), dtype=bool)
+                affected = np.zeros(len(final.duplicate_of), dtype=bool)
                 affected[docs[np.isin(units, np.fromiter(changed, dtype=np.uint64, count=len(changed)))]] = True
                 self._clean(final.boilerplate, affected)
         return final
