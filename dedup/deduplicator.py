@@ -13,7 +13,7 @@ from dedup.config import DedupConfig
 from dedup.corpus.arrays import jaccard
 from dedup.document import CleanResult, Document
 from dedup.errors import InputError
-from dedup.fingerprint import document_shingles, exact_hash, key_for, key_shingles, signatures, sorted_unique
+from dedup.fingerprint import keyed_texts, signatures, sorted_unique
 from dedup.policy import Boilerplate, boilerplate_units
 from dedup.run import run_documents
 
@@ -151,15 +151,15 @@ class Deduplicator:
             units = boilerplate_units(prepared.text, prepared.paragraphs, config)
             seen = {u: unit_counts[u] for u in units if u in unit_counts and unit_counts[u][0] + 1 >= threshold}
             cleaned = explain_text(doc.text, config, Boilerplate(seen, position), prepared)
-            key = key_for(cleaned.text, fp)
+            keyed = keyed_texts([cleaned.text], fp)
             keeper, similarity = None, 0.0
-            compared = config.policy.dedup_documents and bool(key)
+            compared = config.policy.dedup_documents and bool(keyed.words[0])
             if compared:
-                doc_hash = exact_hash(key)
-                shingled = document_shingles([key], fp.shingle_size)
+                doc_hash = int(keyed.exact[0])
+                shingled = keyed.shingles()
                 signature = signatures(shingled, fp.num_perm, fp.seed)[0]
                 own = sorted_unique(shingled[0])
-                ordered = key_shingles([key], fp.shingle_size)[0]  # (in reading order, for containment)
+                ordered = keyed.shingles(fp.shingle_size)[0]  # (in reading order, for containment)
                 candidates = set(lsh.query(Signature(signature, fp.seed)))
                 if doc_hash in exact:
                     candidates.add(exact[doc_hash])

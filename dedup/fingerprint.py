@@ -30,7 +30,8 @@ __all__ = [
     "word_hashes",
     "shingle_hashes",
     "shingle_hash_of",
-    "document_signatures",
+    "KeyedTexts",
+    "keyed_texts",
     "key_shingles",
     "key_word_hashes",
     "spaced_characters",
@@ -316,23 +317,55 @@ def key_word_hashes(key: str) -> np.ndarray:
 def _word_hashes(keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """The word hashes of many keys in UTF-8, one array for all, and each key's number of words.
     Words are the runs of bytes other than a space (keys may have runs of spaces)."""
-    data = np.frombuffer(b" ".join(keys), dtype=np.uint8)
-    count = len(data)
-    spaces = np.flatnonzero(data == 0x20)
-    starts = np.concatenate(([0], spaces + 1))
-    ends = np.concatenate((spaces, [count]))
-    nonempty = ends > starts
-    starts, ends = starts[nonempty], ends[nonempty]
-    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
-    key_starts = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(lengths + 1, out=key_starts[1:])
-    counts = np.diff(np.searchsorted(starts, key_starts))
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(count + 1, dtype=np.uint64)
-        np.multiply(data, _powers(_P, count), out=prefix[1:])
-        np.cumsum(prefix[1:], out=prefix[1:])
-        sums = (prefix[ends] - prefix[starts]) * _powers(_P_INVERSE, count)[starts]
-        return _fmix64(sums + (ends - starts).astype(np.uint64) * _L), counts
+    words = _Words(keys)
+    return words.hashes(), words.counts
+
+
+class _Words:
+    """The words of many keys in UTF-8 joined by a space into ``data``: where each word starts
+    and ends, each key's number of words and where each key starts."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        self.data = data = np.frombuffer(b" ".join(keys), dtype=np.uint8)
+        spaces = np.flatnonzero(data == 0x20)
+        starts = np.concatenate(([0], spaces + 1))
+        ends = np.concatenate((spaces, [len(data)]))
+        nonempty = ends > starts
+        self.starts, self.ends = starts[nonempty], ends[nonempty]
+        lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        self.key_starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(lengths + 1, out=self.key_starts[1:])
+        self.counts = np.diff(np.searchsorted(self.starts, self.key_starts))
+
+    def hashes(self) -> np.ndarray:
+        """Each word's hash."""
+        data, starts, ends, count = self.data, self.starts, self.ends, len(self.data)
+        with np.errstate(over="ignore"):
+            prefix = np.zeros(count + 1, dtype=np.uint64)
+            np.multiply(data, _powers(_P, count), out=prefix[1:])
+            np.cumsum(prefix[1:], out=prefix[1:])
+            sums = (prefix[ends] - prefix[starts]) * _powers(_P_INVERSE, count)[starts]
+            return _fmix64(sums + (ends - starts).astype(np.uint64) * _L)
+
+    def exact_hashes(self) -> np.ndarray:
+        """:func:`exact_hash` of each key once its runs of spaces are one space and its ends
+        have none (the key :func:`key_for` gives): its words' bytes and the space after each word
+        but its last, taken from ``data`` at once."""
+        keep = self.data != 0x20
+        inner = np.ones(len(self.ends), dtype=bool)
+        inner[(np.cumsum(self.counts) - 1)[self.counts > 0]] = False
+        keep[self.ends[inner]] = True
+        # Each key's length so kept: its words' bytes and a space fewer than its words.
+        word_bytes = np.zeros(len(self.ends) + 1, dtype=np.int64)
+        np.cumsum(self.ends - self.starts, out=word_bytes[1:])
+        first_words = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=first_words[1:])
+        lengths = np.diff(word_bytes[first_words]) + np.maximum(self.counts - 1, 0)
+        bounds = [0, *np.cumsum(lengths).tolist()]
+        collapsed = memoryview(self.data[keep].tobytes())
+        digest = xxhash.xxh3_64_intdigest
+        return np.fromiter((digest(collapsed[a:b]) for a, b in zip(bounds[:-1], bounds[1:])),
+                           dtype=np.uint64, count=len(self.counts))
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -556,40 +589,55 @@ class Signature:
         return len(self.hashvalues)
 
 
-def document_signatures(texts: Sequence[str], config: FingerprintConfig) -> np.ndarray:
-    """The signature stage of corpus mode on raw texts: matching key, word hashes, shingles,
-    MinHash; shape ``(len(texts), num_perm)``.
+@dataclass(frozen=True, eq=False)
+class KeyedTexts:
+    """The matching keys of many texts, hashed at once (:func:`keyed_texts`): every word's hash
+    in one array, each key's number of words, shingle size and exact hash."""
+
+    hashes: np.ndarray  #: the word hashes of all keys, one after another
+    words: np.ndarray  #: each key's number of words (int64)
+    sizes: tuple[int, ...]  #: each key's own shingle size (:func:`shingle_size_of`)
+    exact: np.ndarray  #: each key's :func:`exact_hash` (uint64)
+
+    def shingles(self, size: int | None = None) -> list[np.ndarray]:
+        """Each key's shingle hashes in reading order: of its own size, or all of ``size``
+        (element ``i`` equals ``shingle_hashes(key_word_hashes(key_i), size_i)``)."""
+        common = size if size is not None else (self.sizes[0] if self.sizes else 1)
+        result = _shingles_by_key(self.hashes, self.words, common)
+        if size is None and any(s != common for s in self.sizes):
+            offsets = np.concatenate(([0], np.cumsum(self.words))).tolist()
+            for k, own in enumerate(self.sizes):
+                if own != common:
+                    result[k] = shingle_hashes(self.hashes[offsets[k] : offsets[k + 1]], own)
+        return result
+
+
+def keyed_texts(texts: Sequence[str], config: FingerprintConfig) -> KeyedTexts:
+    """:func:`key_for` of each text with its words hashed, each key's exact hash and shingle
+    size, computed without building each key's string where the key's bytes can be folded in one
+    pass (:func:`_folded_bytes`: nearly all text): the words and the exact hash are taken from
+    the folded bytes, runs of spaces and all. A test holds the result equal to the composed
+    functions (:func:`key_for`, :func:`exact_hash`, :func:`shingle_size_of`, :func:`key_shingles`).
 
     >>> from dedup.config import FingerprintConfig
-    >>> document_signatures(["The cat sat on the mat today."], FingerprintConfig(num_perm=32)).shape
-    (1, 32)
+    >>> keyed = keyed_texts(["The cat sat on the mat.", "東京で大きな火事"], FingerprintConfig(shingle_size=3))
+    >>> keyed.words.tolist(), keyed.sizes, [len(s) for s in keyed.shingles()]
+    ([6, 8], (3, 6), [4, 3])
     """
-    out = np.empty((len(texts), config.num_perm), dtype=np.uint32)
-    start = 0
-    while start < len(texts):
-        # Chunks of about 64 KiB of text keep the vectorised arrays in cache.
-        end, size = start, 0
-        while end < len(texts) and (size < 65536 or end == start):
-            size += len(texts[end])
-            end += 1
-        keys = [_key_bytes(text, config) for text in texts[start:end]]
-        if all(key.isascii() for key in keys):
-            shingle_sets = _shingles_by_key(*_word_hashes(keys), config.shingle_size)
-        else:  # (characters of scripts without spaces may take longer shingles)
-            shingle_sets = document_shingles([key.decode("utf-8") for key in keys], config.shingle_size)
-        out[start:end] = signatures(shingle_sets, config.num_perm, config.seed)
-        start = end
-    return out
-
-
-def _key_bytes(text: str, config: FingerprintConfig) -> bytes:
-    """A document's key in UTF-8 for word hashing: words are the same as in :func:`key_for`'s,
-    the spaces between them need not be collapsed."""
-    if config.fold_punctuation:
-        folded = _folded_bytes(text, config.fold_digits)
-        if folded is not None:
-            return folded
-    return key_for(text, config).encode("utf-8")
+    n = config.shingle_size
+    keys: list[bytes] = []
+    sizes: list[int] = []
+    for text in texts:
+        folded = _folded_bytes(text, config.fold_digits) if config.fold_punctuation else None
+        if folded is not None:  # (no character of a script written without spaces)
+            keys.append(folded)
+            sizes.append(n)
+        else:
+            key = key_for(text, config)
+            keys.append(key.encode("utf-8"))
+            sizes.append(shingle_size_of(key, n))
+    words = _Words(keys)
+    return KeyedTexts(words.hashes(), words.counts, tuple(sizes), words.exact_hashes())
 
 
 def tokens(key: str) -> list[str]:

@@ -289,21 +289,21 @@ class Signed:
 
 def sign_texts(task: SignTask, context: SignContext) -> Signed:
     """The stage that signs texts as :func:`dedup.corpus.passes.sign` does, keeping their shingles."""
-    from dedup.fingerprint import document_shingles, exact_hash, key_for, key_shingles, signatures, sorted_unique
+    from dedup.fingerprint import keyed_texts, signatures, sorted_unique
 
     fp = context.config.fingerprint
-    keys = [key_for(text, fp) for text in task.texts]
+    keyed = keyed_texts(task.texts, fp)
     # Signatures and Jaccard on each document's own shingle size (longer in Chinese and
     # Japanese), containment on windows of the shingle size, as a run does.
-    ordered = [np.asarray(s, dtype=np.uint32) for s in key_shingles(keys, fp.shingle_size)]
-    unique = [sorted_unique(s) for s in document_shingles(keys, fp.shingle_size)]
+    ordered = [np.asarray(s, dtype=np.uint32) for s in keyed.shingles(fp.shingle_size)]
+    unique = [sorted_unique(s) for s in keyed.shingles()]
 
     def flat(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         ends = np.cumsum([len(p) for p in parts], dtype=np.int64)
         return ends, (np.concatenate(parts) if parts else np.empty(0, np.uint32)).astype(np.uint32)
 
     return Signed(task.first, signatures(unique, fp.num_perm, fp.seed),
-                  np.array([exact_hash(k) for k in keys], dtype=np.uint64), *flat(unique), *flat(ordered))
+                  keyed.exact, *flat(unique), *flat(ordered))
 
 
 def _split(ends: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:

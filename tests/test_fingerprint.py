@@ -200,16 +200,31 @@ def test_folded_characters_are_keyed_the_same_beside_any_neighbour():
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet=MIXED_ALPHABET, max_size=60) | st.text(max_size=20), max_size=8),
-       st.booleans(), st.sampled_from([1, 3, 5]))
-def test_document_signatures_equal_the_composed_stages(texts, fold_digits, n):
-    # The stage hashes uncollapsed key bytes; it must sign exactly the keys key_for gives.
+       st.booleans(), st.booleans(), st.sampled_from([1, 3, 5]))
+def test_keyed_texts_equal_the_composed_stages(texts, fold_digits, fold_punctuation, n):
+    # keyed_texts hashes uncollapsed key bytes at once; it must give exactly what the composed
+    # functions give for the keys key_for makes: exact hash, words, shingles of each size.
     from dedup.config import FingerprintConfig
-    from dedup.fingerprint import document_shingles, document_signatures, key_for, key_shingles, key_word_hashes
+    from dedup.fingerprint import (
+        document_shingles,
+        exact_hash,
+        key_for,
+        key_shingles,
+        key_word_hashes,
+        keyed_texts,
+        shingle_size_of,
+    )
 
-    config = FingerprintConfig(num_perm=32, shingle_size=n, fold_digits=fold_digits)
+    config = FingerprintConfig(num_perm=32, shingle_size=n, fold_digits=fold_digits,
+                               fold_punctuation=fold_punctuation)
     keys = [key_for(t, config) for t in texts]
-    expected = signatures(document_shingles(keys, n), 32, config.seed)
-    assert np.array_equal(document_signatures(texts, config), expected)
+    keyed = keyed_texts(texts, config)
+    assert keyed.exact.tolist() == [exact_hash(k) for k in keys]
+    assert keyed.words.tolist() == [len(k.split(" ")) if k else 0 for k in keys]
+    assert keyed.sizes == tuple(shingle_size_of(k, n) for k in keys)
+    for own, fixed, expected_own, expected_fixed in zip(keyed.shingles(), keyed.shingles(n),
+                                                        document_shingles(keys, n), key_shingles(keys, n)):
+        assert np.array_equal(own, expected_own) and np.array_equal(fixed, expected_fixed)
     for key, shingles in zip(keys, key_shingles(keys, n)):
         assert np.array_equal(shingles, shingle_hashes(key_word_hashes(key), n))
         assert len(key_word_hashes(key)) == len(key.split())

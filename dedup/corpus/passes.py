@@ -40,7 +40,7 @@ from dedup.corpus.store import (
 )
 from dedup.document import CleanResult, Document
 from dedup.errors import InputError
-from dedup.fingerprint import document_shingles, exact_hash, key_for, key_shingles, signatures
+from dedup.fingerprint import keyed_texts, signatures
 from dedup.io.plan import OutputPlan
 from dedup.io.read import ReadOptions, Source, read_documents
 from dedup.io.write import Outputs
@@ -291,12 +291,12 @@ def prepare_batch(texts: Sequence[str], config: DedupConfig) -> tuple[Fingerprin
 def sign(texts: Sequence[str], config: DedupConfig) -> Fingerprints:
     """Signatures, exact hashes and lengths of texts (no unit hashes)."""
     fp = config.fingerprint
-    keys = [key_for(text, fp) for text in texts]
+    keyed = keyed_texts(texts, fp)
     return Fingerprints(
-        signatures(document_shingles(keys, fp.shingle_size), fp.num_perm, fp.seed),
-        np.array([exact_hash(key) for key in keys], dtype=np.uint64),
+        signatures(keyed.shingles(), fp.num_perm, fp.seed),
+        keyed.exact,
         # (A text with nothing to compare, no word in its key, has length 0: never a copy.)
-        np.array([len(text) if key else 0 for text, key in zip(texts, keys)], dtype=np.int64),
+        np.array([len(text) if words else 0 for text, words in zip(texts, keyed.words.tolist())], dtype=np.int64),
         np.empty(0, np.uint64),
         np.empty(0, np.int64),
     )
@@ -337,8 +337,7 @@ def shingles(task: ShingleTask, context: PassContext) -> tuple[np.ndarray, np.nd
     which counts tokens covered by ``shingle_size`` windows) are of that size in every script;
     the sets for Jaccard have each document's own size, as its signature."""
     fp = context.config.fingerprint
-    keys = [key_for(text, fp) for _, text in task.items]
-    shingled = key_shingles(keys, fp.shingle_size) if task.ordered else document_shingles(keys, fp.shingle_size)
+    shingled = keyed_texts([text for _, text in task.items], fp).shingles(fp.shingle_size if task.ordered else None)
     found = [np.asarray(s, dtype=np.uint32) if task.ordered else sorted_unique(s) for s in shingled]
     ends = np.cumsum([len(s) for s in found], dtype=np.int64)
     flat = np.concatenate(found) if found else np.empty(0, dtype=np.uint32)
