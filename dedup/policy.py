@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Paragraph", "Removal", "Decision", "Boilerplate", "UnitKeys", "caption_score", "credit_boundaries",
-    "decide_document", "boilerplate_units", "boilerplate_unit_forms", "boilerplate_form", "boilerplate_eligible",
-    "unit_hash", "word_count", "BOILERPLATE_MIN_WORDS", "BOILERPLATE_EDGE",
+    "decide_document", "boilerplate_units", "boilerplate_form", "boilerplate_eligible",
+    "unit_hash", "word_count", "BOILERPLATE_MIN_WORDS",
 ]
 
 _MONTH = (
@@ -375,10 +375,8 @@ _DATE_IN_WORDS = re.compile(
     r"sixteen|seventeen|eighteen|nineteen|twenty|thirty)\b"
 )
 #: The fewest words a unit needs to count as template text ("All rights reserved." has three);
-#: shorter units ("Year", "Reuter") are headings and sign-offs.
+#: shorter units ("Year", "Reuter", "Advertisement") are headings and sign-offs.
 BOILERPLATE_MIN_WORDS = 3
-#: How many paragraphs from either end of a document count as its top or bottom.
-BOILERPLATE_EDGE = 2
 
 
 def word_count(unit: str) -> int:
@@ -400,7 +398,7 @@ def boilerplate_form(unit: str) -> str:
     cts``, a table row), data that recurs across related reports, never boilerplate by default;
     a copyright line (``© 2025 …``) is template text whatever its digits. ``"short"``: fewer
     than :data:`BOILERPLATE_MIN_WORDS` words (``Year``, ``Reuter``), a heading or a sign-off,
-    boilerplate only on stronger evidence (see :func:`boilerplate_unit_forms`).
+    never boilerplate either (a word or two in many documents is no evidence of a template).
     ``"template"``: anything else; boilerplate when enough unrelated documents share it.
 
     >>> [boilerplate_form(u) for u in ("Sign up for our morning newsletter.", "© 2025 Westhaven News.")]
@@ -427,53 +425,32 @@ def boilerplate_eligible(unit: str) -> bool:
 def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> list[int]:
     """Hashes of the units of a document that may count as boilerplate: every paragraph, every
     line of a multi-line paragraph, and every sentence long enough to be removable, each only
-    when :func:`boilerplate_eligible` allows its form."""
-    forms = boilerplate_unit_forms(text, paragraphs, config)
-    return sorted(key for key, (form, _) in forms.items() if form == "template")
-
-
-def boilerplate_unit_forms(text: str, paragraphs: Sequence[Paragraph],
-                           config: DedupConfig) -> dict[int, tuple[str, bool]]:
-    """Every unit a document could share with others, by hash: its :func:`boilerplate_form` and
-    whether it stands at the top or the bottom of the document (within
-    :data:`BOILERPLATE_EDGE` paragraphs of either end), where template text (banners, bylines,
-    sign-offs, footers) sits.
-
-    This is what a corpus plan counts: a ``"template"`` unit is boilerplate when enough unrelated
-    documents share it; a ``"short"`` one only when it also sits at the edge of nearly every
-    document that has it and is in a large share of the corpus (a wire sign-off); a ``"data"``
-    one, never by default.
+    when :func:`boilerplate_eligible` allows its form (``"template"``). This is what a corpus
+    plan counts: such a unit is boilerplate when enough unrelated documents hold it.
 
     >>> from dedup.config import DedupConfig
     >>> from dedup.pipeline import prepare
-    >>> text = "Sign up for our newsletter today.\\n\\nA.\\n\\nThe vote is on Monday.\\n\\nB.\\n\\nC.\\n\\nYear"
     >>> config = DedupConfig()
-    >>> doc = prepare(text, config)
-    >>> forms = boilerplate_unit_forms(doc.text, doc.paragraphs, config)
-    >>> forms[unit_hash("Sign up for our newsletter today.", config)], forms[unit_hash("Year", config)]
-    (('template', True), ('short', True))
-    >>> forms[unit_hash("The vote is on Monday.", config)]
-    ('template', False)
+    >>> doc = prepare("Sign up for our newsletter today.\\n\\nThe vote is on Monday.\\n\\nAdvertisement", config)
+    >>> units = boilerplate_units(doc.text, doc.paragraphs, config)
+    >>> unit_hash("Sign up for our newsletter today.", config) in units, unit_hash("Advertisement", config) in units
+    (True, False)
     """
-    units: dict[int, tuple[str, bool]] = {}
-    count = len(paragraphs)
+    units: dict[int, bool] = {}  # (a unit met again in another form is decided by the last)
 
-    def add(chunk: str, edge: bool) -> None:
-        key = unit_hash(chunk, config)
-        known = units.get(key)
-        units[key] = (boilerplate_form(chunk), edge or (known is not None and known[1]))
+    def add(chunk: str) -> None:
+        units[unit_hash(chunk, config)] = boilerplate_eligible(chunk)
 
-    for number, paragraph in enumerate(paragraphs):
-        edge = number < BOILERPLATE_EDGE or number >= count - BOILERPLATE_EDGE
-        add(text[paragraph.span.start : paragraph.span.end], edge)
+    for paragraph in paragraphs:
+        add(text[paragraph.span.start : paragraph.span.end])
         if len(paragraph.lines) > 1:
             for line in paragraph.lines:
-                add(text[line.start : line.end], edge)
+                add(text[line.start : line.end])
         for sentence in paragraph.sentences:
             chunk = text[sentence.start : sentence.end]
             if word_count(chunk) >= config.policy.min_sentence_words:
-                add(chunk, edge)
-    return units
+                add(chunk)
+    return sorted(unit for unit, eligible in units.items() if eligible)
 
 
 @dataclass(frozen=True)
