@@ -45,7 +45,11 @@ def inspect_command(report: str, kind: str | None, limit: int, html_path: str | 
     if limit < 0:
         raise ConfigError(f"--limit must be 0 or more, not {limit}")
     data = read_report(report)
-    if html_path is not None:
+    if html_path is None:  # (the listing goes to stdout)
+        from dedup.outputs import check_stdout
+
+        check_stdout([report])
+    else:
         from dedup.io import check_output
 
         # Never the report, nor a run's input the report names, nor an existing file without --force.
@@ -195,6 +199,9 @@ def diff_command(ctx: click.Context, /, input_file: str, encoding: str, decode_e
         if input_file != "-" and format_of_name(input_file) in ("jsonl", "parquet"):
             raise InputError(f"{input_file}: dedup diff shows the changes to one text file; for records use "
                              "dedup clean --report and dedup inspect")
+        from dedup.outputs import check_stdout
+
+        check_stdout([input_file])
         config = build_config(settings)
         read = ReadOptions(encoding=encoding, errors=decode_errors)
         changed = False

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 from dedup.errors import OutputError
 
-__all__ = ["OutputCheck", "check_outputs", "output_lock", "is_own_temporary", "temporary_name", "STDIN_NAME"]
+__all__ = ["OutputCheck", "check_outputs", "check_stdout", "output_lock", "is_own_temporary", "temporary_name",
+           "STDIN_NAME"]
 
 #: The output name of stdin in an output directory.
 STDIN_NAME = "stdin.txt"
@@ -105,6 +106,40 @@ def _identity(path: str) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def _stream_identity(name: str) -> tuple[int, int] | None:
+    """The file behind this process's ``stdin`` or ``stdout`` when it is a regular file (``<
+    a.txt``, ``>> a.txt``): a device or pipe is no file an output could overwrite."""
+    import sys
+
+    try:
+        info = os.fstat(getattr(sys, name).fileno())
+    except (AttributeError, OSError, ValueError):  # (replaced by an object with no file)
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+
+
+def check_stdout(inputs: Sequence[str]) -> None:
+    """Refuse to write to stdout when it is one of ``inputs`` (files; ``-`` for stdin): ``dedup
+    diff a.txt >> a.txt`` would write into its input.
+
+    Raises:
+        OutputError: one line naming the input.
+    """
+    identities: dict[tuple[int, int], str] = {}
+    for path in inputs:
+        ident = _stream_identity("stdin") if path == "-" else _identity(path)
+        if ident is not None:
+            identities.setdefault(ident, "stdin" if path == "-" else path)
+    _check_stdout(identities)
+
+
+def _check_stdout(identities: dict[tuple[int, int], str]) -> None:
+    ident = _stream_identity("stdout")
+    if ident is not None and ident in identities:
+        raise OutputError(f"stdout: is the input {identities[ident]}; dedup never overwrites its input "
+                          "(send stdout to another file)")
+
+
 def check_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], output: str,
                  report: str | None, force: bool, directory: bool, temporary: str | None = None) -> OutputCheck:
     """Decide and check every output path of a run, before anything is written.
@@ -152,6 +187,12 @@ def check_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], 
             ident = _identity(item.given)
             if ident is not None:
                 identities.setdefault(ident, item.given)
+    if "-" in inputs:  # stdin read from a file (``< a.txt``): that file is an input too
+        ident = _stream_identity("stdin")
+        if ident is not None:
+            identities.setdefault(ident, "stdin")
+    if "-" in (output, report):  # stdout appending to an input (``>> a.txt``)
+        _check_stdout(identities)
     if output == "-":
         files: list[str] = []
         if directory:

@@ -320,3 +320,41 @@ def test_temporary_directory_inside_an_input_or_the_output_is_refused(tmp_path):
         assert done.returncode == 1 and needle in done.stderr and done.stderr.count("\n") == 1, done.stderr
         assert snapshot(tmp_path) == before  # (the temporary directories are under tmp_path too)
     assert sorted(p.name for p in corpus.iterdir()) == ["a.txt", "b.txt"]
+
+
+@POSIX
+@pytest.mark.parametrize("command", [
+    "clean a.txt >> a.txt",                      # stdout appends to the input
+    "clean a.txt 1<>a.txt",                      # stdout opened read-write on the input
+    "clean < a.txt >> a.txt",                    # stdin and stdout are one file
+    "clean -o a.txt --force < a.txt",            # -o is the file read on stdin
+    "clean --report a.txt -o /dev/null --force < a.txt",
+    "clean --report - -o out.txt a.txt >> a.txt",  # the report on stdout, into the input
+    "diff a.txt >> a.txt",
+    "inspect r.json >> r.json",
+])
+def test_stdin_and_stdout_files_are_inputs_too(tmp_path, command):
+    # Red team: a shell redirection makes stdin or stdout a file; when that file is an input,
+    # the run is refused before anything is written, even with --force.
+    (tmp_path / "a.txt").write_bytes((ROOT / "corpora" / "harbor-fire.txt").read_bytes())
+    subprocess.run([sys.executable, "-m", "dedup", "clean", "a.txt", "--report", "r.json", "-o", "clean.txt"],
+                   cwd=tmp_path, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    before = snapshot(tmp_path)
+    done = subprocess.run(f"{sys.executable} -m dedup {command}", shell=True, cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode in (1, 2), (done.returncode, done.stderr)
+    assert done.stderr.startswith("dedup: error:") and done.stderr.count("\n") == 1, done.stderr
+    assert "never overwrites its input" in done.stderr, done.stderr
+    after = snapshot(tmp_path)
+    assert {k: v for k, v in after.items() if k != "out.txt"} == before
+
+
+@POSIX
+def test_stdin_and_stdout_files_that_are_not_inputs_are_fine(tmp_path):
+    (tmp_path / "a.txt").write_bytes((ROOT / "corpora" / "harbor-fire.txt").read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for command in ("clean a.txt > b.txt", "clean < a.txt > c.txt", "clean - -o d.txt < a.txt",
+                    "clean -o /dev/null < /dev/null || true"):
+        subprocess.run(f"{sys.executable} -m dedup {command}", shell=True, cwd=tmp_path, check=True, env=env)
+    assert (tmp_path / "b.txt").read_bytes() == (tmp_path / "c.txt").read_bytes() == (tmp_path / "d.txt").read_bytes()
+    assert (tmp_path / "b.txt").stat().st_size > 1000
