@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from dedup.config import DedupConfig
 
 __all__ = ["LANGUAGES", "detect_language", "document_language", "config_for_language", "language_config",
-           "language_fields", "UNCASED", "punkt_model"]
+           "language_fields", "UNCASED", "punkt_model", "FUNCTION_WORDS", "has_function_word"]
 
 #: Languages whose words are scored in Latin text, with their most frequent function words
 #: (short closed-class words; words shared by several languages count for each).
@@ -62,6 +62,22 @@ _LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
 for _language, _words in _WORDS_OF.items():
     for _word in _words:
         _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _language)
+
+#: The function words of every language above (lower case): what prose has and a command,
+#: a name or a table cell does not.
+FUNCTION_WORDS = frozenset(_LANGUAGES_OF)
+_PUNCTUATION = ".,;:!?()[]\"'«»“”‘’„"
+
+
+def has_function_word(text: str) -> bool:
+    """Whether ``text`` holds a function word (:data:`FUNCTION_WORDS`) as a word of its own:
+    prose does; a command (``apt-mark hold package_name``, ``log /var/log/dpkg.log``), a name or
+    a menu does not.
+
+    >>> has_function_word("and remove the hold with"), has_function_word("apt-get source foo")
+    (True, False)
+    """
+    return any(token.strip(_PUNCTUATION) in FUNCTION_WORDS for token in text.lower().split())
 
 #: Every language name the ``language`` setting accepts (besides ``"auto"``).
 LANGUAGES = tuple(sorted(set(_STOP_WORDS) | {"chinese", "japanese", "korean", "thai", "russian", "greek",

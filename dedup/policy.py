@@ -18,12 +18,13 @@ import bisect
 import dataclasses
 import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dedup.fingerprint import document_shingles, exact_hash, key_for, normalize_key, shingle_mode
 from dedup.index import UnitIndex
+from dedup.language import has_function_word
 from dedup.segment import Span
 
 if TYPE_CHECKING:
@@ -324,7 +325,10 @@ class UnitKeys:
 
 
 def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConfig,
-                 protect_short: bool, unit_keys: UnitKeys) -> list[Removal]:
+                 protect_short: bool, unit_keys: UnitKeys,
+                 in_place: Callable[[Span, Span], bool] | None = None) -> list[Removal]:
+    """Removals of the units that repeat an earlier one (``in_place(unit, earlier)``: a repeat
+    that stays, as a heading repeating its table of contents' line)."""
     if not spans:
         return []
     policy = config.policy
@@ -340,10 +344,14 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
             # A short unit with a number is data: a table row (``Avg shrs 2,332,397 vs
             # 1,428,000`` under both the quarter and the year) or a link, kept when it repeats.
             continue
+        if near_words[position] < policy.near_min_words and _inside_a_sentence(text, span):
+            continue  # a piece of a sentence around a line shown on its own: kept when it repeats
         exact = exact_hash(key)
         found = index.find(position, exact)
         if found is not None and _figures(text, span) != _figures(text, spans[found[0]]):
             found = None  # the same words with other numbers or signs (x > 5, x < 5): not a repeat
+        if found is not None and in_place is not None and in_place(span, spans[found[0]]):
+            found = None
         if found is not None:
             keeper = spans[found[0]]
             similarity = round(found[1], 4)
@@ -355,6 +363,22 @@ def _dedup_level(text: str, spans: Sequence[Span], level: str, config: DedupConf
         else:
             index.add(position, exact)
     return removals
+
+
+def _inside_a_sentence(text: str, span: Span) -> bool:
+    """Whether a unit is a lead-in (it ends in a colon: ``Some common uses are:``), a line shown
+    after one (``apt-get source foo`` after ``get the source package:``), or prose going on from
+    a sentence left open before it, from its first word on (``and remove the hold with`` after a
+    command), as around a command shown on a line of its own. (A menu, ``index modules | next``,
+    or a title, ``test — Regression tests package for Python``, is none of them.)"""
+    unit = text[span.start : span.end].strip()
+    if not unit:
+        return False
+    if unit.endswith(":"):
+        return True
+    before = text[max(0, span.start - 200) : span.start].rstrip()[-1:]
+    return before == ":" or (unit[0].islower() and (before.isalpha() or before == ",")
+                             and has_function_word(unit.split(None, 1)[0]))
 
 
 def unit_hash(text: str, config: DedupConfig) -> int:
@@ -369,6 +393,9 @@ _COPYRIGHT_PARTS = ("©", "(c)", "opyright", "All rights reserved")
 # Data: a digit, or a date written in words ("Record March Two", "Pay April one"). (The
 # lookahead only lets the search skip positions where no month can start.)
 _DIGIT = re.compile(r"\d")
+#: The number of a list item or a numbered heading at the start of a line (``1.``, ``2)``,
+#: ``3.1.2.``): where a thing is in a list, not data.
+_LIST_NUMBER = re.compile(r"(?m)^[ \t]*\d{1,3}(?:\.\d{1,3})*[.)](?=[ \t\u00a0])")
 _DATE_IN_WORDS = re.compile(
     r"\b(?=(?i:[adfjmnos]))(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s"
     r"(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
@@ -405,10 +432,12 @@ def boilerplate_form(unit: str) -> str:
     ['template', 'template']
     >>> [boilerplate_form(u) for u in ("Year", "Pay March 31", "Record March Two", "Shr 18 cts vs 15 cts")]
     ['short', 'data', 'data', 'data']
+    >>> boilerplate_form("1. Developers are volunteers.\\n2. Delegates may refuse them.")
+    'template'
     """
     if any(part in unit for part in _COPYRIGHT_PARTS) and _COPYRIGHT.search(unit):
         return "template" if word_count(unit) >= 2 else "short"
-    if _DIGIT.search(unit) or _DATE_IN_WORDS.search(unit):
+    if _DIGIT.search(_LIST_NUMBER.sub("", unit)) or _DATE_IN_WORDS.search(unit):
         return "data"
     return "template" if word_count(unit) >= BOILERPLATE_MIN_WORDS else "short"
 
@@ -423,10 +452,11 @@ def boilerplate_eligible(unit: str) -> bool:
 
 
 def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> list[int]:
-    """Hashes of the units of a document that may count as boilerplate: every paragraph, every
-    line of a multi-line paragraph, and every sentence long enough to be removable, each only
-    when :func:`boilerplate_eligible` allows its form (``"template"``). This is what a corpus
-    plan counts: such a unit is boilerplate when enough unrelated documents hold it.
+    """Hashes of the units of a document that may count as boilerplate (:func:`_boilerplate_spans`:
+    every paragraph, every line of a multi-line paragraph but those of a hard-wrapped sentence,
+    every sentence long enough to be removable), each only when :func:`boilerplate_eligible`
+    allows its form (``"template"``). This is what a corpus plan counts: such a unit is
+    boilerplate when enough unrelated documents hold it.
 
     >>> from dedup.config import DedupConfig
     >>> from dedup.pipeline import prepare
@@ -437,20 +467,56 @@ def boilerplate_units(text: str, paragraphs: Sequence[Paragraph], config: DedupC
     (True, False)
     """
     units: dict[int, bool] = {}  # (a unit met again in another form is decided by the last)
-
-    def add(chunk: str) -> None:
-        units[unit_hash(chunk, config)] = boilerplate_eligible(chunk)
-
     for paragraph in paragraphs:
-        add(text[paragraph.span.start : paragraph.span.end])
-        if len(paragraph.lines) > 1:
-            for line in paragraph.lines:
-                add(text[line.start : line.end])
-        for sentence in paragraph.sentences:
-            chunk = text[sentence.start : sentence.end]
-            if word_count(chunk) >= config.policy.min_sentence_words:
-                add(chunk)
+        for _, span, _ in _boilerplate_spans(text, paragraph, config):
+            chunk = text[span.start : span.end]
+            units[unit_hash(chunk, config)] = boilerplate_eligible(chunk)
     return sorted(unit for unit, eligible in units.items() if eligible)
+
+
+def _boilerplate_spans(text: str, paragraph: Paragraph,
+                       config: DedupConfig) -> Iterator[tuple[str, Span, tuple[Span, ...]]]:
+    """The units of a paragraph that boilerplate is counted and removed by, each as its level,
+    its span and the sentences that go with it: the paragraph; each line of a multi-line
+    paragraph but the lines of a hard-wrapped sentence (:func:`_wrapped_line_ends`: removing one
+    would leave the sentence's other lines as fragments); each sentence, with the pieces of one
+    wrapped across lines together, of at least ``min_sentence_words`` words."""
+    yield "paragraph", paragraph.span, tuple(paragraph.sentences)
+    wrapped = _wrapped_line_ends(text, paragraph)
+    lines = paragraph.lines
+    for k, line in enumerate(lines if len(lines) > 1 else ()):
+        if line.end not in wrapped and not (k and lines[k - 1].end in wrapped):
+            yield "line", Span(line.start, line.end), tuple(
+                s for s in paragraph.sentences if line.start <= s.start and s.end <= line.end)
+    units: list[tuple[Span, ...]] = []
+    for sentence in paragraph.sentences:
+        if units and any(units[-1][-1].end <= end <= sentence.start for end in wrapped):
+            units[-1] = units[-1] + (sentence,)
+        else:
+            units.append((sentence,))
+    for unit in units:
+        span = Span(unit[0].start, unit[-1].end)
+        if word_count(text[span.start : span.end]) >= config.policy.min_sentence_words:
+            yield "sentence", span, unit
+
+
+#: A line is a hard wrap (its sentence goes on on the next line) when it ends in a word or a
+#: comma, the next line starts with a letter, and it is about as long as the paragraph's longest
+#: line, and that long: a menu's or a footer's lines are short, or of all lengths, and end in a
+#: colon (``send an email to:``) or a rule (``---~-->``).
+_WRAP_SHARE, _WRAP_MIN = 0.75, 40
+
+
+def _wrapped_line_ends(text: str, paragraph: Paragraph) -> set[int]:
+    """Where the lines of a paragraph end that a sentence goes on from (a hard wrap the repairer
+    left, as in an indented list)."""
+    lines = paragraph.lines
+    if len(lines) < 2:
+        return set()
+    widest = max(line.end - line.start for line in lines)
+    return {line.end for line, following in zip(lines, lines[1:])
+            if line.end - line.start >= max(_WRAP_MIN, _WRAP_SHARE * widest)
+            and (text[line.end - 1].isalpha() or text[line.end - 1] == ",") and text[following.start].isalpha()}
 
 
 @dataclass(frozen=True)
@@ -473,41 +539,25 @@ class Boilerplate:
 def _boilerplate(text: str, paragraphs: Sequence[Paragraph], boilerplate: Boilerplate,
                  config: DedupConfig, decision: Decision, removed: set[tuple[int, int]]) -> None:
     flag_only = config.policy.boilerplate == "flag"
-
-    def act(start: int, end: int, level: str, found: tuple[int, int]) -> None:
-        reason = f"boilerplate: this {level} appears in {found[0]} documents"
-        if flag_only:
-            decision.flags.append(FlagMark(start, end, "boilerplate", reason))
-        else:
-            decision.removals.append(Removal(start, end, "boilerplate_removed", level, reason))
-            removed.add((start, end))
-
     for paragraph in paragraphs:
-        found = boilerplate.verdict(text[paragraph.span.start : paragraph.span.end], config)
-        if found is not None:
-            if flag_only:
-                act(paragraph.span.start, paragraph.span.end, "paragraph", found)
-                continue
-            # Removed sentence by sentence so that render joins them like any other removal.
-            for sentence in paragraph.sentences:
-                act(sentence.start, sentence.end, "paragraph", found)
-            continue
-        for line in paragraph.lines if len(paragraph.lines) > 1 else ():
-            found = boilerplate.verdict(text[line.start : line.end], config)
+        for level, span, pieces in _boilerplate_spans(text, paragraph, config):
+            if any((s.start, s.end) in removed for s in pieces):
+                continue  # (in a paragraph or line removed already)
+            found = boilerplate.verdict(text[span.start : span.end], config)
             if found is None:
                 continue
-            inside = [s for s in paragraph.sentences if line.start <= s.start and s.end <= line.end]
-            for sentence in inside if not flag_only else [line]:
-                act(sentence.start, sentence.end, "line", found)
-        for sentence in paragraph.sentences:
-            if (sentence.start, sentence.end) in removed:
+            reason = f"boilerplate: this {level} appears in {found[0]} documents"
+            if flag_only:
+                decision.flags.append(FlagMark(span.start, span.end, "boilerplate", reason))
+                if level == "paragraph":
+                    break
                 continue
-            chunk = text[sentence.start : sentence.end]
-            if word_count(chunk) < config.policy.min_sentence_words:
-                continue
-            found = boilerplate.verdict(chunk, config)
-            if found is not None:
-                act(sentence.start, sentence.end, "sentence", found)
+            # Removed sentence by sentence so that render joins them like any other removal.
+            for piece in pieces:
+                decision.removals.append(Removal(piece.start, piece.end, "boilerplate_removed", level, reason))
+                removed.add((piece.start, piece.end))
+            if level == "paragraph":
+                break
 
 
 def _credit_only(chunk: str) -> bool:
@@ -590,7 +640,9 @@ def _captions(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[i
 #: A list item (``1.``, ``2)``, ``d)``, a bullet) or a tab-separated table row: content in its
 #: place even when another list or table repeats it, never removed as a repeated sentence or
 #: paragraph. (Rows aligned with spaces are not told from text with doubled spaces here.)
-_LIST_ITEM = re.compile(r"[ \t]*(?:(?:\d{1,3}|[A-Za-z])[.)][ \t]|[-*\u2022\u00b7\u2013][ \t])")
+_LIST_ITEM = re.compile(r"[ \t]*(?:(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z])[.)]|[-*\u2022\u00b7\u2013])[ \t\u00a0]")
+#: A piece that is only an item's number (``1.1.``, cut off by the segmenter as a sentence).
+_NUMBER_ONLY = re.compile(r"[ \t]*(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z])[.)][ \t\u00a0]*")
 _TAB_ROW = re.compile(r"[^\n]*\S\t[^\n]*\S\t\S")
 
 
@@ -598,6 +650,16 @@ def _list_or_row(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is a list item or a tab-separated row (a row has a tab)."""
     return bool(_LIST_ITEM.match(text, start, end)
                 or (text.find("\t", start, end) >= 0 and _TAB_ROW.match(text, start, end)))
+
+def _listed(text: str, paragraph: Paragraph, unit: tuple[Span, ...]) -> bool:
+    """Whether a sentence unit is part of a list item, a numbered heading or a table row: its
+    paragraph starts with one (``1.1. Where do I get it? And how?``, a table of contents), or
+    the line it starts on does."""
+    if _list_or_row(text, paragraph.span.start, paragraph.span.end):
+        return True
+    line = next((line for line in reversed(paragraph.lines) if line.start <= unit[0].start), None)
+    return line is not None and _list_or_row(text, line.start, unit[-1].end)
+
 
 #: A sentence ends with one of these, perhaps followed by closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\uff61]"
@@ -614,7 +676,9 @@ def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: S
       line is not a sentence, and removing it would cut a sentence in half;
     - a piece split off at a forced boundary that starts with a small letter (``morning.took
       place`` repaired to ``morning. took place``), as the segmenter joins them when the cleaned
-      text is read again, so cleaning twice decides on the same units (idempotence).
+      text is read again, so cleaning twice decides on the same units (idempotence);
+    - a piece after one that is only an item's number on the same line (``1.1. Where do I get
+      it?``, a numbered heading): the number and its text are one list item.
 
     Each unit is its pieces in order."""
     forced = sorted(boundaries)
@@ -627,6 +691,8 @@ def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: S
                 continue
             if previous is not None and (
                     not _SENTENCE_END.search(text, previous.start, previous.end)
+                    or (_NUMBER_ONLY.fullmatch(text, previous.start, previous.end)
+                        and "\n" not in text[previous.end : sentence.start])
                     or (text[sentence.start].islower()
                         and "\n" not in text[previous.end : sentence.start]
                         and bisect.bisect_left(forced, previous.end) < bisect.bisect_right(forced, sentence.start))):
@@ -635,6 +701,37 @@ def _sentences_as_read(text: str, paragraphs: Sequence[Paragraph], boundaries: S
                 units.append((sentence,))
             previous = sentence
     return units
+
+
+def _heading_in_place(text: str, paragraphs: Sequence[Paragraph], config: DedupConfig) -> Callable[[Span, Span], bool]:
+    """Whether a repeated unit stays: a heading (a paragraph of one line that ends no sentence)
+    whose repeat is not part of a repeated run (the paragraph before or after it repeats the one
+    before or after the earlier copy, as navigation at the top and bottom of a page does): a
+    section's heading repeating its line in the table of contents stays in its place."""
+    starts = [p.span.start for p in paragraphs]
+
+    def at(position: int) -> int:
+        return bisect.bisect_right(starts, position) - 1
+
+    def key(index: int) -> str | None:
+        if 0 <= index < len(paragraphs):
+            span = paragraphs[index].span
+            return key_for(text[span.start : span.end], config.fingerprint)
+        return None
+
+    def in_place(unit: Span, earlier: Span) -> bool:
+        here = at(unit.start)
+        paragraph = paragraphs[here]
+        whole = ((paragraph.span.start, paragraph.span.end),
+                 (paragraph.sentences[0].start, paragraph.sentences[-1].end) if paragraph.sentences else None)
+        if len(paragraph.lines) != 1 or (unit.start, unit.end) not in whole or _SENTENCE_END.search(
+                text, unit.start, unit.end):
+            return False
+        there = at(earlier.start)
+        return not any(key(here + step) is not None and key(here + step) == key(there + step)
+                       for step in (-1, 1))
+
+    return in_place
 
 
 def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequence[int],
@@ -657,16 +754,19 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
             if not all((s.start, s.end) in removed for s in p.sentences)
             and not _list_or_row(text, p.span.start, p.span.end)
         ]
-        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, True, unit_keys)
+        paragraph_removals = _dedup_level(text, candidates, "paragraph", config, True, unit_keys,
+                                          _heading_in_place(text, paragraphs, config))
         decision.removals.extend(paragraph_removals)
         gone = {(r.start, r.end) for r in paragraph_removals}
         kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
     if policy.dedup_sentences:
-        units = [unit for unit in _sentences_as_read(text, kept_paragraphs, boundaries, removed)
-                 if not _list_or_row(text, unit[0].start, unit[-1].end)]
+        units = [unit for paragraph in kept_paragraphs
+                 for unit in _sentences_as_read(text, [paragraph], boundaries, removed)
+                 if not _listed(text, paragraph, unit)]
         pieces = {(unit[0].start, unit[-1].end): unit for unit in units}
+        in_place = _heading_in_place(text, kept_paragraphs, config)
         for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True,
-                                    unit_keys):
+                                    unit_keys, in_place):
             decision.removals.extend(
                 dataclasses.replace(removal, start=piece.start, end=piece.end)
                 for piece in pieces[(removal.start, removal.end)]

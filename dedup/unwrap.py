@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from dedup.edits import Edit
+from dedup.language import has_function_word
 from dedup.repair import _ALNUM, _LETTERS, _LIST_MARKER, _SPACE, _WORD, Lexicon
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ __all__ = ["line_joins", "paragraph_joins"]
 
 #: A Markdown link reference definition: ``[label]: https://…``.
 _LINK_DEFINITION = re.compile(r"\[[^\]\n]{1,200}\]:\s")
+# A line that ends inside a URL or a compound written with no space (``https://``, ``GNU/``,
+# ``…/intro/``, ``#``, ``?q=``): a line break there is no space, and joining with one would write
+# a URL or a word that was never in the text.
+_NO_SPACE_BREAK = re.compile(r"(?:[/#\\]|(?:://|\bwww\.)\S*[?&=.~_-])$")
 
 
 # --------------------------------------------------------------------------- lines
@@ -278,6 +283,8 @@ def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
                 if edit is not None:
                     edits.append(edit)
                 continue
+            if _NO_SPACE_BREAK.search(text, line.start, line.end):
+                continue
             if wrapped and config.unwrap_lines:
                 info = MappingProxyType({"reason": f"hard wrap at about {width} columns"})
                 edits.append(Edit(line.end, following.start, " ", "line_unwrapped", info))
@@ -341,10 +348,11 @@ def paragraph_joins(text: str) -> list[Edit]:
             continue
         if _LIST_MARKER.match(text, last.start) or _LIST_MARKER.match(text, first.start):
             continue
+        if not (has_function_word(text[block[0].start : last.end]) and has_function_word(head)):
+            continue  # a command or a name shown on a line of its own, within a sentence: a display
         if text[block[0].start] in "#$%>" or text[block[0].start - block[0].indent : block[0].start] != \
                 text[first.start - first.indent : first.start]:
             continue  # a command line or a block indented otherwise (code, a quotation): not prose cut in two
         info = MappingProxyType({"reason": "paragraph break inside a sentence"})
         edits.append(Edit(last.end, first.start, " ", "paragraph_rejoined", info))
     return edits
-

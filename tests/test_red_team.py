@@ -202,3 +202,49 @@ def test_markdown_link_definitions_keep_their_lines():
             "[Resident Set Size]: https://en.wikipedia.org/wiki/Resident_set_size\n"
             "[Resource Acquisition Is Initialization]: https://en.wikipedia.org/wiki/RAII\n")
     assert dedup.clean(text) == text
+
+
+CONSTITUTION_ITEMS = """    1. Developers are volunteers who agree to further the aims of the
+       Project insofar as they participate in it, and who maintain
+       package(s) for the Project or do other work which the Project
+       Leader's Delegate(s) consider worthwhile.
+    2. The Project Leader's Delegate(s) may choose not to admit new
+       Developers, or expel existing Developers. If the Developers feel
+       that the Delegates are abusing their authority they can of course
+       override the decision by way of General Resolution.
+"""
+
+OWN_TEXT = (
+    "The harbour authority met on Tuesday to discuss the new ferry timetable and the cost of repairs to the pier.",
+    "A small bakery on the corner of Elm Street has won a regional prize for its rye bread, its owner said.",
+    "Heavy rain closed two mountain roads overnight and the county asked drivers to avoid the pass until noon.",
+    "The school board approved a plan to replace the roof of the gymnasium before the winter term begins.",
+)
+
+
+@pytest.mark.parametrize("variant", ["whole", "edited"])
+def test_boilerplate_never_cuts_a_hard_wrapped_sentence(tmp_path, variant):
+    # Red team F4 (the Debian constitution's versions): a hard-wrapped list shared by K documents
+    # lost every line but the first of each item, leaving half sentences. A shared unit goes whole
+    # (the list, or whole sentences of it), never a line of a wrapped sentence; with one item
+    # edited in each document the other sentences still go whole.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    texts = []
+    for k, own in enumerate(OWN_TEXT):
+        items = CONSTITUTION_ITEMS if variant == "whole" else CONSTITUTION_ITEMS.replace(
+            "override the decision", f"override decision number {k}")
+        texts.append(items)
+        (folder / f"doc{k}.txt").write_text(f"Notes {k}\n\n{own}\n\n{items}\nNothing else happened at meeting {k}.\n")
+    result = run("clean", folder, "-o", tmp_path / "out", "--report", tmp_path / "r.json", "-q")
+    assert result.exit_code == 0, result.output
+    for k, items in enumerate(texts):
+        out = " ".join((tmp_path / "out" / f"doc{k}.txt").read_text().split())
+        assert f"Nothing else happened at meeting {k}." in out and OWN_TEXT[k] in out
+        for sentence in dedup.sentences(" ".join(items.split())):
+            words = sentence.split()
+            # Each sentence of the list is there whole or not at all.
+            assert sentence in out or " ".join(words[len(words) // 2 :]) not in out, (sentence, out)
+            assert sentence in out or " ".join(words[: len(words) // 2]) not in out, (sentence, out)
+    if variant == "whole":
+        assert all("Developers" not in (tmp_path / "out" / f"doc{k}.txt").read_text() for k in range(4))
