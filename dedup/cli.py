@@ -402,7 +402,7 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
     if summary_json not in (None, "-"):
         from dedup.io import check_output
 
-        check_output(summary_json, inputs, force)
+        check_output(summary_json, inputs, force, "--summary-json")
     options = RunOptions(inputs=inputs, output=output, report=report_path, force=force,
                          annotate=annotate, annotate_prefix=annotate_prefix, removed=removed_path,
                          jobs=jobs, memory=memory, engine=engine,
@@ -415,8 +415,10 @@ def clean_command(inputs: tuple[str, ...], output: str, report_path: str | None,
         with atomic_writer(summary_json) as handle:
             handle.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
     if not quiet:
+        from dedup.io.read import skip_reason
+
         for name in summary.get("skipped_files", ()):
-            click.echo(f"dedup: skipped binary file {name}", err=True)
+            click.echo(f"dedup: skipped {name}: {skip_reason(name)}", err=True)
         stale = summary.get("stale_files") or []
         if stale:
             shown = ", ".join(stale[:5]) + (", …" if len(stale) > 5 else "")

@@ -54,7 +54,7 @@ def inspect_command(report: str, kind: str | None, limit: int, html_path: str | 
 
         # Never the report, nor a run's input the report names, nor an existing file without --force.
         inputs = [str(p) for p in data.get("inputs") or [] if isinstance(p, str)]
-        check_output(html_path, [report, *inputs], force)
+        check_output(html_path, [report, *inputs], force, "--html")
     try:
         _inspect(report, data, kind, limit, html_path)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:

@@ -141,7 +141,8 @@ def _check_stdout(identities: dict[tuple[int, int], str]) -> None:
 
 
 def check_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], output: str,
-                 report: str | None, force: bool, directory: bool, temporary: str | None = None) -> OutputCheck:
+                 report: str | None, force: bool, directory: bool, temporary: str | None = None,
+                 flag: str = "-o") -> OutputCheck:
     """Decide and check every output path of a run, before anything is written.
 
     Args:
@@ -154,6 +155,7 @@ def check_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], 
         directory: whether the output is a directory (several inputs, or a directory input).
         temporary: the run's temporary directory (document text): never inside an input
             directory or the output directory.
+        flag: the option that names ``output``, for the messages (``--removed``).
 
     Returns:
         The checked :class:`OutputCheck`.
@@ -170,11 +172,12 @@ def check_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], 
     Traceback (most recent call last):
     dedup.errors.OutputError: ...a.txt: is the input ...a.txt; dedup never overwrites its input (choose another -o)
     """
-    for flag, value in (("-o", output), ("--report", report)):
+    for option, value in ((flag, output), ("--report", report)):
         if value is not None and not value.strip():
-            raise OutputError(f"{flag} is empty (an unset shell variable?); give a file or directory, or - for stdout")
+            raise OutputError(f"{option} is empty (an unset shell variable?); give a file or directory, "
+                              "or - for stdout")
         if value is not None and "\0" in value:
-            raise OutputError(f"{flag} {value!r}: a path cannot hold a NUL character")
+            raise OutputError(f"{option} {value!r}: a path cannot hold a NUL character")
     given = [_Input(path, _real(path), os.path.isdir(path)) for path in inputs if path != "-"]
     identities: dict[tuple[int, int], str] = {}
     for path, _ in sources:
@@ -217,7 +220,7 @@ def check_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], 
     for target in targets:
         if directory and (target != report or _inside(os.path.abspath(target), os.path.abspath(output))):
             _check_no_links(output, target)
-        _check_against_inputs(target, given, identities, "-o" if target != report else "--report")
+        _check_against_inputs(target, given, identities, flag if target != report else "--report")
         if _check_existing(target, force):
             streams.add(target)
     stale: list[str] = []

@@ -91,7 +91,7 @@ def run(options: RunOptions, read: ReadOptions, config: DedupConfig) -> dict[str
         outputs = plan_outputs(sources, options.inputs, options.output, options.report,
                                force=options.force, annotate=options.annotate, temporary=spill)
         if options.removed is not None:
-            _check_removed(options, outputs, {s.format for s in sources})
+            _check_removed(options, outputs, {s.format for s in sources}, read, len(sources))
         if outputs.checked is not None:  # no second run writes these outputs (a store has no locks)
             hold.enter_context(output_lock(dataclasses.replace(
                 outputs.checked, output=_local(outputs.checked.output) or "-", report=_local(outputs.checked.report))))
@@ -129,9 +129,11 @@ def _near_misses(plan: DocumentPlan | None, ids: IdTable) -> list[dict[str, Any]
 _KEPT = CleanResult("", (), ())
 
 
-def _check_removed(options: RunOptions, outputs: OutputPlan, formats: set[str]) -> None:
+def _check_removed(options: RunOptions, outputs: OutputPlan, formats: set[str], read: ReadOptions,
+                   sources: int) -> None:
     """``--removed`` names a file of its own: not an input, the output, the report, or a file in
-    the output directory."""
+    the output directory; whole text files go to it as ``.jsonl`` records (one after another in
+    a text file, nothing would tell them apart)."""
     removed = options.removed
     assert removed is not None
     inside = not outputs.single and os.path.abspath(removed).startswith(os.path.abspath(options.output) + os.sep)
@@ -146,7 +148,10 @@ def _check_removed(options: RunOptions, outputs: OutputPlan, formats: set[str]) 
         also = "; text documents may also go to .jsonl records" if formats == {"text"} else ""
         raise ConfigError(f"--removed {removed}: the removed documents are written in the inputs' format "
                           f"({', '.join(sorted(formats))}{also}): name the file so", setting="removed")
-    check_output(removed, options.inputs, options.force)
+    if formats == {"text"} and named != "jsonl" and sources > 1 and not (read.lines or read.doc_separator):
+        raise ConfigError(f"--removed {removed}: several text files would run together in one text file; name "
+                          "it .jsonl (a record {\"id\", \"text\"} each)", setting="removed")
+    check_output(removed, options.inputs, options.force, "--removed")
 
 
 def _local(path: str | None) -> str | None:

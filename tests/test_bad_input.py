@@ -144,7 +144,7 @@ def test_binary_file_in_directory_is_skipped_and_counted(tmp_path):
     report = tmp_path / "r.json"
     result = run("clean", corpus, "-o", str(tmp_path / "out") + "/", "--report", report, "--jobs", 1)
     assert result.exit_code == 0, result.stderr
-    assert "skipped binary file" in result.stderr and "image.png" in result.stderr and "blob.txt" in result.stderr
+    assert "image.png: a binary file" in result.stderr and "blob.txt: a binary file" in result.stderr
     skipped = report_summary(report)["skipped_files"]
     assert sorted(Path(p).name for p in skipped) == ["blob.txt", "image.png"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.txt"]
@@ -634,3 +634,36 @@ def test_decompression_bomb_is_refused(tmp_path):
         handle.write(b'{"text": "' + b"A" * (4 << 20) + b'"}\n')
     result = run("clean", lines, "-o", tmp_path / "o.jsonl", "--max-document-bytes", 1 << 20)
     one_line_error(result, "bomb.jsonl.gz:1: a document larger than")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX links and FIFOs")
+def test_links_and_fifos_in_a_directory_are_named_as_skipped(tmp_path):
+    # Red team F7: a link to a directory, a broken link and a FIFO were skipped without a word.
+    corpus, other = tmp_path / "in", tmp_path / "other"
+    corpus.mkdir()
+    other.mkdir()
+    (corpus / "a.txt").write_text("Hello there.It works.", encoding="utf-8")
+    (other / "b.txt").write_text("Other text.It is glued.", encoding="utf-8")
+    (corpus / "sub").symlink_to(other)
+    (corpus / "dangling.txt").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(corpus / "pipe.txt")
+    report = tmp_path / "r.json"
+    result = run("clean", corpus, "-o", str(tmp_path / "out") + "/", "--report", report, "--jobs", 1)
+    assert result.exit_code == 0, result.stderr
+    assert "sub: a symbolic link to a directory, not followed" in result.stderr
+    assert "dangling.txt: a broken symbolic link" in result.stderr
+    assert "pipe.txt: not a regular file" in result.stderr
+    skipped = report_summary(report)["skipped_files"]
+    assert sorted(Path(p).name for p in skipped) == ["dangling.txt", "pipe.txt", "sub"]
+
+
+def test_lines_keeps_blank_lines_as_documents(tmp_path):
+    # Red team F8: --lines dropped blank and whitespace-only lines with no record.
+    source = tmp_path / "lines.txt"
+    source.write_text("First line.It glued.\n\nSecond line here.\n   \nFirst line.It glued.\nlast no newline")
+    report, out, removed = tmp_path / "r.json", tmp_path / "o.txt", tmp_path / "rm.jsonl"
+    result = run("clean", source, "--lines", "--report", report, "-o", out, "--removed", removed)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text() == "First line. It glued.\n\nSecond line here.\n   \nlast no newline\n"
+    assert [json.loads(line)["id"] for line in removed.read_text().splitlines()] == ["lines.txt:5"]
+    assert report_summary(report)["documents_in"] == 6

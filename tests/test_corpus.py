@@ -124,7 +124,7 @@ def test_directory_mirrors_tree(tmp_path):
     out = tmp_path / "clean"
     result = invoke("clean", root, "-o", f"{out}/", "--exclude", "*.md")
     assert result.exit_code == 0, result.output
-    assert "skipped binary file" in result.stderr
+    assert "image.bin: a binary file" in result.stderr
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
     names = [name.rsplit("/", 1)[-1] for name in written]
     for i in (0, 4, 8):  # exactly one of each original/reprint pair survives (first in path order)

@@ -229,7 +229,7 @@ def test_quiet_prints_nothing_on_success(tmp_path):
     (corpus / "a.txt").write_text(story(1), encoding="utf-8")
     (corpus / "b.bin").write_bytes(b"\x00\x01binary")
     loud = run("clean", corpus, "-o", tmp_path / "o1")
-    assert loud.exit_code == 0 and "skipped binary file" in loud.stderr
+    assert loud.exit_code == 0 and ": a binary file" in loud.stderr
     quiet = run("clean", corpus, "-o", tmp_path / "o2", "-q")
     assert quiet.exit_code == 0 and quiet.stderr == ""
 

@@ -46,10 +46,16 @@ def test_removed_jsonl_lines_are_the_input_lines(tmp_path):
 
 
 def test_removed_text_documents_as_text_or_records(tmp_path):
+    # Red team F9: several whole text files would run together in one text file, nothing to tell
+    # them apart: refused before anything is written; a dump's documents keep their separators.
     out, gone = tmp_path / "out", tmp_path / "gone.txt"
-    assert invoke("clean", NEWSROOM, "-o", out, "--removed", gone).exit_code == 0
+    refused = invoke("clean", NEWSROOM, "-o", out, "--removed", gone)
+    assert refused.exit_code == 2 and "name it .jsonl" in refused.stderr and not gone.exists() and not out.exists()
     reprint = (NEWSROOM / "002-budget-reprint.txt").read_text(encoding="utf-8")
-    assert gone.read_text(encoding="utf-8") == reprint + ("" if reprint.endswith("\n") else "\n")
+    dump = tmp_path / "dump.txt"
+    dump.write_text(reprint + "\n===\n" + reprint, encoding="utf-8")
+    assert invoke("clean", dump, "--doc-separator", "^===$", "-o", tmp_path / "d.txt", "--removed", gone).exit_code == 0
+    assert gone.read_text(encoding="utf-8").strip() == reprint.strip()
     records = tmp_path / "gone.jsonl"
     assert invoke("clean", NEWSROOM, "-o", tmp_path / "out2", "--removed", records).exit_code == 0
     (record,) = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]

@@ -358,3 +358,13 @@ def test_stdin_and_stdout_files_that_are_not_inputs_are_fine(tmp_path):
         subprocess.run(f"{sys.executable} -m dedup {command}", shell=True, cwd=tmp_path, check=True, env=env)
     assert (tmp_path / "b.txt").read_bytes() == (tmp_path / "c.txt").read_bytes() == (tmp_path / "d.txt").read_bytes()
     assert (tmp_path / "b.txt").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("option", ["--removed", "--summary-json", "--report"])
+def test_a_refusal_names_the_option_that_would_overwrite(tmp_path, option):
+    # Red team F10: "--removed a.txt" was refused with "choose another -o".
+    (tmp_path / "a.txt").write_bytes((ROOT / "corpora" / "harbor-fire.txt").read_bytes())
+    with inside(tmp_path):
+        message = refused(clean("a.txt", "-o", "out.txt", "--force", option, "a.txt"), "never overwrites its input")
+    assert message.endswith(f"(choose another {option})"), message
+    assert (tmp_path / "a.txt").read_bytes() == (ROOT / "corpora" / "harbor-fire.txt").read_bytes()

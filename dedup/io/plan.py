@@ -53,16 +53,18 @@ class OutputPlan:
         return str(Path(self.output) / relative)
 
 
-def check_output(output: str, inputs: Sequence[str], force: bool) -> None:
+def check_output(output: str, inputs: Sequence[str], force: bool, flag: str = "-o") -> None:
     """Refuse to overwrite an input (or anything inside an input directory), a device, or an
-    existing output without ``force`` (a one-file output such as ``--summary-json``)."""
+    existing output without ``force`` (a one-file output such as ``--summary-json``, the option
+    ``flag`` names in the messages)."""
     if output == "-":
         return
     if is_url(output) or any(is_url(path) for path in inputs):
-        check_remote_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False)
+        check_remote_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False,
+                             flag=flag)
         if is_url(output):
             return
-    check_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False)
+    check_outputs(inputs=inputs, sources=[], output=output, report=None, force=force, directory=False, flag=flag)
 
 
 def plan_outputs(sources: list[Source], inputs: Sequence[str], output: str, report: str | None, *,

@@ -172,7 +172,9 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
             continue
         path = Path(given)
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            # Files, and what cannot be read as one (a link to a directory, which is not
+            # followed; a broken link; a FIFO or device), named as skipped, never dropped silently.
+            for file in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink() or not p.is_dir()):
                 if is_own_temporary(file.name):  # a killed run's temporary file, or a run's lock
                     continue
                 relative = file.relative_to(path).as_posix()
@@ -181,6 +183,9 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
                 if options.include and not any(fnmatch.fnmatch(relative, g) for g in options.include):
                     continue
                 if any(fnmatch.fnmatch(relative, g) for g in options.exclude):
+                    continue
+                if not file.is_file():
+                    skipped.append(str(file))
                     continue
                 kind = options.input_format or format_of(relative)
                 if kind == "text" and _looks_binary(file):
@@ -194,6 +199,21 @@ def sources_of(inputs: Sequence[str], options: ReadOptions) -> tuple[list[Source
         else:
             raise InputError(f"{given}: not a regular file or directory")
     return sources, skipped
+
+
+def skip_reason(path: str) -> str:
+    """Why a file found in an input directory was skipped (see :func:`sources_of`).
+
+    >>> skip_reason("/nonexistent/dedup/file")
+    'a broken symbolic link or a file that vanished'
+    """
+    if os.path.islink(path) and os.path.isdir(path):
+        return "a symbolic link to a directory, not followed (give its target as an input)"
+    if not os.path.exists(path):
+        return "a broken symbolic link or a file that vanished"
+    if not os.path.isfile(path):
+        return "not a regular file (a FIFO, socket or device)"
+    return "a binary file"
 
 
 def _remote_sources(url: str, options: ReadOptions, skipped: list[str]) -> list[Source]:
@@ -369,9 +389,13 @@ def _text_documents(source: Source, options: ReadOptions) -> Iterator[Document]:
                         options.errors)
     name = source.relative
     if options.lines:
-        for number, line in enumerate(text.split("\n"), 1):
-            if line.strip():
-                yield Document(f"{name}:{number}", line, {"source": source.path, "line": number})
+        lines = text.split("\n")
+        if lines[-1] == "":  # (the end of the last line, not a line)
+            lines.pop()
+        # Every line is a document, a blank one too: it is written back as it was (a text with no
+        # word is never a duplicate), so no line vanishes without a record.
+        for number, line in enumerate(lines, 1):
+            yield Document(f"{name}:{number}", line, {"source": source.path, "line": number})
         return
     if options.doc_separator:
         try:

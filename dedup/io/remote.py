@@ -170,7 +170,7 @@ def remote_writer(url: str) -> Iterator[IO[bytes]]:
 
 
 def check_remote_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, str]], output: str,
-                         report: str | None, force: bool, directory: bool) -> OutputCheck:
+                         report: str | None, force: bool, directory: bool, flag: str = "-o") -> OutputCheck:
     """Check the outputs of a run where some input or output is a URL: no output equals an input
     or lies under an input prefix (or a local input directory), no output directory holds an
     input, no two inputs write one output, and an existing output is replaced only with
@@ -212,18 +212,18 @@ def check_remote_outputs(*, inputs: Sequence[str], sources: Sequence[tuple[str, 
     seen: dict[str, str] = {}
     for target in [*files, *([report] if report not in (None, "-") else [])]:
         assert target is not None
-        flag = "--report" if target == report else "-o"
+        named = "--report" if target == report else flag
         real = key(target)
         if real in seen:
             raise OutputError(f"{target}: two outputs would both be written there; rename one")
         seen[real] = target
         if real in source_keys:
             raise OutputError(f"{target}: is the input {source_keys[real]}; dedup never overwrites its input "
-                              f"(choose another {flag})")
+                              f"(choose another {named})")
         for path, input_key, is_dir in given:
             if real == input_key:
                 raise OutputError(f"{target}: is the input {path}; dedup never overwrites its input "
-                                  f"(choose another {flag})")
+                                  f"(choose another {named})")
             if is_dir and inside(real, input_key):
                 raise OutputError(f"{target}: is under input {path}; choose an output outside it")
         there, is_dir = exists(target)
