@@ -32,6 +32,7 @@ _LINK_DEFINITION = re.compile(r"\[[^\]\n]{1,200}\]:\s")
 # ``…/intro/``, ``#``, ``?q=``): a line break there is no space, and joining with one would write
 # a URL or a word that was never in the text.
 _NO_SPACE_BREAK = re.compile(r"(?:[/#\\]|(?:://|\bwww\.)\S*[?&=.~_-])$")
+_EMPHASIS = re.compile(r"(?:^|\s)/[^\W\d_]+/$")  # (``they did the /real/``: a word, emphasised)
 
 
 # --------------------------------------------------------------------------- lines
@@ -283,7 +284,7 @@ def line_joins(text: str, config: RepairConfig, lexicon: Lexicon) -> list[Edit]:
                 if edit is not None:
                     edits.append(edit)
                 continue
-            if _NO_SPACE_BREAK.search(text, line.start, line.end):
+            if _NO_SPACE_BREAK.search(text, line.start, line.end) and not _EMPHASIS.search(text, line.start, line.end):
                 continue
             if wrapped and config.unwrap_lines:
                 info = MappingProxyType({"reason": f"hard wrap at about {width} columns"})
