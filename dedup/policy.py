@@ -651,14 +651,13 @@ def _list_or_row(text: str, start: int, end: int) -> bool:
     return bool(_LIST_ITEM.match(text, start, end)
                 or (text.find("\t", start, end) >= 0 and _TAB_ROW.match(text, start, end)))
 
-def _listed(text: str, paragraph: Paragraph, unit: tuple[Span, ...]) -> bool:
-    """Whether a sentence unit is part of a list item, a numbered heading or a table row: its
-    paragraph starts with one (``1.1. Where do I get it? And how?``, a table of contents), or
-    the line it starts on does."""
-    if _list_or_row(text, paragraph.span.start, paragraph.span.end):
-        return True
-    line = next((line for line in reversed(paragraph.lines) if line.start <= unit[0].start), None)
-    return line is not None and _list_or_row(text, line.start, unit[-1].end)
+def _on_a_listed_line(text: str, paragraph: Paragraph, unit: tuple[Span, ...]) -> bool:
+    """Whether a sentence unit starts on a line of a list item or a table row (its paragraph not
+    being one as a whole: then every unit of it is one, ``1.1. Where do I get it? And how?``)."""
+    if len(paragraph.lines) < 2:
+        return False
+    at = bisect.bisect_right([line.start for line in paragraph.lines], unit[0].start) - 1
+    return at > 0 and _list_or_row(text, paragraph.lines[at].start, unit[-1].end)
 
 
 #: A sentence ends with one of these, perhaps followed by closing quotes or brackets.
@@ -760,9 +759,11 @@ def decide_document(text: str, paragraphs: Sequence[Paragraph], boundaries: Sequ
         gone = {(r.start, r.end) for r in paragraph_removals}
         kept_paragraphs = [p for p in paragraphs if (p.span.start, p.span.end) not in gone]
     if policy.dedup_sentences:
+        # (A list item, a numbered heading or a table row keeps every sentence of it.)
         units = [unit for paragraph in kept_paragraphs
+                 if not _list_or_row(text, paragraph.span.start, paragraph.span.end)
                  for unit in _sentences_as_read(text, [paragraph], boundaries, removed)
-                 if not _listed(text, paragraph, unit)]
+                 if not _on_a_listed_line(text, paragraph, unit)]
         pieces = {(unit[0].start, unit[-1].end): unit for unit in units}
         in_place = _heading_in_place(text, kept_paragraphs, config)
         for removal in _dedup_level(text, [Span(u[0].start, u[-1].end) for u in units], "sentence", config, True,
